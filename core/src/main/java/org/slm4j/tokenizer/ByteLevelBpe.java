@@ -1,0 +1,104 @@
+package org.slm4j.tokenizer;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.PriorityQueue;
+import org.slm4j.format.ModelFormatException;
+
+/**
+ * Byte-level BPE as llama.cpp runs it (GPT-2, GPT-NeoX, StableLM 2): the pre-tokenizer cuts the text into words,
+ * each word starts as one symbol per UTF-8 byte (spelled in GPT-2's alphabet), and the adjacent pair with the
+ * lowest merge rank merges first (leftmost on ties), until no pair has a rank. Every byte that UTF-8 text can hold
+ * is a token, so nothing falls back.
+ */
+final class ByteLevelBpe implements TextEncoder {
+    private final PreTokenizer preTokenizer;
+    private final int[] byteIds = new int[256];
+    private final Map<Long, Integer> ranks; // pair(left id, right id) -> rank = index in the merge list
+    private final int[] merged;             // [rank] id of the merged token
+
+    ByteLevelBpe(Vocabulary v, Map<String, Integer> ids) {
+        this.preTokenizer = v.preTokenizer();
+        for (int b = 0; b < 256; b++) {
+            Integer id = ids.get(String.valueOf(ByteLevel.charOf(b)));
+            boolean inUtf8 = b < 0xC0 || b >= 0xC2 && b <= 0xF4; // text never has the others (GPT-NeoX lacks them)
+            if (id == null && inUtf8) {
+                throw new ModelFormatException("tokenizer.ggml.tokens: byte-level vocabulary has no token \"%c\" for byte 0x%02X"
+                        .formatted(ByteLevel.charOf(b), b));
+            }
+            byteIds[b] = id != null ? id : -1;
+        }
+        String[] merges = v.merges();
+        this.ranks = HashMap.newHashMap(merges.length);
+        this.merged = new int[merges.length];
+        for (int rank = 0; rank < merges.length; rank++) {
+            String m = merges[rank];
+            int sp = m.indexOf(' ', 1); // a part may not be empty, so the first space after the first character
+            if (sp < 0) throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + m + "\" is not two tokens separated by a space");
+            String a = m.substring(0, sp), b = m.substring(sp + 1);
+            int left = known(ids, a, rank, m), right = known(ids, b, rank, m);
+            merged[rank] = known(ids, a + b, rank, m);
+            ranks.putIfAbsent(pair(left, right), rank); // the first of duplicate rules counts
+        }
+    }
+
+    private static int known(Map<String, Integer> ids, String token, int rank, String merge) {
+        Integer id = ids.get(token);
+        if (id == null) throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + merge + "\" needs \"" + token + "\", which is not a token");
+        return id;
+    }
+
+    private static long pair(int left, int right) {
+        return (long) left << 32 | right;
+    }
+
+    /** Symbols left, right (with those ids) would merge by rule {@code rank}. */
+    private record Bigram(int rank, int left, int right, int leftId, int rightId) {}
+
+    private static final Comparator<Bigram> ORDER = Comparator.comparingInt(Bigram::rank).thenComparingInt(Bigram::left);
+
+    @Override
+    public void encode(String text, boolean afterSpecial, IntList out) {
+        int[] cp = text.codePoints().toArray();
+        byte[] utf8 = text.getBytes(UTF_8);
+        // symbol i starts at byte i; merged-away symbols have id -1
+        int[] id = new int[utf8.length], prev = new int[utf8.length], next = new int[utf8.length];
+        PriorityQueue<Bigram> queue = new PriorityQueue<>(ORDER);
+        int c = 0, from = 0;
+        for (int end : preTokenizer.words(cp)) {
+            int to = from;
+            for (; c < end; c++) to += cp[c] < 0x80 ? 1 : cp[c] < 0x800 ? 2 : cp[c] < 0x10000 ? 3 : 4;
+            mergeWord(utf8, from, to, id, prev, next, queue);
+            for (int i = from; i >= 0; i = next[i]) out.add(id[i]);
+            from = to;
+        }
+    }
+
+    private void mergeWord(byte[] utf8, int from, int to, int[] id, int[] prev, int[] next, PriorityQueue<Bigram> queue) {
+        for (int i = from; i < to; i++) {
+            id[i] = byteIds[utf8[i] & 0xFF];
+            prev[i] = i > from ? i - 1 : -1;
+            next[i] = i + 1 < to ? i + 1 : -1;
+        }
+        for (int i = from; i + 1 < to; i++) offer(queue, id, i, i + 1);
+        while (!queue.isEmpty()) {
+            Bigram b = queue.poll();
+            int l = b.left(), r = b.right();
+            if (next[l] != r || id[l] != b.leftId() || id[r] != b.rightId()) continue; // stale: a side merged since
+            id[l] = merged[b.rank()];
+            id[r] = -1;
+            next[l] = next[r];
+            if (next[r] >= 0) prev[next[r]] = l;
+            if (prev[l] >= 0) offer(queue, id, prev[l], l);
+            if (next[l] >= 0) offer(queue, id, l, next[l]);
+        }
+    }
+
+    private void offer(PriorityQueue<Bigram> queue, int[] id, int l, int r) {
+        Integer rank = ranks.get(pair(id[l], id[r]));
+        if (rank != null) queue.add(new Bigram(rank, l, r, id[l], id[r]));
+    }
+}
