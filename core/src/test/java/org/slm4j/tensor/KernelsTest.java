@@ -43,4 +43,28 @@ class KernelsTest {
             assertArrayEquals(new float[] {6, 3.5f, -1, -6, 42}, out);
         }
     }
+
+    /** Infinite and NaN F16 weights stay infinite and NaN (the vector kernel widens F16 by hand). */
+    @Test
+    void nonFiniteF16WeightsStayNonFinite() {
+        int cols = 64;
+        ByteBuffer b = ByteBuffer.allocate(3 * cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < 3; r++) {
+            for (int i = 0; i < cols; i++) {
+                short h = 0x3C00;                                          // 1
+                if (r == 0 && i == 5) h = 0x7C00;                          // +inf
+                if (r == 1 && i == 9) h = 0x7E00;                          // NaN
+                if (r == 2 && i == 20) h = (short) 0xFC00;                 // -inf
+                b.putShort(h);
+            }
+        }
+        Matrix w = new Matrix("w", GgmlType.F16, MemorySegment.ofArray(b.array()), 3, cols);
+        float[] x = new float[cols];
+        java.util.Arrays.fill(x, 1);
+        for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
+            float[] out = new float[3];
+            k.matmul(w, x, 1, out);
+            assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY}, out, k.toString());
+        }
+    }
 }
