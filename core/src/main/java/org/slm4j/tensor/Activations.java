@@ -1,0 +1,122 @@
+package org.slm4j.tensor;
+
+import java.util.Arrays;
+
+/**
+ * A matmul's input as llama.cpp's CPU backend hands it to the dot products for one weight type (ggml's
+ * {@code vec_dot_type}): F32 as is, rounded to F16 or BF16, or quantized to Q8_0, Q8_1 or Q8_K blocks exactly as
+ * the AVX2 build's {@code quantize_row_q8_0}, {@code quantize_row_q8_1} and {@code quantize_row_q8_K} do.
+ *
+ * <p>One per calling thread, grown on demand and reused: buffers are sized for the largest input seen so far.
+ */
+final class Activations {
+    float[] f;                          // F32: the input itself; F16, BF16: the input rounded   [batch * cols]
+    byte[] q = new byte[0];             // Q8_*: the quants                                      [batch * cols]
+    float[] qf = new float[0];          // Q8_*: the same quants as floats (exact), for SIMD     [batch * cols]
+    float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
+    float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
+    int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
+    private float[] rounded = new float[0];
+
+    /** Prepares {@code x[0 .. batch * cols)} for weights of type {@code type}. */
+    void prepare(GgmlType type, float[] x, int batch, int cols) {
+        int n = batch * cols;
+        switch (type) {
+            case F32 -> f = x;
+            case F16 -> {
+                f = rounded = grow(rounded, n);
+                for (int i = 0; i < n; i++) f[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+            }
+            case BF16 -> {
+                f = rounded = grow(rounded, n);
+                for (int i = 0; i < n; i++) f[i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(x[i]));
+            }
+            case Q8_0, Q4_0 -> quantizeQ8(x, n, false);
+            case Q4_1 -> quantizeQ8(x, n, true);
+            case Q4_K, Q6_K -> quantizeQ8K(x, n);
+            default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
+        }
+    }
+
+    /** Drops the reference to the caller's input. */
+    void release() {
+        f = null;
+    }
+
+    /**
+     * Q8_0 (and Q8_1 when {@code withSums}) in blocks of 32: amax = max |x|, d = amax / 127 stored as f16,
+     * q = round-half-even(x * (127 / amax)). The multiplier is 127 / amax, not 1 / d as in ggml's reference
+     * quantizer: the two differ in the last bit for some amax and then flip a quant. Q8_1 adds s = f16(d * sum q)
+     * with the unrounded d.
+     */
+    private void quantizeQ8(float[] x, int n, boolean withSums) {
+        growQuants(n, Blocks.QK);
+        if (withSums && s.length < n / Blocks.QK) s = new float[n / Blocks.QK];
+        for (int k = 0; k < n / Blocks.QK; k++) {
+            int o = Blocks.QK * k;
+            float amax = 0;
+            for (int i = 0; i < Blocks.QK; i++) amax = Math.max(amax, Math.abs(x[o + i]));
+            float scale = amax / 127f;
+            float id = amax != 0 ? 127f / amax : 0f;
+            int sum = 0;
+            for (int i = 0; i < Blocks.QK; i++) sum += setQuant(o + i, x[o + i] * id);
+            d[k] = Float.float16ToFloat(Float.floatToFloat16(scale));
+            if (withSums) s[k] = Float.float16ToFloat(Float.floatToFloat16(scale * sum));
+        }
+    }
+
+    /**
+     * Q8_K in blocks of 256: max = the element of largest magnitude (the first one on ties), with its sign;
+     * iscale = -127 / max, q = min(127, round-half-even(iscale * x)), float d = 1 / iscale, plus the sums of each
+     * 16 quants. An all-zero block gets d = 0 and zero quants.
+     */
+    private void quantizeQ8K(float[] x, int n) {
+        growQuants(n, Blocks.QK_K);
+        if (bsums.length < n / 16) bsums = new int[n / 16];
+        for (int k = 0; k < n / Blocks.QK_K; k++) {
+            int o = Blocks.QK_K * k;
+            float amax = 0, max = 0;
+            for (int i = 0; i < Blocks.QK_K; i++) {
+                float ax = Math.abs(x[o + i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[o + i];
+                }
+            }
+            if (amax == 0) {
+                d[k] = 0;
+                Arrays.fill(q, o, o + Blocks.QK_K, (byte) 0);
+                Arrays.fill(qf, o, o + Blocks.QK_K, 0f);
+                Arrays.fill(bsums, o / 16, (o + Blocks.QK_K) / 16, 0);
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int i = 0; i < Blocks.QK_K; i += 16) {
+                int sum = 0;
+                for (int j = i; j < i + 16; j++) sum += setQuant(o + j, iscale * x[o + j]);
+                bsums[(o + i) / 16] = sum;
+            }
+            d[k] = 1 / iscale;
+        }
+    }
+
+    /** Stores round-half-even(v) at i and returns it, saturated to int8 (AVX2's packs; Q8_K's min(127, q)). */
+    private int setQuant(int i, float v) {
+        int r = (int) Math.max(-128, Math.min(127, Math.rint(v)));
+        q[i] = (byte) r;
+        qf[i] = r;
+        return r;
+    }
+
+    private void growQuants(int n, int block) {
+        if (q.length < n) {
+            q = new byte[n];
+            qf = new float[n];
+        }
+        if (d.length < n / block) d = new float[n / block];
+    }
+
+    private static float[] grow(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
+    }
+}

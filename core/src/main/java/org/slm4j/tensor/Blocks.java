@@ -1,0 +1,143 @@
+package org.slm4j.tensor;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The byte layouts of the weight blocks (ggml-common.h), read in place from a file mapping, and their
+ * dequantization. Both kernels read blocks through these offsets and helpers.
+ *
+ * <pre>
+ * Q8_0  34 bytes: f16 d; int8 q[32]                                  x[i] = q[i] * d
+ * Q4_0  18 bytes: f16 d; u8 qs[16]                                   x[i] = (nibble(i) - 8) * d
+ * Q4_1  20 bytes: f16 d; f16 m; u8 qs[16]                            x[i] = nibble(i) * d + m
+ *       nibble(i): low nibble of qs[i] for i &lt; 16, high nibble of qs[i - 16] otherwise
+ * Q4_K 144 bytes: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]        8 sub-blocks of 32
+ *       x[64c + l] = d * sc[2c] * lo(qs[32c + l]) - dmin * m[2c]           (l &lt; 32)
+ *       x[64c + 32 + l] = d * sc[2c+1] * hi(qs[32c + l]) - dmin * m[2c+1]
+ *       sc, m: 6-bit, packed in scales (see {@link #q4kScaleMin})
+ * Q6_K 210 bytes: u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d      16 sub-blocks of 16
+ *       x[i] = d * scales[i / 16] * (q6(i) - 32)   (see {@link #q6k})
+ * </pre>
+ */
+final class Blocks {
+    private Blocks() {}
+
+    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static final int QK = 32;         // elements per Q8_0 / Q4_0 / Q4_1 block
+    static final int QK_K = 256;      // elements per Q4_K / Q6_K super-block
+    static final int Q4K_SCALES = 4, Q4K_QS = 16;
+    static final int Q6K_QH = 128, Q6K_SCALES = 192, Q6K_D = 208;
+
+    static float f16(MemorySegment s, long offset) {
+        return Float.float16ToFloat(s.get(SHORT, offset));
+    }
+
+    static int u8(MemorySegment s, long offset) {
+        return s.get(JAVA_BYTE, offset) & 0xFF;
+    }
+
+    /**
+     * Q4_K sub-block {@code j}'s 6-bit scale (bits 0..7 of the result) and min (bits 8..15). Sub-blocks 0..3 keep
+     * them in the low 6 bits of bytes j and j + 4; sub-blocks 4..7 keep their low 4 bits in byte j + 4 (scale low,
+     * min high) and their top 2 bits in the top bits of bytes j - 4 (scale) and j (min).
+     */
+    static int q4kScaleMin(MemorySegment s, long scales, int j) {
+        if (j < 4) return (u8(s, scales + j) & 63) | (u8(s, scales + j + 4) & 63) << 8;
+        int packed = u8(s, scales + j + 4);
+        int sc = (packed & 0xF) | (u8(s, scales + j - 4) >>> 6) << 4;
+        int m = (packed >>> 4) | (u8(s, scales + j) >>> 6) << 4;
+        return sc | m << 8;
+    }
+
+    /** Q4_K element {@code e} (0..255) of the block at {@code block}: its 4-bit quant, 0..15. */
+    static int q4k(MemorySegment s, long block, int e) {
+        int b = u8(s, block + Q4K_QS + 32 * (e >>> 6) + (e & 31));
+        return (e & 32) == 0 ? b & 0xF : b >>> 4;
+    }
+
+    /**
+     * Q6_K element {@code e} (0..255) of the block at {@code block}, minus the offset 32: -32..31. Each half of
+     * 128 elements uses 64 bytes of ql and 32 of qh; its quarter k = 0..3 takes low nibbles of ql[l] (k = 0) and
+     * ql[32 + l] (k = 1), then their high nibbles (k = 2, 3), and bits 2k..2k+1 of qh[l] as the top two bits.
+     */
+    static int q6k(MemorySegment s, long block, int e) {
+        int half = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
+        int ql = u8(s, block + 64 * half + 32 * (k & 1) + l);
+        int low = k < 2 ? ql & 0xF : ql >>> 4;
+        int high = (u8(s, block + Q6K_QH + 32 * half + l) >>> (2 * k)) & 3;
+        return (low | high << 4) - 32;
+    }
+
+    /** Writes the {@code n} elements of type {@code t} starting at byte {@code offset} to dst[dstOffset ..]. */
+    static void dequantize(GgmlType t, MemorySegment s, long offset, int n, float[] dst, int dstOffset) {
+        switch (t) {
+            case F32 -> {
+                for (int i = 0; i < n; i++) dst[dstOffset + i] = s.get(FLOAT, offset + 4L * i);
+            }
+            case F16 -> {
+                for (int i = 0; i < n; i++) dst[dstOffset + i] = f16(s, offset + 2L * i);
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) dst[dstOffset + i] = HalfFloats.bf16ToFloat(s.get(SHORT, offset + 2L * i));
+            }
+            case Q8_0 -> {
+                for (int k = 0; k < n / QK; k++) {
+                    long block = offset + 34L * k;
+                    float d = f16(s, block);
+                    for (int i = 0; i < QK; i++) dst[dstOffset + QK * k + i] = s.get(JAVA_BYTE, block + 2 + i) * d;
+                }
+            }
+            case Q4_0, Q4_1 -> {
+                boolean withMin = t == GgmlType.Q4_1;
+                for (int k = 0; k < n / QK; k++) {
+                    long block = offset + (long) t.blockBytes() * k;
+                    float d = f16(s, block);
+                    float m = withMin ? f16(s, block + 2) : 0;
+                    long qs = block + (withMin ? 4 : 2);
+                    int y = dstOffset + QK * k;
+                    for (int i = 0; i < 16; i++) {
+                        int b = u8(s, qs + i);
+                        if (withMin) {
+                            dst[y + i] = (b & 0xF) * d + m;
+                            dst[y + 16 + i] = (b >>> 4) * d + m;
+                        } else {
+                            dst[y + i] = ((b & 0xF) - 8) * d;
+                            dst[y + 16 + i] = ((b >>> 4) - 8) * d;
+                        }
+                    }
+                }
+            }
+            case Q4_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = offset + 144L * k;
+                    float d = f16(s, block), dmin = f16(s, block + 2);
+                    for (int j = 0; j < 8; j++) {
+                        int sm = q4kScaleMin(s, block + Q4K_SCALES, j);
+                        float scale = d * (sm & 0xFF), min = dmin * (sm >>> 8);
+                        for (int l = 0; l < 32; l++) {
+                            int e = 32 * j + l;
+                            dst[dstOffset + QK_K * k + e] = scale * q4k(s, block, e) - min;
+                        }
+                    }
+                }
+            }
+            case Q6_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = offset + 210L * k;
+                    float d = f16(s, block + Q6K_D);
+                    for (int e = 0; e < QK_K; e++) {
+                        float scale = d * s.get(JAVA_BYTE, block + Q6K_SCALES + e / 16);
+                        dst[dstOffset + QK_K * k + e] = scale * q6k(s, block, e);
+                    }
+                }
+            }
+            default -> throw new UnsupportedOperationException("no kernel for weight type " + t);
+        }
+    }
+}

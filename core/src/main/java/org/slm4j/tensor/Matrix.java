@@ -1,0 +1,51 @@
+package org.slm4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A {@code [rows, cols]} weight matrix in one {@link GgmlType}, viewed in place over mapped file memory (no copy).
+ * Row r is {@code cols} elements, {@code cols / blockSize} whole blocks, contiguous. In GGUF terms ne[0] = cols
+ * and ne[1] = rows.
+ *
+ * @param name the tensor's name, used in every error about it
+ * @param data exactly {@code rows * rowBytes()} bytes, little-endian, any alignment
+ */
+public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+    public Matrix {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, () -> name + ": type");
+        Objects.requireNonNull(data, () -> name + ": data");
+        if (!type.supported()) {
+            throw new IllegalArgumentException(name + ": weight type " + type + " has no kernel in slm4j");
+        }
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException(name + ": shape [" + rows + ", " + cols + "] must be positive");
+        }
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException(name + ": " + cols + " columns is not a multiple of "
+                    + type + "'s block of " + type.blockSize());
+        }
+        long rowBytes = type.bytesFor(cols);
+        if (rowBytes > Long.MAX_VALUE / rows) {
+            throw new IllegalArgumentException(name + ": " + type + " [" + rows + ", " + cols + "] takes more than 2^63 bytes");
+        }
+        long expected = rowBytes * rows;
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes of data, expected " + expected
+                    + " for " + type + " [" + rows + ", " + cols + "]");
+        }
+    }
+
+    /** Bytes per row. */
+    public long rowBytes() {
+        return type.bytesFor(cols);
+    }
+
+    /** Writes row {@code row} as floats to dst[dstOffset .. dstOffset + cols) (an embedding lookup). */
+    public void dequantizeRow(int row, float[] dst, int dstOffset) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(dstOffset, cols, dst.length);
+        Blocks.dequantize(type, data, row * rowBytes(), cols, dst, dstOffset);
+    }
+}

@@ -1,0 +1,263 @@
+package org.slm4j.tensor;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.nio.ByteOrder.LITTLE_ENDIAN;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static org.slm4j.tensor.Blocks.QK;
+import static org.slm4j.tensor.Blocks.QK_K;
+import static org.slm4j.tensor.Blocks.f16;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API kernels, at the preferred width or at {@code -Dslm4j.vectorBits}.
+ *
+ * <p>Quantized weights are widened to floats and multiplied with the input's quants, also held as floats: every
+ * product and every per-lane partial sum of a block stays below 2^24, so these float sums are the same exact
+ * integers the scalar kernel adds up (the bounds are noted per kernel). Each block's lane sums are then scaled and
+ * accumulated with one fused multiply-add per lane, as ggml's AVX2 code does, and the lanes are added at the end.
+ * Only that float accumulation order differs from {@link ScalarKernels}.
+ */
+final class VectorKernels extends RowKernels {
+    static final VectorSpecies<Float> F = floatSpecies();
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
+    // bytes are loaded at least 8 at a time (the narrowest shape is 64 bits) and widened in PARTS parts of L lanes
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    static final int L = F.length(), PARTS = B.length() / L;
+    private static final VectorKernels INSTANCE = new VectorKernels();
+
+    private VectorKernels() {}
+
+    static VectorKernels instance() {
+        return INSTANCE;
+    }
+
+    private static VectorSpecies<Float> floatSpecies() {
+        String bits = System.getProperty("slm4j.vectorBits", "").strip();
+        VectorSpecies<Float> f = switch (bits) {
+            case "" -> FloatVector.SPECIES_PREFERRED;
+            case "128" -> FloatVector.SPECIES_128;
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("-Dslm4j.vectorBits=" + bits + ": expected 128, 256 or 512");
+        };
+        if (f.vectorBitSize() < 128) {
+            throw new UnsupportedOperationException(f.vectorBitSize() + "-bit vectors are too narrow for slm4j's SIMD kernels");
+        }
+        return f;
+    }
+
+    @Override
+    float dot(Matrix w, long row, Activations in, int b) {
+        MemorySegment s = w.data();
+        int n = w.cols(), x = b * n;
+        return switch (w.type()) {
+            case F32 -> f32(s, row, in.f, x, n);
+            case F16 -> halves(s, row, in.f, x, n, false);
+            case BF16 -> halves(s, row, in.f, x, n, true);
+            case Q8_0 -> q8_0(s, row, in, x, n);
+            case Q4_0 -> q4(s, row, in, x, n, false);
+            case Q4_1 -> q4(s, row, in, x, n, true);
+            case Q4_K -> q4K(s, row, in, x, n);
+            case Q6_K -> q6K(s, row, in, x, n);
+            default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
+        };
+    }
+
+    /** Four accumulators: one FMA chain would wait on its own latency. */
+    private static float f32(MemorySegment s, long row, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            a0 = floats(s, row + 4L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = floats(s, row + 4L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = floats(s, row + 4L * (i + 2 * L)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = floats(s, row + 4L * (i + 3 * L)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = floats(s, row + 4L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        for (; i < n; i++) sum += s.get(Blocks.FLOAT, row + 4L * i) * x[xo + i];
+        return sum;
+    }
+
+    /** F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. */
+    private static float halves(MemorySegment s, long row, float[] x, int xo, int n, boolean bf16) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = half(s, row + 2L * (i + L), bf16).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = half(s, row + 2L * (i + 2 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = half(s, row + 2L * (i + 3 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        for (; i < n; i++) {
+            short h = s.get(Blocks.SHORT, row + 2L * i);
+            sum += (bf16 ? HalfFloats.bf16ToFloat(h) : Float.float16ToFloat(h)) * x[xo + i];
+        }
+        return sum;
+    }
+
+    /**
+     * L halves at {@code offset} as floats. BF16 is the top half of a float. F16 has no Vector API conversion: its
+     * exponent and mantissa shifted into a float's place and multiplied by 2^112 (the bias difference) give every
+     * finite value exactly, subnormals included; infinities and NaNs get the float's all-ones exponent instead.
+     */
+    private static FloatVector half(MemorySegment s, long offset, boolean bf16) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, offset, LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        if (bf16) return h.lanewise(LSHL, 16).reinterpretAsFloats();
+        IntVector bits = h.and(0x7fff).lanewise(LSHL, 13);
+        IntVector finite = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector magnitude = finite.blend(bits.or(0x7f800000), bits.compare(VectorOperators.GE, 0x7c00 << 13));
+        return magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** Per lane and block at most 32 / L products of |q| &lt;= 128 by |q_x| &lt;= 127: far below 2^24. */
+    private static float q8_0(MemorySegment s, long row, Activations in, int x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 34L * k;
+            int xk = x + QK * k;
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < QK; i += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector wq = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                    dot = wq.fma(FloatVector.fromArray(F, in.qf, xk + i + p * L), dot);
+                }
+            }
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /** Q4_0 (nibble - 8) or Q4_1 (nibble, plus m_w * s_x per block); lane sums as for Q8_0. */
+    private static float q4(MemorySegment s, long row, Activations in, int x, int n, boolean withMin) {
+        int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2, offset = withMin ? 0 : 8;
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + (long) blockBytes * k;
+            int xk = x + QK * k;
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < 16; i += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector v = widen(q, p);
+                    int e = xk + i + p * L;
+                    dot = floats(v.and(0xF).sub(offset)).fma(FloatVector.fromArray(F, in.qf, e), dot);
+                    dot = floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, in.qf, e + 16), dot);
+                }
+            }
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
+            if (withMin) mins += f16(s, block + 2) * in.s[xk / QK];
+        }
+        return acc.reduceLanes(ADD) + mins;
+    }
+
+    /**
+     * Per lane a sub-block holds 32 / L products of q &lt;= 15 by |q_x| &lt;= 127; times a 6-bit scale, over 8
+     * sub-blocks: at most 8 * 63 * (32 / L) * 1905, under 2^24 for L &gt;= 4.
+     */
+    private static float q4K(MemorySegment s, long row, Activations in, int x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        for (int k = 0; k < n / QK_K; k++) {
+            long block = row + 144L * k;
+            int xk = x + QK_K * k, summ = 0;
+            FloatVector sumi = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {           // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                int lowSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
+                int highSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
+                int bs = xk / 16 + 4 * c;
+                summ += (lowSm >>> 8) * (in.bsums[bs] + in.bsums[bs + 1]) + (highSm >>> 8) * (in.bsums[bs + 2] + in.bsums[bs + 3]);
+                FloatVector low = FloatVector.zero(F), high = low;
+                for (int i = 0; i < 32; i += B.length()) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector v = widen(q, p);
+                        int e = xk + 64 * c + i + p * L;
+                        low = floats(v.and(0xF)).fma(FloatVector.fromArray(F, in.qf, e), low);
+                        high = floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, in.qf, e + 32), high);
+                    }
+                }
+                sumi = low.fma(FloatVector.broadcast(F, lowSm & 0xFF), sumi);
+                sumi = high.fma(FloatVector.broadcast(F, highSm & 0xFF), sumi);
+            }
+            float dx = in.d[xk / QK_K];
+            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
+            mins += (dx * f16(s, block + 2)) * summ;
+        }
+        return acc.reduceLanes(ADD) - mins;
+    }
+
+    /**
+     * Products of |q - 32| &lt;= 32 by |q_x| &lt;= 127 times an int8 scale are at most 520192; a lane holds
+     * 128 / L of them per half block, so the lane sums are flushed every half: 32 * 520192 &lt; 2^24 for L &gt;= 4.
+     */
+    private static float q6K(MemorySegment s, long row, Activations in, int x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < n / QK_K; k++) {
+            long block = row + 210L * k;
+            int xk = x + QK_K * k;
+            FloatVector d = FloatVector.broadcast(F, in.d[xk / QK_K] * f16(s, block + Blocks.Q6K_D));
+            for (int half = 0; half < 2; half++) {
+                long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
+                int xh = xk + 128 * half;
+                FloatVector sumi = FloatVector.zero(F);
+                for (int l = 0; l < 32; l += B.length()) {
+                    ByteVector qa = ByteVector.fromMemorySegment(B, s, ql + l, LITTLE_ENDIAN);
+                    ByteVector qb = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LITTLE_ENDIAN);
+                    ByteVector qc = ByteVector.fromMemorySegment(B, s, qh + l, LITTLE_ENDIAN);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector a = widen(qa, p), b = widen(qb, p), h = widen(qc, p);
+                        int e = l + p * L;       // element within each quarter of the half; sub-block e / 16
+                        IntVector q0 = a.and(0xF).or(h.and(3).lanewise(LSHL, 4));
+                        IntVector q1 = b.and(0xF).or(h.and(0xC).lanewise(LSHL, 2));
+                        IntVector q2 = a.lanewise(LSHR, 4).or(h.and(0x30));
+                        IntVector q3 = b.lanewise(LSHR, 4).or(h.and(0xC0).lanewise(LSHR, 2));
+                        sumi = product(q0, in.qf, xh + e).fma(scale(s, sc + e / 16), sumi);
+                        sumi = product(q1, in.qf, xh + 32 + e).fma(scale(s, sc + 2 + e / 16), sumi);
+                        sumi = product(q2, in.qf, xh + 64 + e).fma(scale(s, sc + 4 + e / 16), sumi);
+                        sumi = product(q3, in.qf, xh + 96 + e).fma(scale(s, sc + 6 + e / 16), sumi);
+                    }
+                }
+                acc = sumi.fma(d, acc);
+            }
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /** (q - 32) * x[e ..], exact. */
+    private static FloatVector product(IntVector q, float[] x, int e) {
+        return floats(q.sub(32)).mul(FloatVector.fromArray(F, x, e));
+    }
+
+    private static FloatVector scale(MemorySegment s, long offset) {
+        return FloatVector.broadcast(F, s.get(JAVA_BYTE, offset));
+    }
+
+    private static FloatVector floats(MemorySegment s, long offset) {
+        return FloatVector.fromMemorySegment(F, s, offset, LITTLE_ENDIAN);
+    }
+
+    private static FloatVector floats(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /** Part p (L lanes) of the unsigned bytes q, as ints. */
+    private static IntVector widen(ByteVector q, int p) {
+        return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+    }
+}

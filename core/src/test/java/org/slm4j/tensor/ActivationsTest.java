@@ -1,0 +1,87 @@
+package org.slm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The input quantizers on crafted blocks, against values worked out by hand from ggml's AVX2 and reference code. */
+class ActivationsTest {
+    @Test
+    void q8_0RoundsHalvesToEvenWithScaleAmaxOver127() {
+        float[] x = new float[64];
+        // block 0: amax 127, so d = 1 and the multiplier 127 / 127 = 1: ties go to the even neighbour
+        float[] first = {127, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, -126.5f, 3.4999998f, -127};
+        System.arraycopy(first, 0, x, 0, first.length);
+        // block 1: amax 2.75; 127 / 2.75 rounds up to 46.18182f and 1.375 times it is 63.500004f: quant 64.
+        // (ggml's reference quantizer multiplies by 1 / d = 46.181816f instead, 63.499996f, and would store 63.)
+        x[32] = 2.75f;
+        x[33] = 1.375f;
+        Activations a = new Activations();
+        a.prepare(GgmlType.Q8_0, x, 2, 32);
+        byte[] expected = new byte[64];
+        byte[] firstQ = {127, 0, 2, 2, 0, -2, -2, 126, -126, 3, -127};
+        System.arraycopy(firstQ, 0, expected, 0, firstQ.length);
+        expected[32] = 127;
+        expected[33] = 64;
+        assertArrayEquals(expected, java.util.Arrays.copyOf(a.q, 64));
+        assertEquals(1f, a.d[0]);
+        assertEquals(Float.float16ToFloat((short) 0x258B), a.d[1]);   // 2.75 / 127 = 2^-6 * 1.3858: f16 0x258B
+        assertEquals(64f, a.qf[33]);
+    }
+
+    @Test
+    void q8_0OfZerosHasZeroScaleAndQuants() {
+        Activations a = new Activations();
+        a.prepare(GgmlType.Q4_0, new float[32], 1, 32);
+        assertEquals(0f, a.d[0]);
+        assertArrayEquals(new byte[32], java.util.Arrays.copyOf(a.q, 32));
+    }
+
+    @Test
+    void q8_1SumUsesTheUnroundedScale() {
+        float[] x = new float[32];
+        x[0] = 1.75f;                                  // q 127
+        x[1] = 1.75f * 100 / 127;                      // q 100
+        Activations a = new Activations();
+        a.prepare(GgmlType.Q4_1, x, 1, 32);
+        assertEquals(127, a.q[0]);
+        assertEquals(100, a.q[1]);
+        float d = 1.75f / 127;
+        float s = Float.float16ToFloat(Float.floatToFloat16(d * 227));
+        assertEquals(s, a.s[0]);
+        assertEquals(3.1289062f, s);                   // with the f16-rounded d it would be 3.1269531
+        assertNotEquals(Float.float16ToFloat(Float.floatToFloat16(a.d[0] * 227)), a.s[0]);
+    }
+
+    @Test
+    void q8_KTakesTheSignOfTheFirstLargestAndRoundsHalvesToEven() {
+        float[] x = new float[512];
+        // block 0: -127 comes first, so iscale = -127 / -127 = 1 and d = 1
+        float[] first = {0.5f, -127, 1.5f, 2.5f, -2.5f, 127, 126.5f};
+        System.arraycopy(first, 0, x, 0, first.length);
+        // block 1: +127 comes first, so iscale = -1, d = -1: every quant flips sign
+        float[] second = {127, 1.5f, -127, -0.5f};
+        System.arraycopy(second, 0, x, 256, second.length);
+        Activations a = new Activations();
+        a.prepare(GgmlType.Q6_K, x, 1, 512);
+        assertArrayEquals(new byte[] {0, -127, 2, 2, -2, 127, 126}, java.util.Arrays.copyOf(a.q, 7));
+        assertArrayEquals(new byte[] {-127, -2, 127, 0}, java.util.Arrays.copyOfRange(a.q, 256, 260));
+        assertEquals(1f, a.d[0]);
+        assertEquals(-1f, a.d[1]);
+        assertEquals(0 - 127 + 2 + 2 - 2 + 127 + 126, a.bsums[0]);
+        assertEquals(-127 - 2 + 127, a.bsums[16]);
+        assertEquals(0, a.bsums[1]);
+    }
+
+    @Test
+    void f16AndBf16InputsAreRoundedToNearestEven() {
+        float[] x = {1 + 0x1p-11f, 1 + 3 * 0x1p-11f, 1 + 0x1p-8f, 1 + 3 * 0x1p-8f};
+        Activations a = new Activations();
+        a.prepare(GgmlType.F16, x, 1, 4);
+        assertArrayEquals(new float[] {1, 1 + 0x1p-9f, 1 + 0x1p-8f, 1 + 3 * 0x1p-8f}, java.util.Arrays.copyOf(a.f, 4));
+        a.prepare(GgmlType.BF16, x, 1, 4);
+        assertArrayEquals(new float[] {1, 1, 1, 1 + 0x1p-6f}, java.util.Arrays.copyOf(a.f, 4));
+    }
+}

@@ -1,0 +1,104 @@
+package org.slm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The vector kernels agree with the scalar reference for every weight type, sizes around the vector widths and
+ * batches 1, 2 and 7, on random data with boundary values.
+ *
+ * <p>Tolerance: both compute the same exact integers per block (quantized types) or the same exact products (float
+ * types, whose inputs are rounded identically) and differ only in the order of float additions. The error of a
+ * float sum of n terms is at most about n * 2^-24 times the sum of their magnitudes, so each output may differ by
+ * 2 * (cols + 16) * 2^-24 * sum_i(|w_i| * |x_i|), with |w_i| bounded by the block's scale times the largest quant
+ * (plus |min|) and |x_i| by its quantization block's largest |x|.
+ */
+class KernelTwinTest {
+    private static final int[] FLOAT_COLS = {1, 3, 7, 15, 17, 33, 255, 257, 1021, 32, 64, 96, 256, 512, 1280};
+    private static final int[] BLOCK_COLS = {32, 64, 96, 256, 512, 1280};
+    private static final int[] SUPER_BLOCK_COLS = {256, 512, 1280};
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (GgmlType type : GgmlType.values()) {
+            if (!type.supported()) continue;
+            int[] cols = switch (type.blockSize()) {
+                case 1 -> FLOAT_COLS;
+                case 32 -> BLOCK_COLS;
+                default -> SUPER_BLOCK_COLS;
+            };
+            for (int c : cols) for (int batch : new int[] {1, 2, 7}) cases.add(Arguments.of(type, c, batch));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} cols {1} batch {2}")
+    @MethodSource("cases")
+    void vectorMatchesScalar(GgmlType type, int cols, int batch) {
+        String failure = compare(Kernels.vector(), type, cols, batch);
+        assertEquals(null, failure);
+    }
+
+    /** Null when the kernels agree, else what differs. Also run by {@link VectorWidthTest} in JVMs of other widths. */
+    static String compare(Kernels vector, GgmlType type, int cols, int batch) {
+        Random rnd = new Random(31L * type.ordinal() + 7L * cols + batch);
+        int rows = 1 + rnd.nextInt(40);
+        RandomWeights w = RandomWeights.of(type, rows, cols, rnd);
+        float[] x = randomInput(rnd, batch * cols, type.blockSize() == 1 ? 32 : type.blockSize());
+        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        Kernels.scalar().matmul(w.matrix(), x, batch, expected);
+        vector.matmul(w.matrix(), x, batch, actual);
+        int block = type.blockSize() == 256 ? 256 : 32;
+        for (int b = 0; b < batch; b++) {
+            for (int r = 0; r < rows; r++) {
+                double magnitude = 0;
+                for (int i = 0; i < cols; i++) {
+                    double xi = type.blockSize() == 1 ? Math.abs(x[b * cols + i]) * 1.01 : blockMax(x, b * cols + i / block * block, block);
+                    magnitude += w.magnitude()[r * cols + i] * xi;
+                }
+                double tolerance = 2 * (cols + 16) * 0x1p-24 * magnitude;
+                float e = expected[b * rows + r], a = actual[b * rows + r];
+                if (!(Math.abs(e - a) <= tolerance)) {
+                    return type + " cols " + cols + " batch " + batch + ": out[" + b + ", " + r + "] scalar " + e
+                            + ", vector " + a + ", tolerance " + tolerance;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Normal values by blocks of random scale, some blocks all zero, some subnormal, some with exact .5 ties. Scales
+     * stay at most 100 so that Q8_1's f16 block sum (about the sum of 32 inputs) stays below 65504: past it ggml gets
+     * infinity too, and the twins could disagree on inf versus NaN.
+     */
+    static float[] randomInput(Random rnd, int n, int block) {
+        float[] x = new float[n];
+        for (int b = 0; b < n; b += block) {
+            int kind = rnd.nextInt(8);
+            double scale = Math.pow(10, rnd.nextInt(7) - 4);
+            for (int i = b; i < Math.min(n, b + block); i++) {
+                x[i] = switch (kind) {
+                    case 0 -> 0f;
+                    case 1 -> Float.MIN_VALUE * rnd.nextInt(1000);
+                    case 2 -> (rnd.nextInt(255) - 127) / 2f;             // amax 63.5: many quants land on .5
+                    default -> (float) (rnd.nextGaussian() * scale);
+                };
+            }
+        }
+        return x;
+    }
+
+    private static double blockMax(float[] x, int from, int n) {
+        double m = 0;
+        for (int i = from; i < Math.min(x.length, from + n); i++) m = Math.max(m, Math.abs(x[i]));
+        return m * 1.01;
+    }
+}

@@ -1,0 +1,70 @@
+package org.slm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+class KernelsTest {
+    @Test
+    void bestIsTheVectorKernelsWhenTheModuleIsPresent() {
+        assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "tests run with the vector module");
+        assertSame(Kernels.vector(), Kernels.best());
+        assertTrue(Kernels.best() instanceof VectorKernels);
+    }
+
+    @Test
+    void matmulChecksItsArguments() {
+        Matrix w = new Matrix("w", GgmlType.F32, MemorySegment.ofArray(new byte[2 * 3 * 4]), 2, 3);
+        for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> k.matmul(w, new float[5], 2, new float[4]))
+                    .getMessage().startsWith("w: x has 5 floats"));
+            assertThrows(IllegalArgumentException.class, () -> k.matmul(w, new float[6], 2, new float[3]));
+            assertThrows(IllegalArgumentException.class, () -> k.matmul(w, new float[6], -1, new float[4]));
+            k.matmul(w, new float[0], 0, new float[0]);
+        }
+    }
+
+    /** A 2x3 F32 matrix times two vectors, by hand; extra input and output space is ignored and left alone. */
+    @Test
+    void f32MatmulByHand() {
+        ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : new float[] {1, 2, 3, -1, 0.5f, 4}) b.putFloat(v);
+        Matrix w = new Matrix("w", GgmlType.F32, MemorySegment.ofArray(b.array()), 2, 3);
+        float[] x = {1, 1, 1, 2, 0, -1, 99};
+        for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
+            float[] out = {0, 0, 0, 0, 42};
+            k.matmul(w, x, 2, out);
+            assertArrayEquals(new float[] {6, 3.5f, -1, -6, 42}, out);
+        }
+    }
+
+    /** Infinite and NaN F16 weights stay infinite and NaN (the vector kernel widens F16 by hand). */
+    @Test
+    void nonFiniteF16WeightsStayNonFinite() {
+        int cols = 64;
+        ByteBuffer b = ByteBuffer.allocate(3 * cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < 3; r++) {
+            for (int i = 0; i < cols; i++) {
+                short h = 0x3C00;                                          // 1
+                if (r == 0 && i == 5) h = 0x7C00;                          // +inf
+                if (r == 1 && i == 9) h = 0x7E00;                          // NaN
+                if (r == 2 && i == 20) h = (short) 0xFC00;                 // -inf
+                b.putShort(h);
+            }
+        }
+        Matrix w = new Matrix("w", GgmlType.F16, MemorySegment.ofArray(b.array()), 3, cols);
+        float[] x = new float[cols];
+        java.util.Arrays.fill(x, 1);
+        for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
+            float[] out = new float[3];
+            k.matmul(w, x, 1, out);
+            assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY}, out, k.toString());
+        }
+    }
+}

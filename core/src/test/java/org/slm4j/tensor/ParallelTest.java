@@ -1,0 +1,56 @@
+package org.slm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class ParallelTest {
+    @Test
+    void everyIndexRunsOnceInContiguousChunks() {
+        for (int n : new int[] {1, 2, 3, 17, 1000}) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(n);
+            Parallel.forRange(n, (start, end) -> {
+                assertTrue(0 <= start && start < end && end <= n);
+                for (int i = start; i < end; i++) hits.incrementAndGet(i);
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "index " + i + " of " + n);
+        }
+        Parallel.forRange(0, (start, end) -> { throw new AssertionError("empty range ran"); });
+    }
+
+    @Test
+    void aChunksExceptionReachesTheCaller() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        for (int attempt = 0; attempt < 3; attempt++) {
+            assertSame(boom, assertThrows(IllegalStateException.class, () -> Parallel.forRange(64, (start, end) -> {
+                if (start <= 40 && 40 < end) throw boom;
+            })));
+        }
+        AtomicIntegerArray hits = new AtomicIntegerArray(8);
+        Parallel.forRange(8, (start, end) -> { for (int i = start; i < end; i++) hits.incrementAndGet(i); });
+        for (int i = 0; i < 8; i++) assertEquals(1, hits.get(i), "the pool still works after a failure");
+    }
+
+    @Test
+    void nestedCallsRunWithoutDeadlock() {
+        AtomicIntegerArray hits = new AtomicIntegerArray(16 * 16);
+        Parallel.forRange(16, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                int outer = i;
+                Parallel.forRange(16, (s2, e2) -> { for (int j = s2; j < e2; j++) hits.incrementAndGet(16 * outer + j); });
+            }
+        });
+        for (int i = 0; i < hits.length(); i++) assertEquals(1, hits.get(i));
+    }
+
+    @Test
+    void theThreadCountIsFixedOnceStarted() {
+        assertTrue(Parallel.threads() >= 1);
+        assertThrows(IllegalStateException.class, () -> Parallel.setThreads(3));
+        assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
+    }
+}
