@@ -2,10 +2,8 @@ package org.slm4j.tokenizer;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.PriorityQueue;
 import org.slm4j.format.ModelFormatException;
 
 /**
@@ -37,7 +35,9 @@ final class ByteLevelBpe implements TextEncoder {
         for (int rank = 0; rank < merges.length; rank++) {
             String m = merges[rank];
             int sp = m.indexOf(' ', 1); // a part may not be empty, so the first space after the first character
-            if (sp < 0) throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + m + "\" is not two tokens separated by a space");
+            if (sp < 0) {
+                throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + m + "\" is not two tokens separated by a space");
+            }
             String a = m.substring(0, sp), b = m.substring(sp + 1);
             int left = known(ids, a, rank, m), right = known(ids, b, rank, m);
             merged[rank] = known(ids, a + b, rank, m);
@@ -47,7 +47,9 @@ final class ByteLevelBpe implements TextEncoder {
 
     private static int known(Map<String, Integer> ids, String token, int rank, String merge) {
         Integer id = ids.get(token);
-        if (id == null) throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + merge + "\" needs \"" + token + "\", which is not a token");
+        if (id == null) {
+            throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + merge + "\" needs \"" + token + "\", which is not a token");
+        }
         return id;
     }
 
@@ -55,50 +57,53 @@ final class ByteLevelBpe implements TextEncoder {
         return (long) left << 32 | right;
     }
 
-    /** Symbols left, right (with those ids) would merge by rule {@code rank}. */
-    private record Bigram(int rank, int left, int right, int leftId, int rightId) {}
-
-    private static final Comparator<Bigram> ORDER = Comparator.comparingInt(Bigram::rank).thenComparingInt(Bigram::left);
-
     @Override
     public void encode(String text, boolean afterSpecial, IntList out) {
         int[] cp = text.codePoints().toArray();
         byte[] utf8 = text.getBytes(UTF_8);
         // symbol i starts at byte i; merged-away symbols have id -1
         int[] id = new int[utf8.length], prev = new int[utf8.length], next = new int[utf8.length];
-        PriorityQueue<Bigram> queue = new PriorityQueue<>(ORDER);
+        int[] pair = new int[utf8.length]; // the rank of the rule merging symbol i and the next, or -1
+        LongHeap queue = new LongHeap();
         int c = 0, from = 0;
         for (int end : preTokenizer.words(cp)) {
             int to = from;
             for (; c < end; c++) to += cp[c] < 0x80 ? 1 : cp[c] < 0x800 ? 2 : cp[c] < 0x10000 ? 3 : 4;
-            mergeWord(utf8, from, to, id, prev, next, queue);
+            mergeWord(utf8, from, to, id, prev, next, pair, queue);
             for (int i = from; i >= 0; i = next[i]) out.add(id[i]);
             from = to;
         }
     }
 
-    private void mergeWord(byte[] utf8, int from, int to, int[] id, int[] prev, int[] next, PriorityQueue<Bigram> queue) {
+    /**
+     * Merges one word. Queue entries pack (rank, left symbol), lowest first; an entry is live while the pair now at
+     * left merges by that rank (see {@link SentencePieceBpe} for why this gives llama.cpp's merges).
+     */
+    private void mergeWord(byte[] utf8, int from, int to, int[] id, int[] prev, int[] next, int[] pair, LongHeap queue) {
         for (int i = from; i < to; i++) {
             id[i] = byteIds[utf8[i] & 0xFF];
             prev[i] = i > from ? i - 1 : -1;
             next[i] = i + 1 < to ? i + 1 : -1;
         }
-        for (int i = from; i + 1 < to; i++) offer(queue, id, i, i + 1);
+        for (int i = from; i < to; i++) offer(queue, id, next, pair, i);
         while (!queue.isEmpty()) {
-            Bigram b = queue.poll();
-            int l = b.left(), r = b.right();
-            if (next[l] != r || id[l] != b.leftId() || id[r] != b.rightId()) continue; // stale: a side merged since
-            id[l] = merged[b.rank()];
+            long e = queue.poll();
+            int l = (int) e, rank = (int) (e >>> 32);
+            if (id[l] < 0 || pair[l] != rank) continue; // stale
+            int r = next[l];
+            id[l] = merged[rank];
             id[r] = -1;
             next[l] = next[r];
             if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) offer(queue, id, prev[l], l);
-            if (next[l] >= 0) offer(queue, id, l, next[l]);
+            if (prev[l] >= 0) offer(queue, id, next, pair, prev[l]);
+            offer(queue, id, next, pair, l);
         }
     }
 
-    private void offer(PriorityQueue<Bigram> queue, int[] id, int l, int r) {
-        Integer rank = ranks.get(pair(id[l], id[r]));
-        if (rank != null) queue.add(new Bigram(rank, l, r, id[l], id[r]));
+    private void offer(LongHeap queue, int[] id, int[] next, int[] pair, int l) {
+        int r = next[l];
+        Integer rank = r < 0 ? null : ranks.get(pair(id[l], id[r]));
+        pair[l] = rank == null ? -1 : rank;
+        if (rank != null) queue.add((long) rank << 32 | l);
     }
 }

@@ -3,13 +3,15 @@ package org.slm4j.tokenizer;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slm4j.format.GgufFile;
 import org.slm4j.format.ModelFormatException;
 
 /**
- * Reads a {@link Vocabulary} from GGUF {@code tokenizer.ggml.*} metadata with llama.cpp's defaults (llama-vocab.cpp,
- * {@code llama_vocab::impl::load}): which keys may be missing and what they then mean, and which tokens end
- * generation.
+ * The tokenizer in GGUF {@code tokenizer.ggml.*} metadata: a {@link Vocabulary} read with llama.cpp's rules
+ * (llama-vocab.cpp, {@code llama_vocab::impl::load}): which keys may be missing and what they then mean, and which
+ * tokens end generation.
  */
 final class GgufVocabulary {
     private GgufVocabulary() {}
@@ -19,9 +21,8 @@ final class GgufVocabulary {
     /** End-of-turn markers llama.cpp recognises by their text (they end generation and count as control tokens). */
     private static final Set<String> EOT_TEXTS = Set.of(
             "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>");
-    private static final Set<String> EOG_TEXTS = Set.of(
-            "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",
-            "</s>", "<|eom_id|>");
+    private static final Set<String> EOG_TEXTS =
+            Stream.concat(EOT_TEXTS.stream(), Stream.of("</s>", "<|eom_id|>")).collect(Collectors.toUnmodifiableSet());
 
     /** The tokenizer in {@code g}'s metadata; every error names the file. */
     static Tokenizer tokenizer(GgufFile g) {
@@ -42,11 +43,15 @@ final class GgufVocabulary {
         TokenType[] types;
         if (g.has(PREFIX + "token_type")) {
             int[] codes = g.getIntArray(PREFIX + "token_type");
-            if (codes.length != n) throw bad(g, PREFIX + "token_type: " + codes.length + " entries, expected one per token (" + n + ")");
+            if (codes.length != n) {
+                throw bad(g, PREFIX + "token_type: " + codes.length + " entries, expected one per token (" + n + ")");
+            }
             types = new TokenType[n];
             for (int i = 0; i < n; i++) {
                 types[i] = TokenType.ofCode(codes[i]);
-                if (types[i] == null) throw bad(g, PREFIX + "token_type[" + i + "]: " + codes[i] + " is not a token type (0..6)");
+                if (types[i] == null) {
+                    throw bad(g, PREFIX + "token_type[" + i + "]: " + codes[i] + " is not a token type (0..6)");
+                }
             }
         } else {
             types = new TokenType[n];

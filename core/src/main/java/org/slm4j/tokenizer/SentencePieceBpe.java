@@ -2,9 +2,7 @@ package org.slm4j.tokenizer;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import java.util.Comparator;
 import java.util.Map;
-import java.util.PriorityQueue;
 import org.slm4j.format.ModelFormatException;
 
 /**
@@ -31,19 +29,25 @@ final class SentencePieceBpe implements TextEncoder {
             Integer id = ids.get("<0x%02X>".formatted(b));
             if (id == null && b < 0x80) id = ids.get(String.valueOf((char) b));
             if (id == null && v.unk() < 0) {
-                throw new ModelFormatException("tokenizer.ggml.tokens: no byte token <0x%02X> and no unknown token (tokenizer.ggml.unknown_token_id) to stand for it"
-                        .formatted(b));
+                throw new ModelFormatException(("tokenizer.ggml.tokens: no byte token <0x%02X> and no unknown token"
+                        + " (tokenizer.ggml.unknown_token_id) to stand for it").formatted(b));
             }
             byteIds[b] = id != null ? id : v.unk();
         }
     }
 
-    /** Symbols left..right would merge into piece {@code id}; size = their length, which stale entries no longer have. */
-    private record Bigram(int left, int right, float score, int size, int id) {}
-
-    // highest score first, then leftmost; == rather than Float.compare so that -0.0 ties with 0.0
-    private static final Comparator<Bigram> ORDER =
-            (a, b) -> a.score > b.score ? -1 : a.score < b.score ? 1 : Integer.compare(a.left, b.left);
+    /**
+     * The merge queue orders entries by (score descending, left symbol ascending), packed as one long. An entry only
+     * says "the pair at {@code left} may merge at this score"; it is live while the pair now at left still makes a
+     * piece of that score. llama.cpp checks instead that the pair is the one that was queued, but whenever the pair at
+     * left changes it queues the new pair, so a stale entry that passes this check stands exactly where that new
+     * entry does, and the merges come out the same.
+     */
+    private static long entry(float score, int left) {
+        int bits = Float.floatToIntBits(score == 0 ? 0f : score); // -0.0 ties with 0.0
+        int ascending = bits ^ (bits >> 31 & 0x7FFF_FFFF);    // orders as the floats do
+        return (long) ~ascending << 32 | left;                 // ~: higher scores first
+    }
 
     @Override
     public void encode(String text, boolean afterSpecial, IntList out) {
@@ -51,27 +55,30 @@ final class SentencePieceBpe implements TextEncoder {
         int n = s.codePointCount(0, s.length());
         if (n == 0) return;
         // symbol i is s[start[i], start[i] + len[i]); merged-away symbols have len 0
-        int[] start = new int[n], len = new int[n], prev = new int[n], next = new int[n], id = new int[n];
+        int[] start = new int[n], len = new int[n], prev = new int[n], next = new int[n];
+        int[] id = new int[n];   // the piece of symbol i, once it is a merge (a single character need not be one)
+        int[] pair = new int[n]; // the piece that symbol i and the next would make, or -1
         for (int i = 0, at = 0; i < n; at += len[i++]) {
             start[i] = at;
             len[i] = Character.charCount(s.codePointAt(at));
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
-            id[i] = -1; // looked up at the end: a single character need not be a piece
+            id[i] = -1;
         }
-        PriorityQueue<Bigram> queue = new PriorityQueue<>(ORDER);
-        for (int i = 1; i < n; i++) offer(queue, s, start, len, i - 1, i);
+        LongHeap queue = new LongHeap();
+        for (int i = 0; i < n; i++) offer(queue, s, start, len, next, pair, i);
         while (!queue.isEmpty()) {
-            Bigram b = queue.poll();
-            int l = b.left(), r = b.right();
-            if (len[l] == 0 || len[r] == 0 || len[l] + len[r] != b.size()) continue; // one side merged since
+            long e = queue.poll();
+            int l = (int) e, t = pair[l];
+            if (len[l] == 0 || t < 0 || entry(scores[t], l) != e) continue; // stale
+            int r = next[l];
             len[l] += len[r];
             len[r] = 0;
-            id[l] = b.id();
+            id[l] = t;
             next[l] = next[r];
             if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) offer(queue, s, start, len, prev[l], l);
-            if (next[l] >= 0) offer(queue, s, start, len, l, next[l]);
+            if (prev[l] >= 0) offer(queue, s, start, len, next, pair, prev[l]);
+            offer(queue, s, start, len, next, pair, l);
         }
         // Merged symbols are pieces by construction, so only single characters can fall back to bytes.
         for (int i = 0; i >= 0; i = next[i]) {
@@ -85,10 +92,14 @@ final class SentencePieceBpe implements TextEncoder {
         }
     }
 
-    private void offer(PriorityQueue<Bigram> queue, String s, int[] start, int[] len, int l, int r) {
-        int size = len[l] + len[r];
-        if (size > maxTokenChars) return;
-        Integer id = ids.get(s.substring(start[l], start[l] + size));
-        if (id != null) queue.add(new Bigram(l, r, scores[id], size, id));
+    /** Records what symbol l and the next would make, and queues it if that is a piece. */
+    private void offer(LongHeap queue, String s, int[] start, int[] len, int[] next, int[] pair, int l) {
+        pair[l] = -1;
+        int r = next[l];
+        if (r < 0 || len[l] + len[r] > maxTokenChars) return;
+        Integer t = ids.get(s.substring(start[l], start[l] + len[l] + len[r]));
+        if (t == null) return;
+        pair[l] = t;
+        queue.add(entry(scores[t], l));
     }
 }

@@ -63,7 +63,9 @@ public record Vocabulary(
                     + ", expected one per token (" + n + ")");
         }
         for (int i = 0; i < n; i++) {
-            if (tokens[i] == null || tokens[i].isEmpty()) throw new ModelFormatException("tokenizer.ggml.tokens[" + i + "]: empty token");
+            if (tokens[i] == null || tokens[i].isEmpty()) {
+                throw new ModelFormatException("tokenizer.ggml.tokens[" + i + "]: empty token");
+            }
             if (types[i] == null) throw new ModelFormatException("tokenizer.ggml.token_type[" + i + "]: missing");
             // NaN has no place in a max-score order; the infinities do
             if (Float.isNaN(scores[i])) throw new ModelFormatException("tokenizer.ggml.scores[" + i + "]: NaN");

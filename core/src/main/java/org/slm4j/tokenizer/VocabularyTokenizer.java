@@ -62,13 +62,19 @@ final class VocabularyTokenizer implements Tokenizer {
     }
 
     /** The byte a BYTE token {@code <0xNN>} stands for. */
-    static int byteToken(String token, int id) {
+    private static int byteToken(String token, int id) {
         if (token.length() == 6 && token.startsWith("<0x") && token.endsWith(">")) {
-            int hi = Character.digit(token.charAt(3), 16), lo = Character.digit(token.charAt(4), 16);
+            int hi = hexDigit(token.charAt(3)), lo = hexDigit(token.charAt(4));
             if (hi >= 0 && lo >= 0) return hi << 4 | lo;
         }
         throw new ModelFormatException("tokenizer.ggml.token_type[" + id + "]: BYTE, but tokenizer.ggml.tokens[" + id
                 + "] is \"" + token + "\", not <0xNN>");
+    }
+
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
     }
 
     /** GPT-2 alphabet back to bytes; a character outside the alphabet stands for its own UTF-8. */

@@ -8,10 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slm4j.format.GgufFile;
+import org.slm4j.format.GgufWriter;
+import org.slm4j.testing.Shared;
 
 /** Byte-level BPE ("gpt2" vocabularies) against llama.cpp's ids, and lossless round trips. */
 class ByteLevelVectorsTest {
@@ -19,7 +24,7 @@ class ByteLevelVectorsTest {
     @Test
     void tinyStableLm() throws IOException {
         Tokenizer t = SentencePieceVectorsTest.load("fixtures/llamacpp/tiny-stablelm-f32.gguf");
-        JsonNode v = new ObjectMapper().readTree(org.slm4j.testing.Shared.file("fixtures/hf/tokenizer-vectors.json").toFile());
+        JsonNode v = new ObjectMapper().readTree(Shared.file("fixtures/hf/tokenizer-vectors.json").toFile());
         JsonNode strings = v.get("strings"), ids = v.get("stablelm").get("llamacpp");
         assertEquals(13, strings.size());
         for (int i = 0; i < strings.size(); i++) {
@@ -42,6 +47,30 @@ class ByteLevelVectorsTest {
         assertEquals("a<|endoftext|>b", t.decode(plain));
         assertEquals("ab", t.decode(new int[] {64, 500, 65}), "control tokens decode to nothing");
         assertEquals("", t.decode(new int[] {505}), "[PAD505] is unused: nothing");
+    }
+
+    /**
+     * The same vocabulary under StableLM 2's pattern ({@code tokenizer.ggml.pre} "stablelm2"): digits go one by one
+     * and the space before them stands alone; the other words are as under GPT-2 (ids from the vector above).
+     */
+    @Test
+    void stableLm2Pattern(@TempDir Path dir) {
+        Path p = dir.resolve("stablelm2.gguf");
+        try (GgufFile g = GgufFile.open(Shared.file("fixtures/llamacpp/tiny-stablelm-f32.gguf"))) {
+            String k = "tokenizer.ggml.";
+            new GgufWriter().putString(k + "model", "gpt2").putString(k + "pre", "stablelm2")
+                    .putStringArray(k + "tokens", g.getStringArray(k + "tokens"))
+                    .putInt32Array(k + "token_type", g.getIntArray(k + "token_type"))
+                    .putStringArray(k + "merges", g.getStringArray(k + "merges"))
+                    .putUInt32(k + "bos_token_id", 500).putUInt32(k + "eos_token_id", 500).write(p);
+        }
+        Tokenizer t;
+        try (GgufFile g = GgufFile.open(p)) {
+            t = Tokenizer.fromGguf(g);
+        }
+        // GPT-2 pattern: [40 "I", 423 " have", 352 " 1", 17 "2", 18 "3", 257 381 75 274 " apples", 11 ",", 290 " and", 345 " you", 30 "?"]
+        assertArrayEquals(new int[] {40, 423, 220, 16, 17, 18, 257, 381, 75, 274, 11, 290, 345, 30},
+                t.encode("I have 123 apples, and you?", false, false));
     }
 
     static final List<String> TRICKY = List.of(

@@ -86,6 +86,9 @@ class HostileVocabularyTest {
         rejects(llama().putFloat32Array(K + "scores", new float[260]), K + "scores");
         rejects(llama().putFloat32Array(K + "scores", new float[262]), K + "scores");
         rejects(llama().putInt32Array(K + "token_type", new int[5]), K + "token_type");
+        float[] scores = new float[261];
+        scores[100] = Float.NaN; // no place in a highest-score-first order
+        rejects(llama().putFloat32Array(K + "scores", scores), K + "scores");
     }
 
     @Test

@@ -37,6 +37,14 @@ class SentencePieceVectorsTest {
         }
     }
 
+    /** The GGUF vocabulary is Llama 2's: every id has the piece that Llama 2's tokenizer.json gives it. */
+    @Test
+    void sameVocabularyAsLlama2() throws IOException {
+        JsonNode vocab = JSON.readTree(Shared.file("tokenizers/llama2/tokenizer.json").toFile()).get("model").get("vocab");
+        assertEquals(llama2.vocabSize(), vocab.size());
+        vocab.properties().forEach(e -> assertEquals(e.getKey(), llama2.piece(e.getValue().asInt())));
+    }
+
     /** llama.cpp's test-tokenizer-0 vectors: inputs split by the marker line, no BOS, no special parsing. */
     @Test
     void llamaCppVocabVectors() throws IOException {
