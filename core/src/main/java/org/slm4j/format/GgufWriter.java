@@ -108,6 +108,18 @@ public final class GgufWriter {
         return this;
     }
 
+    /** Drops {@code key} if it was put (a converter copying metadata leaves out what it rewrites). */
+    public GgufWriter remove(String key) {
+        metadata.remove(key);
+        return this;
+    }
+
+    /** Drops the tensor named {@code name} if it was added. */
+    public GgufWriter removeTensor(String name) {
+        if (names.remove(name)) tensors.removeIf(t -> t.name().equals(name));
+        return this;
+    }
+
     /** Adds an F32 tensor of ggml shape {@code shape} holding {@code data}, copied now. */
     public GgufWriter addTensor(String name, float[] data, long... shape) {
         MemorySegment bytes = MemorySegment.ofArray(new byte[Math.multiplyExact(data.length, Float.BYTES)]);

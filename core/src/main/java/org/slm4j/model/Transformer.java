@@ -1,0 +1,260 @@
+package org.slm4j.model;
+
+import org.slm4j.tensor.Kernels;
+import org.slm4j.tensor.Matrix;
+import org.slm4j.tensor.Parallel;
+
+/**
+ * The decoder: one forward pass for StableLM 2, TinyLlama and H2O-Danube, driven by {@link ModelConfig}.
+ *
+ * <p>Pre-norm blocks with a SwiGLU MLP: x += Wo·attend(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x)); x += down(silu(gate·n(x)) ⊙ up·n(x)).
+ * A batch of positions goes through every matrix together (matrix × matrix, weights read once per batch),
+ * so a prompt is one pass and a decoding step is a batch of one; both give the same numbers.
+ *
+ * <p>Not thread-safe: it owns its activation buffers. Create one per thread that runs forward passes;
+ * they share the (read-only) weights.
+ */
+public final class Transformer {
+    private final ModelConfig cfg;
+    private final Weights w;
+    private final Kernels kernels;
+    private final int maxBatch;
+    private final float attnScale;
+    private final float thetaScale;      // base^(-2/rotaryDims): pair j turns by pos · thetaScale^j
+
+    // activations, [rows, width] row-major, allocated once for maxBatch rows
+    private final float[] x;      // [batch, dim] the residual stream
+    private final float[] xb;     // [batch, dim] normed input of a sub-block
+    private final float[] q;      // [batch, qDim]
+    private final float[] k;      // [batch, kvDim]
+    private final float[] v;      // [batch, kvDim]
+    private final float[] att;    // [batch, qDim] attention output before Wo
+    private final float[] hb;     // [batch, ffnDim] gate, then silu(gate) ⊙ up
+    private final float[] hb2;    // [batch, ffnDim] up
+    private final float[] out;    // [batch, dim] output of a projection back to dim
+    private float[] logits = new float[0];  // [rows wanting logits, vocab]
+    private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
+
+    public Transformer(ModelConfig cfg, Weights w, Kernels kernels, int maxBatch) {
+        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch " + maxBatch + " < 1");
+        this.cfg = cfg;
+        this.w = w;
+        this.kernels = kernels;
+        this.maxBatch = maxBatch;
+        this.attnScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        this.thetaScale = (float) Math.pow(cfg.ropeTheta(), -2.0f / Math.max(1, cfg.rotaryDims()));
+        x = new float[maxBatch * cfg.dim()];
+        xb = new float[maxBatch * cfg.dim()];
+        q = new float[maxBatch * cfg.qDim()];
+        k = new float[maxBatch * cfg.kvDim()];
+        v = new float[maxBatch * cfg.kvDim()];
+        att = new float[maxBatch * cfg.qDim()];
+        hb = new float[maxBatch * cfg.ffnDim()];
+        hb2 = new float[maxBatch * cfg.ffnDim()];
+        out = new float[maxBatch * cfg.dim()];
+    }
+
+    public ModelConfig config() { return cfg; }
+
+    /** Most rows evaluated together; larger batches are split into pieces of this size. */
+    public int maxBatch() { return maxBatch; }
+
+    /**
+     * Evaluates a batch and returns the logits of the rows that asked for them, [rows, vocab] row-major.
+     * The returned array is reused by the next call.
+     */
+    public float[] forward(Batch batch) {
+        int n = batch.size();
+        validate(batch);
+        int vocab = cfg.vocabSize();
+        int wanted = batch.logitRows();
+        if (logits.length < wanted * vocab) logits = new float[wanted * vocab];
+        int written = 0;
+        for (int start = 0; start < n; start += maxBatch) {
+            int end = Math.min(n, start + maxBatch);
+            written = forwardChunk(batch, start, end, written);
+        }
+        return logits;
+    }
+
+    /** Checks every row before anything is written, so a bad batch leaves the caches as they were. */
+    private void validate(Batch batch) {
+        int vocab = cfg.vocabSize();
+        for (int i = 0; i < batch.size(); i++) {
+            int t = batch.tokens()[i];
+            if (t < 0 || t >= vocab) {
+                throw new IllegalArgumentException("token id " + t + " at batch row " + i + " is outside the vocabulary [0, " + vocab + ")");
+            }
+            KvCache c = batch.caches()[i];
+            int expected = c.length();
+            for (int j = i - 1; j >= 0; j--) {
+                if (batch.caches()[j] == c) {
+                    expected = batch.positions()[j] + 1;
+                    break;
+                }
+            }
+            int pos = batch.positions()[i];
+            if (pos != expected) {
+                throw new IllegalArgumentException("batch row " + i + " is at position " + pos
+                        + ", but its sequence's next position is " + expected);
+            }
+            if (pos >= c.maxPositions()) {
+                throw new IllegalArgumentException("batch row " + i + ": position " + pos
+                        + " is past this sequence's context of " + c.maxPositions());
+            }
+        }
+    }
+
+    /** Rows [start, end) of the batch, at most maxBatch; returns the logit rows written so far. */
+    private int forwardChunk(Batch batch, int start, int end, int logitRow) {
+        int n = end - start, dim = cfg.dim();
+        for (int i = start; i < end; i++) batch.caches()[i].append();
+        for (int b = 0; b < n; b++) w.tokenEmbd().dequantizeRow(batch.tokens()[start + b], x, b * dim);
+
+        for (int l = 0; l < cfg.layers(); l++) {
+            LayerWeights lw = w.layers()[l];
+            // attention
+            norm(x, xb, n, lw.attnNorm(), lw.attnNormBias());
+            project(lw.attnQ(), xb, n, q, lw.attnQBias());
+            project(lw.attnK(), xb, n, k, lw.attnKBias());
+            project(lw.attnV(), xb, n, v, lw.attnVBias());
+            for (int b = 0; b < n; b++) {
+                int pos = batch.positions()[start + b];
+                rope(q, b * cfg.qDim(), cfg.heads(), pos);
+                rope(k, b * cfg.kvDim(), cfg.kvHeads(), pos);
+                KvCache c = batch.caches()[start + b];
+                System.arraycopy(k, b * cfg.kvDim(), c.keys[l], c.offset(pos), cfg.kvDim());
+                System.arraycopy(v, b * cfg.kvDim(), c.values[l], c.offset(pos), cfg.kvDim());
+            }
+            attend(batch, start, n, l);
+            kernels.matmul(lw.attnOutput(), att, n, out);
+            addInPlace(x, out, n * dim);
+            // feed-forward
+            norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
+            kernels.matmul(lw.ffnGate(), xb, n, hb);
+            kernels.matmul(lw.ffnUp(), xb, n, hb2);
+            siluMul(hb, hb2, n * cfg.ffnDim());
+            kernels.matmul(lw.ffnDown(), hb, n, out);
+            addInPlace(x, out, n * dim);
+        }
+
+        // final norm and output head, only for the rows whose logits are wanted
+        int rows = 0;
+        for (int b = 0; b < n; b++) {
+            if (batch.logits()[start + b]) System.arraycopy(x, b * dim, x, rows++ * dim, dim);
+        }
+        if (rows == 0) return logitRow;
+        norm(x, xb, rows, w.outputNorm(), w.outputNormBias());
+        float[] dst = logitRow == 0 ? logits : new float[rows * cfg.vocabSize()];
+        kernels.matmul(w.output(), xb, rows, dst);
+        if (dst != logits) System.arraycopy(dst, 0, logits, logitRow * cfg.vocabSize(), rows * cfg.vocabSize());
+        return logitRow + rows;
+    }
+
+    /** dst = W·src (+ bias) for n rows. */
+    private void project(Matrix m, float[] src, int n, float[] dst, float[] bias) {
+        kernels.matmul(m, src, n, dst);
+        if (bias != null) {
+            int width = m.rows();
+            for (int b = 0; b < n; b++) {
+                for (int i = 0; i < width; i++) dst[b * width + i] += bias[i];
+            }
+        }
+    }
+
+    /** RMSNorm or LayerNorm of n rows of src into dst; sums in double as ggml does (ggml_float). */
+    private void norm(float[] src, float[] dst, int n, float[] weight, float[] bias) {
+        int dim = cfg.dim();
+        float eps = cfg.normEps();
+        for (int b = 0; b < n; b++) {
+            int o = b * dim;
+            float mean = 0;
+            if (cfg.norm() == NormKind.LAYER) {
+                double sum = 0;
+                for (int i = 0; i < dim; i++) sum += src[o + i];
+                mean = (float) (sum / dim);
+            }
+            double sumSq = 0;
+            for (int i = 0; i < dim; i++) {
+                float d = src[o + i] - mean;
+                sumSq += d * d;
+            }
+            float scale = (float) (1.0 / Math.sqrt((float) (sumSq / dim) + eps));
+            for (int i = 0; i < dim; i++) {
+                float y = (src[o + i] - mean) * scale * weight[i];
+                dst[o + i] = bias == null ? y : y + bias[i];
+            }
+        }
+    }
+
+    /** Rotates the first rotaryDims dims of each of {@code heads} heads at {@code off} by position {@code pos}. */
+    private void rope(float[] vec, int off, int heads, int pos) {
+        int hd = cfg.headDim(), half = cfg.rotaryDims() / 2;
+        boolean adjacent = cfg.ropeLayout() == RopeLayout.ADJACENT;
+        float theta = pos;  // ggml multiplies by thetaScale once per pair, in float: doing the same keeps RoPE bit-close
+        for (int j = 0; j < half; j++, theta *= thetaScale) {
+            float cos = (float) Math.cos(theta), sin = (float) Math.sin(theta);
+            for (int h = 0; h < heads; h++) {
+                int i0 = off + h * hd + (adjacent ? 2 * j : j);
+                int i1 = i0 + (adjacent ? 1 : half);
+                float a = vec[i0], b = vec[i1];
+                vec[i0] = a * cos - b * sin;
+                vec[i1] = a * sin + b * cos;
+            }
+        }
+    }
+
+    /** Softmax(q·kᵀ/√d)·v per row and head, over the keys each row may see (causal, windowed). */
+    private void attend(Batch batch, int start, int n, int layer) {
+        int heads = cfg.heads();
+        Parallel.forRange(n * heads, (from, to) -> {
+            for (int t = from; t < to; t++) attendHead(batch, start, t / heads, t % heads, layer);
+        });
+    }
+
+    private void attendHead(Batch batch, int start, int b, int h, int layer) {
+        int hd = cfg.headDim();
+        int pos = batch.positions()[start + b];
+        KvCache c = batch.caches()[start + b];
+        int first = c.firstVisible(pos), span = pos - first + 1;
+        float[] s = scores.get();
+        if (s.length < span) scores.set(s = new float[Math.max(span, 2 * s.length)]);
+        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd;
+        float[] keys = c.keys[layer], values = c.values[layer];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = first; p <= pos; p++) {
+            int ko = c.offset(p) + kvo;
+            float dot = 0;
+            for (int i = 0; i < hd; i++) dot += q[qo + i] * keys[ko + i];
+            float sc = dot * attnScale;
+            s[p - first] = sc;
+            if (sc > max) max = sc;
+        }
+        double sum = 0;
+        for (int i = 0; i < span; i++) {
+            float e = (float) Math.exp(s[i] - max);
+            s[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        int ao = b * cfg.qDim() + h * hd;
+        java.util.Arrays.fill(att, ao, ao + hd, 0f);
+        for (int p = first; p <= pos; p++) {
+            float a = s[p - first] * inv;
+            int vo = c.offset(p) + kvo;
+            for (int i = 0; i < hd; i++) att[ao + i] += a * values[vo + i];
+        }
+    }
+
+    /** a = silu(a) ⊙ b, the SwiGLU gate. */
+    private static void siluMul(float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = a[i];
+            a[i] = g / (1f + (float) Math.exp(-g)) * b[i];
+        }
+    }
+
+    private static void addInPlace(float[] dst, float[] src, int n) {
+        for (int i = 0; i < n; i++) dst[i] += src[i];
+    }
+}

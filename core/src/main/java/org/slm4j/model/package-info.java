@@ -1,0 +1,8 @@
+/**
+ * The decoder: {@link org.slm4j.model.ModelConfig} (every switch the families differ in),
+ * {@link org.slm4j.model.Weights}, the one {@link org.slm4j.model.Transformer} forward pass over a
+ * {@link org.slm4j.model.Batch} of positions from one or more sequences, each with its own
+ * {@link org.slm4j.model.KvCache}, and the mapping of GGUF architectures onto the config.
+ * Sits between tensor (kernels) and generate (sampling).
+ */
+package org.slm4j.model;

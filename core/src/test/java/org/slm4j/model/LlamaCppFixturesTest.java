@@ -1,0 +1,138 @@
+package org.slm4j.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slm4j.Model;
+import org.slm4j.Models;
+import org.slm4j.generate.Sampler;
+import org.slm4j.testing.Shared;
+
+/**
+ * The engine against llama.cpp: every fixture model in ../shared/fixtures/llamacpp, logits of a 16-token
+ * batch at every position and 16 greedy steps decoded one position at a time.
+ *
+ * <p>Tolerances come from the fixtures' README: F32 1e-4; F16 1e-2; BF16 5e-2; quantized types 0.2 with
+ * identical argmax and greedy tokens. slm4j rounds activations as llama.cpp's CPU backend does (Q8_0, Q8_1,
+ * Q8_K, F16, BF16), so most quantized positions match far tighter: {@link #TIGHT} checks that too (an engine
+ * that keeps activations in float matches none). It allows for what the README documents: float noise of
+ * ~1e-7 occasionally puts one activation on the other side of a rounding step, which moves that position
+ * by up to ~0.1 on the tiny models and, once it is in the KV cache, every later decoding step.
+ *
+ * <p>stories260K is a trained model with larger activations and logits, where such a flip moves a position
+ * by up to 0.3 (measured: Q8_0 0.22, Q4_0 0.30 over 64 greedy steps); its quantized files get 0.5 and need
+ * half of the prefill positions tight, with all 64 greedy tokens identical.
+ */
+class LlamaCppFixturesTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** A position "matches tightly" when every logit is within this of llama.cpp's. */
+    static final double TIGHT = 1e-3;
+
+    /** Largest |diff| allowed anywhere, and the shares of prefill and greedy-step positions that must be tight. */
+    record Tolerance(double maxAbs, double prefillTight, double stepsTight) {}
+
+    static Tolerance tolerance(String name) {
+        if (name.contains("-f32")) return new Tolerance(1e-4, 1.0, 1.0);
+        if (name.contains("-f16")) return new Tolerance(1e-2, 0.0, 0.0);
+        if (name.contains("-bf16")) return new Tolerance(5e-2, 0.0, 0.0);
+        if (name.startsWith("stories260K")) return new Tolerance(0.5, 0.5, 0.0);
+        return new Tolerance(0.2, 0.75, 0.75);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "tiny-llama-f32", "tiny-llama-f16", "tiny-llama-q8_0", "tiny-llama-q4_0",
+        "tiny-stablelm-f32", "tiny-stablelm-f16", "tiny-stablelm-q8_0", "tiny-stablelm-q4_0",
+        "tiny-danube-f32",
+        "tiny256q-llama-f32", "tiny256q-llama-bf16", "tiny256q-llama-q4_1", "tiny256q-llama-q4_k_m", "tiny256q-llama-q6_k"})
+    void matchesLlamaCpp(String name) throws IOException {
+        Path gguf = Shared.file("fixtures/llamacpp/" + name + ".gguf");
+        JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/" + name + ".json").toFile());
+        try (Model model = Models.open(gguf)) {
+            check(name, model, ref, tolerance(name));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K-f32", "stories260K-q8_0", "stories260K-q4_0"})
+    void stories260KMatchesLlamaCpp(String name) throws IOException {
+        Path gguf = Shared.file("models/stories260K/" + name + ".gguf");
+        JsonNode ref = JSON.readTree(Shared.file("models/stories260K/fixtures/" + name + ".json").toFile());
+        try (Model model = Models.open(gguf)) {
+            check(name, model, ref, tolerance(name));
+        }
+    }
+
+    /** Prefill logits, then free-running greedy decoding compared step by step. */
+    static void check(String name, Model model, JsonNode ref, Tolerance tol) {
+        int[] tokens = ints(ref.get("tokens"));
+        float[][] logits = model.logits(tokens);
+        Diff prefill = compare(name + " prefill", logits, ref.get("logits"), tol.maxAbs(), tol.prefillTight());
+
+        JsonNode greedy = ref.get("greedy");
+        int[] prompt = ints(greedy.get("prompt"));
+        int[] expected = ints(greedy.get("generated"));
+        List<float[]> steps = greedySteps(model, prompt, expected.length);
+        int[] got = new int[steps.size()];
+        for (int i = 0; i < got.length; i++) got[i] = Sampler.argmax(steps.get(i), 0, steps.get(i).length);
+        assertArrayEquals(expected, got, name + ": greedy tokens differ from llama.cpp's");
+        Diff step = compare(name + " greedy steps", steps.toArray(float[][]::new), greedy.get("step_logits"),
+                tol.maxAbs(), tol.stepsTight());
+        System.out.printf("%-24s prefill max |diff| %.2e (%d/%d tight), steps %.2e (%d/%d tight)%n", name,
+                prefill.max, prefill.tight, prefill.rows, step.max, step.tight, step.rows);
+    }
+
+    /** Greedy decoding: the prompt as one batch, then one position per forward pass. */
+    static List<float[]> greedySteps(Model model, int[] prompt, int n) {
+        Transformer t = model.newTransformer(prompt.length);
+        KvCache cache = model.newCache(prompt.length + n, prompt.length);
+        int vocab = model.config().vocabSize();
+        List<float[]> out = new ArrayList<>();
+        float[] logits = t.forward(Batch.of(cache, prompt, false));
+        for (int i = 0; i < n; i++) {
+            float[] row = java.util.Arrays.copyOf(logits, vocab);
+            out.add(row);
+            if (i + 1 < n) logits = t.forward(Batch.of(cache, new int[] {Sampler.argmax(row, 0, vocab)}, false));
+        }
+        return out;
+    }
+
+    record Diff(double max, int tight, int rows) {}
+
+    static Diff compare(String what, float[][] got, JsonNode expected, double maxAbs, double tightShare) {
+        assertEquals(expected.size(), got.length, what + ": rows");
+        double max = 0;
+        int tight = 0;
+        for (int r = 0; r < got.length; r++) {
+            JsonNode row = expected.get(r);
+            assertEquals(row.size(), got[r].length, what + ": vocab size");
+            double rowMax = 0;
+            int refArgmax = 0;
+            for (int i = 0; i < got[r].length; i++) {
+                double e = row.get(i).asDouble();
+                rowMax = Math.max(rowMax, Math.abs(got[r][i] - e));
+                if (e > row.get(refArgmax).asDouble()) refArgmax = i;
+            }
+            assertTrue(rowMax <= maxAbs, what + ": position " + r + " differs by " + rowMax + " > " + maxAbs);
+            assertEquals(refArgmax, Sampler.argmax(got[r], 0, got[r].length), what + ": argmax at position " + r);
+            if (rowMax <= TIGHT) tight++;
+            max = Math.max(max, rowMax);
+        }
+        assertTrue(tight >= Math.ceil(tightShare * got.length),
+                what + ": only " + tight + " of " + got.length + " positions within " + TIGHT + " of llama.cpp");
+        return new Diff(max, tight, got.length);
+    }
+
+    static int[] ints(JsonNode a) {
+        int[] v = new int[a.size()];
+        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asInt();
+        return v;
+    }
+}

@@ -1,0 +1,49 @@
+package org.slm4j.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.slm4j.Model;
+import org.slm4j.Models;
+import org.slm4j.generate.Sampler;
+import org.slm4j.testing.Shared;
+
+/**
+ * Sliding-window attention against transformers' rule (../shared/fixtures/swa: W = 4, a 24-token prompt
+ * and 32 greedy steps, far past the window). llama.cpp has no window for llama GGUFs, so the reference
+ * is a float64 HF-convention forward; the same file without the window must match full attention.
+ */
+class SlidingWindowFixtureTest {
+    @Test
+    void windowedLogitsAndGreedyMatchTransformersRule() throws IOException {
+        JsonNode ref = LlamaCppFixturesTest.JSON.readTree(Shared.file("fixtures/swa/tiny-swa-w4.json").toFile());
+        try (Model model = Models.open(Shared.file("fixtures/swa/tiny-swa-w4.gguf"))) {
+            assertEquals(4, model.config().slidingWindow(), "llama.attention.sliding_window from the GGUF");
+            LlamaCppFixturesTest.check("tiny-swa-w4", model, ref, new LlamaCppFixturesTest.Tolerance(1e-4, 1.0, 1.0));
+            // the cache for the whole run stays at the window plus one decoding row
+            int[] prompt = LlamaCppFixturesTest.ints(ref.get("greedy").get("prompt"));
+            assertEquals(4 + prompt.length - 1, model.newCache(prompt.length + 32, prompt.length).capacity());
+        }
+    }
+
+    @Test
+    void withoutTheWindowItIsFullAttention() throws IOException {
+        JsonNode ref = LlamaCppFixturesTest.JSON.readTree(Shared.file("fixtures/swa/tiny-swa-w4.json").toFile());
+        try (Model model = Models.open(Shared.file("fixtures/swa/tiny-swa-w4.gguf"))) {
+            ModelConfig full = model.config().withSlidingWindow(0);
+            int[] tokens = LlamaCppFixturesTest.ints(ref.get("tokens"));
+            Transformer t = new Transformer(full, model.weights(), org.slm4j.tensor.Kernels.best(), tokens.length);
+            float[] flat = t.forward(Batch.of(new KvCache(full, tokens.length, tokens.length), tokens, true));
+            int vocab = full.vocabSize();
+            float[][] rows = new float[tokens.length][];
+            for (int i = 0; i < rows.length; i++) rows[i] = java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+            LlamaCppFixturesTest.compare("tiny-swa-w4 full attention", rows, ref.get("logits_full_attention"), 1e-4, 1.0);
+            // and the windowed run really differs past the window (the fixture's negative control)
+            float[][] windowed = model.logits(tokens);
+            assertTrue(Math.abs(windowed[10][Sampler.argmax(windowed[10], 0, vocab)] - rows[10][Sampler.argmax(windowed[10], 0, vocab)]) > 1e-2);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.slm4j.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.slm4j.tensor.Kernels;
+
+/** Properties of the forward pass that hold for any weights: batching, caching, windowing, multi-sequence. */
+class TransformerTest {
+    static ModelConfig config(NormKind norm, RopeLayout rope, int rotary, boolean bias, int layers, int window) {
+        return new ModelConfig("test", 64, 32, layers, 4, 2, 8, 48, norm, 1e-5f, bias, rotary, rope, 10000f, 64, window);
+    }
+
+    static final int[] TOKENS = {1, 17, 5, 42, 9, 33, 3, 60, 12, 7, 21, 2};
+
+    @ParameterizedTest
+    @EnumSource(RopeLayout.class)
+    void batchAndIncrementalDecodingAgree(RopeLayout rope) {
+        for (ModelConfig c : new ModelConfig[] {
+                config(NormKind.RMS, rope, 8, false, 2, 0),
+                config(NormKind.LAYER, rope, 4, true, 2, 0),
+                config(NormKind.RMS, rope, 8, false, 2, 3)}) {
+            Weights w = RandomWeights.of(c, 7);
+            float[][] batch = logits(c, w, TOKENS, TOKENS.length);
+            float[][] oneByOne = logits(c, w, TOKENS, 1);
+            float[][] chunks = logits(c, w, TOKENS, 5);   // 5 + 5 + 2, crossing the ring when windowed
+            for (int p = 0; p < TOKENS.length; p++) {
+                assertArrayEquals(batch[p], oneByOne[p], 1e-5f, c + " position " + p);
+                assertArrayEquals(batch[p], chunks[p], 1e-5f, c + " position " + p);
+            }
+        }
+    }
+
+    @Test
+    void keysOutsideTheWindowHaveNoEffect() {
+        // one layer: position i sees i-W+1 .. i only, so a token before that cannot change its logits
+        ModelConfig windowed = config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 1, 3);
+        Weights w = RandomWeights.of(windowed, 11);
+        int[] other = TOKENS.clone();
+        other[2] = 50;   // visible to positions 2..4 only
+        float[][] a = logits(windowed, w, TOKENS, TOKENS.length), b = logits(windowed, w, other, TOKENS.length);
+        for (int p = 5; p < TOKENS.length; p++) assertArrayEquals(a[p], b[p], 0f, "position " + p);
+        assertFalse(Arrays.equals(a[3], b[3]), "the changed token is inside position 3's window");
+        // the control: with full attention the same change reaches every later position
+        ModelConfig full = windowed.withSlidingWindow(0);
+        float[][] fa = logits(full, w, TOKENS, TOKENS.length), fb = logits(full, w, other, TOKENS.length);
+        assertFalse(Arrays.equals(fa[TOKENS.length - 1], fb[TOKENS.length - 1]));
+    }
+
+    @Test
+    void windowedCacheStaysBounded() {
+        ModelConfig c = config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 2, 4);
+        KvCache cache = new KvCache(c, 64, 2);
+        assertEquals(4 + 2 - 1, cache.capacity());
+        assertEquals(5 * c.kvDim(), cache.keys[0].length);
+        Transformer t = new Transformer(c, RandomWeights.of(c, 3), Kernels.scalar(), 2);
+        for (int p = 0; p < 60; p++) t.forward(Batch.of(cache, new int[] {p % 64}, false));
+        assertEquals(60, cache.length());
+        assertEquals(5 * c.kvDim(), cache.keys[0].length);
+        assertEquals(64, new KvCache(c.withSlidingWindow(0), 64, 2).capacity());
+    }
+
+    @Test
+    void sequencesInOneBatchDoNotSeeEachOther() {
+        ModelConfig c = config(NormKind.LAYER, RopeLayout.HALF, 4, true, 2, 0);
+        Weights w = RandomWeights.of(c, 5);
+        int[] s1 = Arrays.copyOf(TOKENS, 6), s2 = Arrays.copyOfRange(TOKENS, 6, 12);
+        float[][] alone1 = logits(c, w, s1, 6), alone2 = logits(c, w, s2, 6);
+        // interleave the two sequences row by row in one batch
+        KvCache c1 = new KvCache(c, 16, 12), c2 = new KvCache(c, 16, 12);
+        int[] tokens = new int[12], positions = new int[12];
+        KvCache[] caches = new KvCache[12];
+        boolean[] want = new boolean[12];
+        for (int i = 0; i < 6; i++) {
+            tokens[2 * i] = s1[i]; positions[2 * i] = i; caches[2 * i] = c1;
+            tokens[2 * i + 1] = s2[i]; positions[2 * i + 1] = i; caches[2 * i + 1] = c2;
+        }
+        Arrays.fill(want, true);
+        float[] out = new Transformer(c, w, Kernels.best(), 12).forward(new Batch(tokens, positions, caches, want));
+        for (int i = 0; i < 6; i++) {
+            assertArrayEquals(alone1[i], Arrays.copyOfRange(out, (2 * i) * 64, (2 * i + 1) * 64), 1e-5f);
+            assertArrayEquals(alone2[i], Arrays.copyOfRange(out, (2 * i + 1) * 64, (2 * i + 2) * 64), 1e-5f);
+        }
+    }
+
+    @Test
+    void badBatchesAreRejected() {
+        ModelConfig c = config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 1, 0);
+        Transformer t = new Transformer(c, RandomWeights.of(c, 1), Kernels.scalar(), 4);
+        KvCache cache = new KvCache(c, 8, 4);
+        var e = assertThrows(IllegalArgumentException.class, () -> t.forward(Batch.of(cache, new int[] {64}, false)));
+        assertTrue(e.getMessage().contains("token id 64"), e.getMessage());
+        t.forward(Batch.of(cache, new int[] {1, 2}, false));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> t.forward(new Batch(new int[] {1}, new int[] {5}, new KvCache[] {cache}, new boolean[] {true})));
+        assertTrue(e.getMessage().contains("next position is 2"), e.getMessage());
+        t.forward(Batch.of(cache, new int[] {1, 2, 3, 4, 5, 6}, false));
+        e = assertThrows(IllegalArgumentException.class, () -> t.forward(Batch.of(cache, new int[] {1}, false)));
+        assertTrue(e.getMessage().contains("past this sequence's context"), e.getMessage());
+    }
+
+    /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
+    static float[][] logits(ModelConfig c, Weights w, int[] tokens, int chunk) {
+        Transformer t = new Transformer(c, w, Kernels.best(), chunk);
+        KvCache cache = new KvCache(c, tokens.length, chunk);
+        float[][] out = new float[tokens.length][];
+        for (int s = 0; s < tokens.length; s += chunk) {
+            int[] part = Arrays.copyOfRange(tokens, s, Math.min(tokens.length, s + chunk));
+            float[] l = t.forward(Batch.of(cache, part, true));
+            for (int i = 0; i < part.length; i++) out[s + i] = Arrays.copyOfRange(l, i * c.vocabSize(), (i + 1) * c.vocabSize());
+        }
+        return out;
+    }
+}
