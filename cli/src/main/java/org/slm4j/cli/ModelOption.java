@@ -1,0 +1,21 @@
+package org.slm4j.cli;
+
+import java.nio.file.Path;
+import org.slm4j.Model;
+import org.slm4j.Models;
+import org.slm4j.tensor.Parallel;
+import picocli.CommandLine.Option;
+
+/** The options every model command shares: which model, how many threads. */
+final class ModelOption {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "a GGUF model file")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all processors)")
+    Integer threads;
+
+    Model open() {
+        if (threads != null) Parallel.setThreads(threads);
+        return Models.open(model);
+    }
+}

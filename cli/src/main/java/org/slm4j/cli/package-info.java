@@ -1,0 +1,2 @@
+/** The {@code slm4j} command line: picocli commands that parse, call the core API, and print. */
+package org.slm4j.cli;
