@@ -72,6 +72,14 @@ public final class Model implements AutoCloseable {
         return out;
     }
 
+    /**
+     * This model with another attention window (0 = full attention), sharing weights and mapping: for a
+     * Danube GGUF whose converter did not write {@code llama.attention.sliding_window}. Closing either closes both.
+     */
+    public Model withSlidingWindow(int window) {
+        return new Model(source, config.withSlidingWindow(window), weights, tokenizer, kernels, resources);
+    }
+
     /** A generator that samples with {@code options}. */
     public Generator generator(GenerationOptions options) {
         return new Generator(this, options);

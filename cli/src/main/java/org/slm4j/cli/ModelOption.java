@@ -14,8 +14,13 @@ final class ModelOption {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all processors)")
     Integer threads;
 
+    @Option(names = "--sliding-window", paramLabel = "W",
+            description = "attend to the last W positions only (0 = full); overrides the file, e.g. for a Danube GGUF without the key")
+    Integer slidingWindow;
+
     Model open() {
         if (threads != null) Parallel.setThreads(threads);
-        return Models.open(model);
+        Model m = Models.open(model);
+        return slidingWindow == null ? m : m.withSlidingWindow(slidingWindow);
     }
 }

@@ -88,6 +88,22 @@ class CliTest {
     }
 
     @Test
+    void slidingWindowCanBeOverridden() throws IOException {
+        JsonNode ref = JSON.readTree(Shared.file("fixtures/swa/tiny-swa-w4.json").toFile());
+        String ids = ref.get("tokens").toString().replaceAll("[\\[\\] ]", "");
+        String model = Shared.file("fixtures/swa/tiny-swa-w4.gguf").toString();
+        for (String window : new String[] {"4", "0"}) {
+            Run r = run("logits", "-m", model, "--tokens", ids, "--json", "--sliding-window", window);
+            assertEquals(0, r.code, r.err);
+            JsonNode want = ref.get(window.equals("0") ? "logits_full_attention" : "logits");
+            JsonNode got = JSON.readTree(r.out).get("logits");
+            for (int p = 0; p < want.size(); p++) {
+                assertEquals(want.get(p).get(7).asDouble(), got.get(p).get(7).asDouble(), 1e-4, "window " + window + " position " + p);
+            }
+        }
+    }
+
+    @Test
     void tokenizeJsonMatchesLlamaCpp() throws IOException {
         JsonNode vectors = JSON.readTree(Shared.file("models/stories260K/fixtures/stories260K-tokenizer_vectors.json").toFile());
         for (JsonNode v : vectors.get("vectors")) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slm4j.Model;
 import org.slm4j.Models;
@@ -33,13 +32,9 @@ class SlidingWindowFixtureTest {
     void withoutTheWindowItIsFullAttention() throws IOException {
         JsonNode ref = LlamaCppFixturesTest.JSON.readTree(Shared.file("fixtures/swa/tiny-swa-w4.json").toFile());
         try (Model model = Models.open(Shared.file("fixtures/swa/tiny-swa-w4.gguf"))) {
-            ModelConfig full = model.config().withSlidingWindow(0);
             int[] tokens = LlamaCppFixturesTest.ints(ref.get("tokens"));
-            Transformer t = new Transformer(full, model.weights(), org.slm4j.tensor.Kernels.best(), tokens.length);
-            float[] flat = t.forward(Batch.of(new KvCache(full, tokens.length, tokens.length), tokens, true));
-            int vocab = full.vocabSize();
-            float[][] rows = new float[tokens.length][];
-            for (int i = 0; i < rows.length; i++) rows[i] = java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+            float[][] rows = model.withSlidingWindow(0).logits(tokens);
+            int vocab = model.config().vocabSize();
             LlamaCppFixturesTest.compare("tiny-swa-w4 full attention", rows, ref.get("logits_full_attention"), 1e-4, 1.0);
             // and the windowed run really differs past the window (the fixture's negative control)
             float[][] windowed = model.logits(tokens);
