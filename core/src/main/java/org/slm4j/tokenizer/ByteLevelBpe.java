@@ -2,7 +2,6 @@ package org.slm4j.tokenizer;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import java.util.HashMap;
 import java.util.Map;
 import org.slm4j.format.ModelFormatException;
 
@@ -10,13 +9,15 @@ import org.slm4j.format.ModelFormatException;
  * Byte-level BPE as llama.cpp runs it (GPT-2, GPT-NeoX, StableLM 2): the pre-tokenizer cuts the text into words,
  * each word starts as one symbol per UTF-8 byte (spelled in GPT-2's alphabet), and the adjacent pair with the
  * lowest merge rank merges first (leftmost on ties), until no pair has a rank. Every byte that UTF-8 text can hold
- * is a token, so nothing falls back.
+ * is a token, so nothing falls back. Without merge rules (tiktoken ranks) any adjacent pair whose concatenation is
+ * a token merges, the lowest id first, and a word that is itself a token is that token, as tiktoken does.
  */
 final class ByteLevelBpe implements TextEncoder {
     private final PreTokenizer preTokenizer;
     private final int[] byteIds = new int[256];
-    private final Map<Long, Integer> ranks; // pair(left id, right id) -> rank = index in the merge list
-    private final int[] merged;             // [rank] id of the merged token
+    private final LongIntMap ranks; // pair(left id, right id) -> rank: index in the merge list, or merged id
+    private final int[] merged;     // [rank] id of the merged token
+    private final Map<String, Integer> wholeWords; // tiktoken: a word that is a token; null with merge rules
 
     ByteLevelBpe(Vocabulary v, Map<String, Integer> ids) {
         this.preTokenizer = v.preTokenizer();
@@ -30,7 +31,14 @@ final class ByteLevelBpe implements TextEncoder {
             byteIds[b] = id != null ? id : -1;
         }
         String[] merges = v.merges();
-        this.ranks = HashMap.newHashMap(merges.length);
+        if (merges.length == 0) {
+            this.wholeWords = ids;
+            this.merged = new int[v.size()];
+            this.ranks = concatenationRanks(v, ids, merged);
+            return;
+        }
+        this.wholeWords = null;
+        this.ranks = new LongIntMap(merges.length);
         this.merged = new int[merges.length];
         for (int rank = 0; rank < merges.length; rank++) {
             String m = merges[rank];
@@ -43,6 +51,28 @@ final class ByteLevelBpe implements TextEncoder {
             merged[rank] = known(ids, a + b, rank, m);
             ranks.putIfAbsent(pair(left, right), rank); // the first of duplicate rules counts
         }
+    }
+
+    /** tiktoken's rule as a merge table: every split of every normal token into two tokens, ranked by its id. */
+    private static LongIntMap concatenationRanks(Vocabulary v, Map<String, Integer> ids, int[] merged) {
+        String[] tokens = v.tokens();
+        int count = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            LongIntMap map = pass == 0 ? null : new LongIntMap(count);
+            for (int id = 0; id < tokens.length; id++) {
+                merged[id] = id;
+                String t = tokens[id];
+                if (v.types()[id] != TokenType.NORMAL) continue;
+                for (int k = 1; k < t.length(); k++) {
+                    Integer a = ids.get(t.substring(0, k)), b = ids.get(t.substring(k));
+                    if (a == null || b == null) continue;
+                    if (map == null) count++;
+                    else map.putIfAbsent(pair(a, b), id);
+                }
+            }
+            if (map != null) return map;
+        }
+        throw new AssertionError();
     }
 
     private static int known(Map<String, Integer> ids, String token, int rank, String merge) {
@@ -70,7 +100,9 @@ final class ByteLevelBpe implements TextEncoder {
             int to = from;
             for (; c < end; c++) to += cp[c] < 0x80 ? 1 : cp[c] < 0x800 ? 2 : cp[c] < 0x10000 ? 3 : 4;
             mergeWord(utf8, from, to, id, prev, next, pair, queue);
-            for (int i = from; i >= 0; i = next[i]) out.add(id[i]);
+            Integer whole = wholeWords != null && next[from] >= 0 ? wholeWords.get(alphabet(utf8, from, to)) : null;
+            if (whole != null) out.add(whole);
+            else for (int i = from; i >= 0; i = next[i]) out.add(id[i]);
             from = to;
         }
     }
@@ -102,8 +134,15 @@ final class ByteLevelBpe implements TextEncoder {
 
     private void offer(LongHeap queue, int[] id, int[] next, int[] pair, int l) {
         int r = next[l];
-        Integer rank = r < 0 ? null : ranks.get(pair(id[l], id[r]));
-        pair[l] = rank == null ? -1 : rank;
-        if (rank != null) queue.add((long) rank << 32 | l);
+        int rank = r < 0 ? -1 : ranks.get(pair(id[l], id[r]));
+        pair[l] = rank;
+        if (rank >= 0) queue.add((long) rank << 32 | l);
+    }
+
+    /** utf8[from, to) spelled in GPT-2's alphabet. */
+    private static String alphabet(byte[] utf8, int from, int to) {
+        char[] c = new char[to - from];
+        for (int i = from; i < to; i++) c[i - from] = ByteLevel.charOf(utf8[i] & 0xFF);
+        return new String(c);
     }
 }
