@@ -12,14 +12,15 @@ import org.slm4j.format.ModelFormatException;
  * the vocabulary) becomes its UTF-8 bytes as {@code <0xNN>} tokens.
  */
 final class SentencePieceBpe implements TextEncoder {
-    private final Map<String, Integer> ids;
+    private final StringIntMap ids;
     private final float[] scores;
     private final int[] byteIds = new int[256]; // <0xNN>, else the one-character token, else unk
     private final int maxTokenChars;            // no pair longer than this can be a piece
     private final boolean addSpacePrefix;
 
     SentencePieceBpe(Vocabulary v, Map<String, Integer> ids) {
-        this.ids = ids;
+        this.ids = new StringIntMap(ids.size());
+        ids.forEach(this.ids::put);
         this.scores = v.scores();
         this.addSpacePrefix = v.addSpacePrefix();
         int max = 0;
@@ -82,12 +83,11 @@ final class SentencePieceBpe implements TextEncoder {
         }
         // Merged symbols are pieces by construction, so only single characters can fall back to bytes.
         for (int i = 0; i >= 0; i = next[i]) {
-            String sym = s.substring(start[i], start[i] + len[i]);
-            int t = id[i] >= 0 ? id[i] : ids.getOrDefault(sym, -1);
+            int t = id[i] >= 0 ? id[i] : ids.get(s, start[i], start[i] + len[i]);
             if (t >= 0) {
                 out.add(t);
             } else {
-                for (byte x : sym.getBytes(UTF_8)) out.add(byteIds[x & 0xFF]);
+                for (byte x : s.substring(start[i], start[i] + len[i]).getBytes(UTF_8)) out.add(byteIds[x & 0xFF]);
             }
         }
     }
@@ -97,8 +97,8 @@ final class SentencePieceBpe implements TextEncoder {
         pair[l] = -1;
         int r = next[l];
         if (r < 0 || len[l] + len[r] > maxTokenChars) return;
-        Integer t = ids.get(s.substring(start[l], start[l] + len[l] + len[r]));
-        if (t == null) return;
+        int t = ids.get(s, start[l], start[l] + len[l] + len[r]);
+        if (t < 0) return;
         pair[l] = t;
         queue.add(entry(scores[t], l));
     }
