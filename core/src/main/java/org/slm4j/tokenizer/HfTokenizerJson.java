@@ -171,6 +171,16 @@ final class HfTokenizerJson {
         if (unk >= 0) types[unk] = TokenType.UNKNOWN;
 
         String[] merges = merges(model.path("merges"));
+        for (int i = 0; i < merges.length; i++) { // checked here too, so that the error names this file's field
+            String m = merges[i];
+            int sp = m.indexOf(' ', 1);
+            if (sp < 0) throw new ModelFormatException("model.merges[" + i + "]: \"" + shorten(m) + "\" is not two tokens separated by a space");
+            for (String part : new String[] {m.substring(0, sp), m.substring(sp + 1), m.substring(0, sp) + m.substring(sp + 1)}) {
+                if (!ids.containsKey(part)) {
+                    throw new ModelFormatException("model.merges[" + i + "]: \"" + shorten(m) + "\" needs \"" + shorten(part) + "\", which is not in model.vocab");
+                }
+            }
+        }
 
         // special ids and framing: tokenizer_config.json first, else what the post-processor adds
         JsonNode single = root.path("post_processor").path("type").asText("").equals("TemplateProcessing")

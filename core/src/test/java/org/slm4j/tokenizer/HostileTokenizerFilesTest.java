@@ -57,10 +57,10 @@ class HostileTokenizerFilesTest {
     void hostileJson() throws IOException {
         refused("tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {", "broken JSON");
         refused("tokenizer.json", "[1, 2]", "not a JSON object");
-        refused("tokenizer.json", GOOD_JSON.formatted("\"a c\""), "merges[0]", "\"c\"", "not a token");
-        refused("tokenizer.json", GOOD_JSON.formatted("\"b b\""), "merges[0]", "\"bb\"");
-        refused("tokenizer.json", GOOD_JSON.formatted("\"ab\""), "merges[0]", "two tokens");
-        refused("tokenizer.json", GOOD_JSON.formatted("7"), "merges[0]");
+        refused("tokenizer.json", GOOD_JSON.formatted("\"a c\""), "model.merges[0]", "\"c\"", "not in model.vocab");
+        refused("tokenizer.json", GOOD_JSON.formatted("\"a b\", \"b b\""), "model.merges[1]", "\"bb\"");
+        refused("tokenizer.json", GOOD_JSON.formatted("\"ab\""), "model.merges[0]", "two tokens");
+        refused("tokenizer.json", GOOD_JSON.formatted("7"), "model.merges[0]");
         refused("tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}", "model.vocab", "empty");
         refused("tokenizer.json", "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}", "model.type", "Unigram");
         refused("tokenizer.json", GOOD_JSON.formatted("").replace("\"ab\": 5", "\"ab\": 4"), "model.vocab", "id 4");
@@ -77,6 +77,10 @@ class HostileTokenizerFilesTest {
                    {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}]},
                  "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}""";
         refused("tokenizer.json", byteLevel, "pre_tokenizer.pretokenizers[0].pattern.Regex", "(a+)+$", "not one of the known");
+        String gpt2 = """
+                {"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
+                 "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [["a", "Ġb"]]}}""";
+        refused("tokenizer.json", gpt2, "model.merges[0]", "\"Ġb\"");
     }
 
     /** A tiny BPE ModelProto: pieces <unk>, ▁, a, ▁a and the given trainer spec bytes. */
