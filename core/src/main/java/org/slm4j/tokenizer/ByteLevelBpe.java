@@ -40,20 +40,7 @@ final class ByteLevelBpe implements TextEncoder {
             return;
         }
         this.wholeWords = null;
-        LongIntMap ranks = new LongIntMap(rules.length);
-        int[] merged = new int[rules.length];
-        for (int rank = 0; rank < rules.length; rank++) {
-            String m = rules[rank];
-            int sp = m.indexOf(' ', 1); // a part may not be empty, so the first space after the first character
-            if (sp < 0) {
-                throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + m + "\" is not two tokens separated by a space");
-            }
-            String a = m.substring(0, sp), b = m.substring(sp + 1);
-            int left = known(ids, a, rank, m), right = known(ids, b, rank, m);
-            merged[rank] = known(ids, a + b, rank, m);
-            ranks.putIfAbsent(MergeTable.pair(left, right), rank); // the first of duplicate rules counts
-        }
-        this.merges = new MergeTable(ranks, merged);
+        this.merges = MergeTable.of(rules, ids, "tokenizer.ggml.merges");
     }
 
     /** The bytes a token spelled in GPT-2's alphabet stands for (each character one byte). */
@@ -84,14 +71,6 @@ final class ByteLevelBpe implements TextEncoder {
             if (map != null) return new MergeTable(map, merged);
         }
         throw new AssertionError("two passes");
-    }
-
-    private static int known(Map<String, Integer> ids, String token, int rank, String merge) {
-        Integer id = ids.get(token);
-        if (id == null) {
-            throw new ModelFormatException("tokenizer.ggml.merges[" + rank + "]: \"" + merge + "\" needs \"" + token + "\", which is not a token");
-        }
-        return id;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.slm4j.tokenizer;
 
+import java.util.Arrays;
 import java.util.Map;
 import org.slm4j.format.ModelFormatException;
 
@@ -27,7 +28,7 @@ final class CharMergesBpe implements TextEncoder {
         this.ids = ids;
         this.unk = v.unk();
         this.addSpacePrefix = v.addSpacePrefix();
-        java.util.Arrays.fill(bmpIds, -1);
+        Arrays.fill(bmpIds, -1);
         ids.forEach((t, id) -> {
             if (t.length() == 1 && v.types()[id] == TokenType.NORMAL) bmpIds[t.charAt(0)] = id;
         });
@@ -43,34 +44,8 @@ final class CharMergesBpe implements TextEncoder {
         } else {
             byteIds = null;
         }
-        String[] rules = v.merges();
-        LongIntMap ranks = new LongIntMap(rules.length);
-        int[] merged = new int[rules.length];
-        for (int rank = 0; rank < rules.length; rank++) {
-            String m = rules[rank];
-            int sp = m.indexOf(' ', 1);
-            if (sp < 0) throw new ModelFormatException("merges[" + rank + "]: \"" + m + "\" is not two tokens separated by a space");
-            String a = m.substring(0, sp), b = m.substring(sp + 1);
-            int left = known(ids, a, rank, m), right = known(ids, b, rank, m);
-            merged[rank] = known(ids, a + b, rank, m);
-            ranks.putIfAbsent(MergeTable.pair(left, right), rank);
-        }
-        this.merges = new MergeTable(ranks, merged);
-        boolean split = true;
-        for (String t : v.tokens()) {
-            int i = t.indexOf('▁', 1);
-            while (split && i > 0) {
-                split = t.charAt(i - 1) == '▁';
-                i = t.indexOf('▁', i + 1);
-            }
-        }
-        this.wordwise = split && bmpIds['▁'] >= 0; // else '▁' falls back to bytes, which merges might join
-    }
-
-    private static int known(Map<String, Integer> ids, String token, int rank, String merge) {
-        Integer id = ids.get(token);
-        if (id == null) throw new ModelFormatException("merges[" + rank + "]: \"" + merge + "\" needs \"" + token + "\", which is not a token");
-        return id;
+        this.merges = MergeTable.of(v.merges(), ids, "merges");
+        this.wordwise = MergeTable.wordsStandApart(v.tokens()) && bmpIds['▁'] >= 0; // else '▁' falls back to bytes, which merges might join
     }
 
     private int charId(String s, int at, int c) {

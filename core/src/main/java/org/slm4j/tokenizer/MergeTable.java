@@ -1,5 +1,8 @@
 package org.slm4j.tokenizer;
 
+import java.util.Map;
+import org.slm4j.format.ModelFormatException;
+
 /**
  * BPE merge rules by rank: pair (left id, right id) → rank, rank → merged id. {@link #merge} runs them on one word:
  * the adjacent pair with the lowest rank merges first, leftmost on ties, until no pair has a rank.
@@ -14,6 +17,42 @@ final class MergeTable {
     MergeTable(LongIntMap ranks, int[] merged) {
         this.ranks = ranks;
         this.merged = merged;
+    }
+
+    /**
+     * The table of merge rules "left right" (first = rank 0); {@code field} names them in errors. Of duplicate rules
+     * the first counts.
+     */
+    static MergeTable of(String[] rules, Map<String, Integer> ids, String field) {
+        LongIntMap ranks = new LongIntMap(rules.length);
+        int[] merged = new int[rules.length];
+        for (int rank = 0; rank < rules.length; rank++) {
+            String m = rules[rank];
+            int sp = m.indexOf(' ', 1); // a part may not be empty, so the first space after the first character
+            if (sp < 0) throw new ModelFormatException(field + "[" + rank + "]: \"" + m + "\" is not two tokens separated by a space");
+            String a = m.substring(0, sp), b = m.substring(sp + 1);
+            int left = known(ids, a, field, rank, m), right = known(ids, b, field, rank, m);
+            merged[rank] = known(ids, a + b, field, rank, m);
+            ranks.putIfAbsent(pair(left, right), rank);
+        }
+        return new MergeTable(ranks, merged);
+    }
+
+    private static int known(Map<String, Integer> ids, String token, String field, int rank, String merge) {
+        Integer id = ids.get(token);
+        if (id == null) throw new ModelFormatException(field + "[" + rank + "]: \"" + merge + "\" needs \"" + token + "\", which is not a token");
+        return id;
+    }
+
+    /**
+     * Whether no token has '▁' after another character, as in SentencePiece-trained vocabularies, whose pieces never
+     * span a word boundary: then no merge joins a character to a following '▁', and words merge apart.
+     */
+    static boolean wordsStandApart(String[] tokens) {
+        for (String t : tokens) {
+            for (int i = t.indexOf('▁', 1); i > 0; i = t.indexOf('▁', i + 1)) if (t.charAt(i - 1) != '▁') return false;
+        }
+        return true;
     }
 
     static long pair(int left, int right) {

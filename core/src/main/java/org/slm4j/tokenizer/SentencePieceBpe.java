@@ -33,11 +33,7 @@ final class SentencePieceBpe implements TextEncoder {
         int max = 0;
         for (String t : v.tokens()) max = Math.max(max, t.length());
         this.maxTokenChars = max;
-        boolean split = true;
-        for (String t : v.tokens()) {
-            for (int i = t.indexOf('▁', 1); split && i > 0; i = t.indexOf('▁', i + 1)) split = t.charAt(i - 1) == '▁';
-        }
-        this.wordwise = split;
+        this.wordwise = MergeTable.wordsStandApart(v.tokens());
         for (int b = 0; b < 256; b++) {
             Integer id = ids.get("<0x%02X>".formatted(b));
             if (id == null && b < 0x80) id = ids.get(String.valueOf((char) b));
