@@ -116,6 +116,28 @@ class CliTest {
         }
     }
 
+    /** --tokenizer instead of -m: the stories260K tokenizer.json gives llama.cpp's ids (its README: 30/30 under DJL). */
+    @Test
+    void tokenizeFromATokenizerFile() throws IOException {
+        JsonNode vectors = JSON.readTree(Shared.file("models/stories260K/fixtures/stories260K-tokenizer_vectors.json").toFile());
+        String json = Shared.file("models/stories260K/hf/tokenizer.json").toString();
+        int n = 0;
+        for (JsonNode v : vectors.get("vectors")) {
+            String text = v.get("text").asText();
+            if (text.isEmpty() || text.startsWith("-") || text.contains("<s>")) continue; // HF always parses <s>
+            Run r = run("tokenize", "--tokenizer", json, "--text", text, "--json");
+            assertEquals(0, r.code, r.err);
+            assertEquals(v.get("ids"), JSON.readTree(r.out).get("ids"), text);
+            n++;
+        }
+        assertTrue(n > 20, n + " vectors");
+        Run both = run("tokenize", "--tokenizer", json, "-m", stories(), "--text", "x");
+        assertEquals(2, both.code, "one source only");
+        Run bad = run("tokenize", "--tokenizer", Shared.file("models/stories260K/README.md").toString(), "--text", "x");
+        assertEquals(1, bad.code);
+        assertTrue(bad.err.contains("not a tokenizer file"), bad.err);
+    }
+
     @Test
     void infoDescribesTheModel() {
         Run r = run("info", "-m", Shared.file("fixtures/llamacpp/tiny-stablelm-q8_0.gguf").toString());

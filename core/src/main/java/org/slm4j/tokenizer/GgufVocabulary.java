@@ -21,7 +21,7 @@ final class GgufVocabulary {
     /** End-of-turn markers llama.cpp recognises by their text (they end generation and count as control tokens). */
     private static final Set<String> EOT_TEXTS = Set.of(
             "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>");
-    private static final Set<String> EOG_TEXTS =
+    static final Set<String> EOG_TEXTS =
             Stream.concat(EOT_TEXTS.stream(), Stream.of("</s>", "<|eom_id|>")).collect(Collectors.toUnmodifiableSet());
 
     /** The tokenizer in {@code g}'s metadata; every error names the file. */

@@ -10,6 +10,10 @@ final class LongHeap {
     private long[] a = new long[64];
     private int size;
 
+    void clear() {
+        size = 0;
+    }
+
     boolean isEmpty() {
         return size == 0;
     }

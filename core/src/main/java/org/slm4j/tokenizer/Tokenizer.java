@@ -1,6 +1,8 @@
 package org.slm4j.tokenizer;
 
+import java.nio.file.Path;
 import org.slm4j.format.GgufFile;
+import org.slm4j.format.ModelFormatException;
 
 /**
  * Text to token ids and back, as llama.cpp does it for the same vocabulary.
@@ -51,6 +53,26 @@ public interface Tokenizer {
     /** The tokenizer described by {@code vocabulary}. */
     static Tokenizer of(Vocabulary vocabulary) {
         return new VocabularyTokenizer(vocabulary);
+    }
+
+    /**
+     * The tokenizer in {@code file}, by its name: a GGUF model ({@code .gguf}), a Hugging Face {@code tokenizer.json}
+     * (any {@code .json}; reads {@code tokenizer_config.json} beside it when present), a SentencePiece
+     * {@code .model}, or a tiktoken ranks file ({@code NAME.tiktoken} with {@code NAME.meta.json} beside it).
+     *
+     * @throws ModelFormatException if the file is malformed or of a kind not supported, naming file and field
+     */
+    static Tokenizer open(Path file) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".gguf")) {
+            try (GgufFile g = GgufFile.open(file)) {
+                return fromGguf(g);
+            }
+        }
+        if (name.endsWith(".json")) return HfTokenizerJson.read(file);
+        if (name.endsWith(".model")) return SentencePieceModel.read(file);
+        if (name.endsWith(".tiktoken")) return TiktokenFile.read(file);
+        throw new ModelFormatException(file + ": not a tokenizer file (.gguf, tokenizer.json, .model or .tiktoken)");
     }
 
     /** The tokenizer in a GGUF file's {@code tokenizer.ggml.*} metadata. */

@@ -10,12 +10,14 @@ import org.slm4j.format.ModelFormatException;
  * copied: treat them as read-only.
  *
  * @param model          which merge algorithm the pieces are for
- * @param preTokenizer   how byte-level BPE cuts text into words; null for SentencePiece
+ * @param preTokenizer   how byte-level BPE cuts text into words; null for the character-level models
  * @param tokens         [n] the token strings: SentencePiece spells a space '▁' (U+2581); byte-level BPE spells
  *                       bytes in GPT-2's byte-to-unicode alphabet
  * @param scores         [n] SentencePiece merge priority, higher merges first; zeros when the source has none
  * @param types          [n] what each token is
- * @param merges         byte-level BPE merge rules "left right", first = highest priority; empty for SentencePiece
+ * @param merges         BPE merge rules "left right", first = highest priority; empty for SentencePiece, and for
+ *                       byte-level BPE ranked by token id (tiktoken: any pair whose concatenation is a token merges,
+ *                       the lowest id first)
  * @param bos            beginning-of-sequence id, -1 when none
  * @param eos            end-of-sequence id, -1 when none
  * @param unk            unknown-token id, -1 when none
@@ -47,7 +49,13 @@ public record Vocabulary(
         /** "llama": SentencePiece BPE, merging the adjacent pair whose piece scores highest, bytes as fallback. */
         SENTENCEPIECE,
         /** "gpt2": byte-level BPE, merging by rank inside each pre-tokenized word. */
-        BYTE_LEVEL
+        BYTE_LEVEL,
+        /**
+         * Hugging Face BPE over characters (Llama's and Mistral's tokenizer.json): SentencePiece's '▁' and byte
+         * fallback, but only the listed merges fire, the lowest rank first. It differs from {@link #SENTENCEPIECE}
+         * where the vocabulary lacks single characters.
+         */
+        CHAR_MERGES
     }
 
     public Vocabulary {
@@ -71,7 +79,7 @@ public record Vocabulary(
             if (Float.isNaN(scores[i])) throw new ModelFormatException("tokenizer.ggml.scores[" + i + "]: NaN");
         }
         if (merges == null) throw new ModelFormatException("tokenizer.ggml.merges: missing (empty for SentencePiece)");
-        if ((preTokenizer == null) != (model == Model.SENTENCEPIECE)) {
+        if ((preTokenizer == null) == (model == Model.BYTE_LEVEL)) {
             throw new ModelFormatException("tokenizer.ggml.pre: " + preTokenizer + " does not go with model " + model);
         }
         checkId("tokenizer.ggml.bos_token_id", bos, n);

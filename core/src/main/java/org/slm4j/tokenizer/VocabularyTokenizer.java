@@ -34,6 +34,7 @@ final class VocabularyTokenizer implements Tokenizer {
         this.encoder = switch (vocab.model()) {
             case SENTENCEPIECE -> new SentencePieceBpe(vocab, ids);
             case BYTE_LEVEL -> new ByteLevelBpe(vocab, ids);
+            case CHAR_MERGES -> new CharMergesBpe(vocab, ids);
         };
         this.specials = IntStream.range(0, tokens.length)
                 .filter(i -> switch (vocab.types()[i]) {
@@ -54,9 +55,9 @@ final class VocabularyTokenizer implements Tokenizer {
         return switch (type) {
             case USER_DEFINED -> token.getBytes(UTF_8);
             case BYTE -> new byte[] {(byte) byteToken(token, id)};
-            case NORMAL -> model == Vocabulary.Model.SENTENCEPIECE
-                    ? token.replace('▁', ' ').getBytes(UTF_8)
-                    : byteLevelBytes(token);
+            case NORMAL -> model == Vocabulary.Model.BYTE_LEVEL
+                    ? byteLevelBytes(token)
+                    : token.replace('▁', ' ').getBytes(UTF_8);
             case UNDEFINED, UNKNOWN, CONTROL, UNUSED -> NOTHING;
         };
     }
