@@ -289,6 +289,7 @@ public final class SafetensorsFile implements AutoCloseable {
                                 : "leave a gap after byte " + expected));
             }
             expected = t.end();
+            prev = t;
         }
         if (expected != bufferBytes) {
             throw new ModelFormatException(where + ": tensors end at data byte " + expected + " but the data buffer has "
