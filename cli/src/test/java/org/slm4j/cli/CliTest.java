@@ -129,4 +129,15 @@ class CliTest {
         assertEquals(1, r.code);
         assertTrue(r.err.contains("token id 99999"), r.err);
     }
+
+    @Test
+    void createRandomRejectsUnknownShapesAndTypes(@TempDir Path dir) {
+        Run r = run("create-random", "--shape", "gpt-5", "-o", dir.resolve("x.gguf").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("unknown shape 'gpt-5'") && r.err.contains("tinyllama-1_1b"), r.err);
+        r = run("create-random", "--shape", "tinyllama-1_1b", "--type", "q4_0", "-o", dir.resolve("x.gguf").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("expected f32 or f16"), r.err);
+        assertFalse(Files.exists(dir.resolve("x.gguf")));
+    }
 }
