@@ -31,6 +31,7 @@ public final class RandomGguf {
         if (shape.vocab() < 260) throw new IllegalArgumentException(shape.name() + ": the minimal tokenizer needs 260 tokens (bytes and specials)");
         GgufWriter w = new GgufWriter();
         metadata(w, shape);
+        w.putUInt32("general.file_type", type == GgmlType.F32 ? 0 : 1); // llama.cpp's LLAMA_FTYPE_ALL_F32 / MOSTLY_F16
         tokenizer(w, shape);
         int d = shape.dim(), kv = shape.kvDim(), ffn = shape.ffn();
         boolean s = shape.stablelm();
