@@ -56,7 +56,8 @@ enum HfFamily {
         int heads = c.requireInt("num_attention_heads");
         int kvHeads = c.optInt("num_key_value_heads", heads);
         int headDim;
-        if (this != STABLELM && c.has("head_dim")) {
+        JsonNode explicitHeadDim = this == STABLELM ? null : folder.config().get("head_dim"); // StableLM derives it
+        if (explicitHeadDim != null && !explicitHeadDim.isNull()) {
             headDim = c.requireInt("head_dim");
         } else {
             if (heads <= 0 || dim % heads != 0) {
@@ -87,7 +88,8 @@ enum HfFamily {
             eps = c.optFloat("rms_norm_eps", 1e-6f);
             if (c.optBool("attention_bias", false)) throw c.unsupported("attention_bias", true, "false");
             if (c.optBool("mlp_bias", false)) throw c.unsupported("mlp_bias", true, "false");
-            if (this == MISTRAL && c.has("sliding_window") && !folder.config().get("sliding_window").isNull()) {
+            JsonNode sw = folder.config().get("sliding_window"); // null or absent: full attention
+            if (this == MISTRAL && sw != null && !sw.isNull()) {
                 window = c.requireInt("sliding_window");
                 if (window <= 0) throw c.error("sliding_window", window, "a positive number of positions, or null");
             }
@@ -173,8 +175,6 @@ enum HfFamily {
 
     /** Typed reads of config.json keys, each error naming the file, key, value and what was expected. */
     private record Json(Path file, JsonNode node) {
-        boolean has(String key) { return node.has(key); }
-
         int requireInt(String key) {
             JsonNode v = node.get(key);
             if (v == null) throw new ModelFormatException(file + ": required key '" + key + "' is missing");

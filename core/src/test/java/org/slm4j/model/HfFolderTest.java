@@ -224,6 +224,47 @@ class HfFolderTest {
     }
 
     @Test
+    void nullHeadDimAndWindowMeanDerivedAndNone() throws IOException {
+        Path d = copy(dir.resolve("nulls"), Dtype.F32, c -> {
+            c.putArray("architectures").add("MistralForCausalLM");
+            c.putNull("head_dim");
+            c.putNull("sliding_window");
+        });
+        try (Model m = Models.open(d)) {
+            assertEquals(16, m.config().headDim(), "hidden_size / num_attention_heads");
+            assertEquals(0, m.config().slidingWindow());
+        }
+        configRejected(c -> {
+            c.putArray("architectures").add("MistralForCausalLM");
+            c.put("sliding_window", -4);
+        }, "'sliding_window' is -4");
+    }
+
+    /** Random edits of config.json: each either opens or fails with ModelFormatException, nothing else. */
+    @Test
+    void configMutationFuzz() throws IOException {
+        Path d = copy(dir.resolve("fuzz"), Dtype.F32, c -> {});
+        byte[] original = Files.readAllBytes(d.resolve("config.json"));
+        java.util.Random rnd = new java.util.Random(4);
+        String jsonBytes = "0123456789-.e{}[]\":,";
+        int opened = 0;
+        for (int iter = 0; iter < 400; iter++) {
+            byte[] m = original.clone();
+            for (int e = 0, n = 1 + rnd.nextInt(3); e < n; e++) {
+                int at = rnd.nextInt(m.length);
+                m[at] = rnd.nextBoolean() ? (byte) jsonBytes.charAt(rnd.nextInt(jsonBytes.length())) : (byte) rnd.nextInt(256);
+            }
+            Files.write(d.resolve("config.json"), m);
+            try (Model model = Models.open(d)) {
+                opened++;
+            } catch (ModelFormatException expected) {
+                assertTrue(expected.getMessage().contains(d.toString()), expected.getMessage());
+            }
+        }
+        assertTrue(opened > 0 && opened < 400, "opened " + opened);
+    }
+
+    @Test
     void stablelmOptionsNotSupportedYet() throws IOException {
         for (String key : List.of("qk_layernorm", "use_parallel_residual")) {
             configRejected(c -> {
