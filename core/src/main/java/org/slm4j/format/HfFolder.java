@@ -64,7 +64,8 @@ public final class HfFolder implements AutoCloseable {
         JsonNode tokenizer = optionalJson(dir.resolve(TOKENIZER_CONFIG), MAX_TOKENIZER_CONFIG_BYTES);
         List<SafetensorsFile> shards = new ArrayList<>();
         try {
-            Map<String, SafetensorsFile> owner = Files.exists(dir.resolve(INDEX))
+            // as transformers: the single file when there is one, else the index
+            Map<String, SafetensorsFile> owner = !Files.exists(dir.resolve(WEIGHTS)) && Files.exists(dir.resolve(INDEX))
                     ? sharded(dir, shards) : single(dir, shards);
             return new HfFolder(dir, config, generation, tokenizer, List.copyOf(shards), Collections.unmodifiableMap(owner));
         } catch (RuntimeException | Error e) {
