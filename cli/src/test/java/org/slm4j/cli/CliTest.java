@@ -140,4 +140,20 @@ class CliTest {
         assertTrue(r.err.contains("expected f32 or f16"), r.err);
         assertFalse(Files.exists(dir.resolve("x.gguf")));
     }
+
+    @Test
+    void logitsOfAHuggingFaceFolder() throws IOException {
+        JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/tiny-stablelm-f32.json").toFile());
+        StringBuilder ids = new StringBuilder();
+        for (int i = 0; i < 4; i++) ids.append(i == 0 ? "" : ",").append(ref.get("tokens").get(i).asInt());
+        Run r = run("logits", "-m", Shared.file("fixtures/hf/tiny-stablelm").toString(), "--tokens", ids.toString(), "--json");
+        assertEquals(0, r.code, r.err);
+        JsonNode got = JSON.readTree(r.out).get("logits");
+        assertEquals(4, got.size());
+        for (int p = 0; p < 4; p++) {
+            for (int v = 0; v < got.get(p).size(); v++) {
+                assertEquals(ref.get("logits").get(p).get(v).asDouble(), got.get(p).get(v).asDouble(), 1e-4, "position " + p + " id " + v);
+            }
+        }
+    }
 }
