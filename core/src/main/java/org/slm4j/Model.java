@@ -1,6 +1,7 @@
 package org.slm4j;
 
 import java.nio.file.Path;
+import org.slm4j.format.ModelFormatException;
 import org.slm4j.generate.GenerationOptions;
 import org.slm4j.generate.Generator;
 import org.slm4j.model.Batch;
@@ -12,7 +13,7 @@ import org.slm4j.tensor.Kernels;
 import org.slm4j.tokenizer.Tokenizer;
 
 /**
- * A loaded language model: its config, weights (memory-mapped), and tokenizer. Open one with
+ * A loaded language model: its config, weights (memory-mapped), and tokenizer (absent for an HF folder, for now). Open one with
  * {@link Models#open(Path)}; close it to release the mapping.
  *
  * <p>The model itself is immutable and may be shared by threads; each thread runs its own
@@ -44,7 +45,14 @@ public final class Model implements AutoCloseable {
 
     public Weights weights() { return weights; }
 
-    public Tokenizer tokenizer() { return tokenizer; }
+    /** The model's tokenizer; throws ModelFormatException for a model opened without one (an HF folder, for now). */
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new ModelFormatException(source + ": opened without a tokenizer (slm4j does not read tokenizer.json or "
+                    + "tokenizer.model yet); give token ids, or use a GGUF file");
+        }
+        return tokenizer;
+    }
 
     /** A forward pass with its own activation buffers for up to {@code maxBatch} rows at a time. */
     public Transformer newTransformer(int maxBatch) {

@@ -3,8 +3,10 @@ package org.slm4j;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slm4j.format.GgufFile;
+import org.slm4j.format.HfFolder;
 import org.slm4j.format.ModelFormatException;
 import org.slm4j.model.GgufModel;
+import org.slm4j.model.HfModel;
 import org.slm4j.model.ModelConfig;
 import org.slm4j.model.Weights;
 import org.slm4j.tensor.Kernels;
@@ -14,24 +16,50 @@ import org.slm4j.tokenizer.Tokenizer;
 public final class Models {
     private Models() {}
 
-    /** Opens a GGUF model file. The weights stay memory-mapped until the model is closed. */
+    /**
+     * Opens a GGUF model file, or a Hugging Face model folder (a directory with config.json and safetensors
+     * weights). The weights stay memory-mapped until the model is closed.
+     *
+     * <p>An HF folder opens without a tokenizer for now: slm4j does not read tokenizer.json or tokenizer.model
+     * yet, so such a model runs on token ids ({@link Model#logits}, {@link Model#newTransformer}) and its
+     * {@link Model#tokenizer()} throws a ModelFormatException saying so.
+     */
     public static Model open(Path path) {
+        if (HfFolder.isModelFolder(path)) return openHf(path);
         if (!Files.isRegularFile(path)) {
-            throw new ModelFormatException(path + ": no such model file");
+            throw new ModelFormatException(path + ": no such model file or Hugging Face folder (a directory with "
+                    + HfFolder.CONFIG + ")");
         }
         GgufFile gguf = GgufFile.open(path);
         try {
             ModelConfig config = GgufModel.config(gguf);
             Weights weights = GgufModel.weights(gguf, config);
-            Tokenizer tokenizer = Tokenizer.fromGguf(gguf);
-            if (tokenizer.vocabSize() > config.vocabSize()) {
-                throw new ModelFormatException(path + ": the tokenizer has " + tokenizer.vocabSize()
-                        + " tokens but the embedding only " + config.vocabSize() + " rows");
-            }
+            Tokenizer tokenizer = fitting(path, Tokenizer.fromGguf(gguf), config);
             return new Model(path, config, weights, tokenizer, Kernels.best(), gguf);
         } catch (RuntimeException e) {
             gguf.close();
             throw e;
         }
+    }
+
+    private static Model openHf(Path dir) {
+        HfFolder folder = HfFolder.open(dir);
+        try {
+            ModelConfig config = HfModel.config(folder);
+            Weights weights = HfModel.weights(folder, config);
+            return new Model(dir, config, weights, null, Kernels.best(), folder);
+        } catch (RuntimeException e) {
+            folder.close();
+            throw e;
+        }
+    }
+
+    /** The tokenizer, checked to produce only ids the embedding has rows for. */
+    private static Tokenizer fitting(Path path, Tokenizer tokenizer, ModelConfig config) {
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            throw new ModelFormatException(path + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but the embedding only " + config.vocabSize() + " rows");
+        }
+        return tokenizer;
     }
 }

@@ -167,4 +167,31 @@ class CliTest {
         assertEquals(1, r.code);
         assertTrue(r.err.contains("token id 99999"), r.err);
     }
+
+    @Test
+    void createRandomRejectsUnknownShapesAndTypes(@TempDir Path dir) {
+        Run r = run("create-random", "--shape", "gpt-5", "-o", dir.resolve("x.gguf").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("unknown shape 'gpt-5'") && r.err.contains("tinyllama-1_1b"), r.err);
+        r = run("create-random", "--shape", "tinyllama-1_1b", "--type", "q4_0", "-o", dir.resolve("x.gguf").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("expected f32 or f16"), r.err);
+        assertFalse(Files.exists(dir.resolve("x.gguf")));
+    }
+
+    @Test
+    void logitsOfAHuggingFaceFolder() throws IOException {
+        JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/tiny-stablelm-f32.json").toFile());
+        StringBuilder ids = new StringBuilder();
+        for (int i = 0; i < 4; i++) ids.append(i == 0 ? "" : ",").append(ref.get("tokens").get(i).asInt());
+        Run r = run("logits", "-m", Shared.file("fixtures/hf/tiny-stablelm").toString(), "--tokens", ids.toString(), "--json");
+        assertEquals(0, r.code, r.err);
+        JsonNode got = JSON.readTree(r.out).get("logits");
+        assertEquals(4, got.size());
+        for (int p = 0; p < 4; p++) {
+            for (int v = 0; v < got.get(p).size(); v++) {
+                assertEquals(ref.get("logits").get(p).get(v).asDouble(), got.get(p).get(v).asDouble(), 1e-4, "position " + p + " id " + v);
+            }
+        }
+    }
 }

@@ -35,8 +35,8 @@ import org.slm4j.tensor.GgmlType;
  * that caused it, so whatever this writes passes the reader's checks.
  *
  * <p>{@link #write} goes to a temporary file beside the target and moves it into place atomically, so a
- * killed write never leaves a complete-looking file behind. Tensor data segments are read at
- * {@code write} time: keep them alive until then.
+ * killed write never leaves a complete-looking file behind. Tensor data segments are read (and
+ * {@link TensorBytes} called) at {@code write} time: keep them alive until then.
  */
 public final class GgufWriter {
     private final int alignment;
@@ -44,8 +44,21 @@ public final class GgufWriter {
     private final List<Tensor> tensors = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
 
-    /** {@code data}: the tensor's bytes exactly as the file stores them (little-endian, ggml block layout). */
-    private record Tensor(String name, GgmlType type, long[] shape, MemorySegment data) {}
+    /** {@code bytes}: produces the tensor's {@code size} bytes exactly as the file stores them (little-endian, ggml block layout). */
+    private record Tensor(String name, GgmlType type, long[] shape, long size, TensorBytes bytes) {}
+
+    /**
+     * A tensor's bytes produced at write time, for data too large to hold at once (random or converted weights).
+     * {@link #fill} is called with consecutive chunks covering the tensor from offset 0 in order; every chunk but
+     * the last is {@link #CHUNK} bytes, so chunks hold whole F32/F16 elements and whole blocks of the quantized types.
+     */
+    @FunctionalInterface
+    public interface TensorBytes {
+        int CHUNK = 1 << 16;
+
+        /** Writes the tensor's bytes {@code [offset, offset + chunk.byteSize())} into {@code chunk}. */
+        void fill(long offset, MemorySegment chunk);
+    }
 
     /** A writer with GGUF's default alignment of 32 bytes. */
     public GgufWriter() {
@@ -84,8 +97,18 @@ public final class GgufWriter {
      * the type's block) whose stored bytes are {@code data}, of exactly {@code type.bytesFor(elements)} bytes.
      */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
-        Objects.requireNonNull(type, "type");
         Objects.requireNonNull(data, "data");
+        return addTensor(name, type, shape, data.byteSize(),
+                (offset, chunk) -> MemorySegment.copy(data, offset, chunk, 0, chunk.byteSize()));
+    }
+
+    /**
+     * Adds a tensor whose {@code size} bytes {@code bytes} produces while {@link #write} runs, so no more than one
+     * chunk of it is ever in memory; {@code size} must be {@code type.bytesFor(elements)}.
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, long size, TensorBytes bytes) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(bytes, "bytes");
         long[] ne = shape.clone();
         byte[] nameBytes = utf8(Objects.requireNonNull(name, "name"), "tensor name");
         if (nameBytes.length == 0 || nameBytes.length > FormatLimits.DEFAULT.maxNameBytes()) {
@@ -99,12 +122,12 @@ public final class GgufWriter {
         if ((ne.length == 0 ? 1 : ne[0]) % type.blockSize() != 0) {
             throw new IllegalArgumentException(what + ": the row length ne[0] must be a multiple of the block size " + type.blockSize());
         }
-        long bytes = type.bytesFor(Arrays.stream(ne).reduce(1, (a, b) -> a * b));
-        if (data.byteSize() != bytes) {
-            throw new IllegalArgumentException(what + " takes " + bytes + " bytes, data has " + data.byteSize());
+        long expected = type.bytesFor(Arrays.stream(ne).reduce(1, (a, b) -> a * b));
+        if (size != expected) {
+            throw new IllegalArgumentException(what + " takes " + expected + " bytes, data has " + size);
         }
         names.add(name);
-        tensors.add(new Tensor(name, type, ne, data));
+        tensors.add(new Tensor(name, type, ne, size, bytes));
         return this;
     }
 
@@ -175,11 +198,11 @@ public final class GgufWriter {
             for (long ne : t.shape) out.u64(ne);
             out.u32(t.type.id());
             out.u64(offset);
-            offset += padded(t.data.byteSize());
+            offset += padded(t.size);
         }
         out.pad(alignment);
         for (Tensor t : tensors) {
-            out.segment(t.data);
+            out.stream(t.size, t.bytes);
             out.pad(alignment);
         }
     }
@@ -233,7 +256,7 @@ public final class GgufWriter {
     /** A little-endian output buffered in 64 KiB, counting the bytes written for padding. */
     private static final class Out {
         private final FileChannel ch;
-        private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer buf = ByteBuffer.allocate(TensorBytes.CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         private long written;
 
         Out(FileChannel ch) { this.ch = ch; }
@@ -253,6 +276,20 @@ public final class GgufWriter {
                 int n = (int) Math.min(room(1).remaining(), s.byteSize() - off);
                 MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off, buf.array(), buf.position(), n);
                 buf.position(buf.position() + n);
+                off += n;
+                written += n;
+            }
+        }
+
+        /** Lets {@code src} fill the buffer directly, one {@link TensorBytes#CHUNK} at a time, starting on an empty buffer. */
+        void stream(long size, TensorBytes src) throws IOException {
+            flush();
+            MemorySegment whole = MemorySegment.ofArray(buf.array());
+            for (long off = 0; off < size; ) {
+                int n = (int) Math.min(TensorBytes.CHUNK, size - off);
+                src.fill(off, whole.asSlice(0, n));
+                buf.position(n);
+                flush();
                 off += n;
                 written += n;
             }

@@ -6,6 +6,12 @@
  * normal), parses and validates its header, and hands out tensor data as slices of the mapping without
  * copying; {@link org.slm4j.format.GgufWriter} writes files it and llama.cpp read back.
  *
+ * <p>Hugging Face: {@link org.slm4j.format.SafetensorsFile} maps a safetensors file the same way (its checks are
+ * listed on the class) and {@link org.slm4j.format.SafetensorsWriter} writes one atomically;
+ * {@link org.slm4j.format.HfFolder} reads a model folder's JSON files (size- and depth-capped, duplicate keys
+ * rejected) and its weights, single-file or sharded through {@code model.safetensors.index.json}, whose shard
+ * names must stay inside the folder.
+ *
  * <p>Every byte of a model file is treated as hostile. A file that breaks a rule is rejected with a
  * {@link org.slm4j.format.ModelFormatException} naming the file, byte offset, field, value and what was
  * expected, and nothing is allocated from a declared size before the bytes it needs are known to be there

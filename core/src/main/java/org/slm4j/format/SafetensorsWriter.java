@@ -1,0 +1,140 @@
+package org.slm4j.format;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slm4j.format.SafetensorsFile.Dtype;
+
+/**
+ * Writes safetensors files that {@link SafetensorsFile} and the Python library read: the JSON header padded with
+ * spaces to a multiple of 8 bytes, then the tensors' bytes back to back in the order they were added. Misuse (a
+ * duplicate name, a data length that does not match dtype and shape) is an {@link IllegalArgumentException} at the
+ * call that caused it. {@link #write} goes to a temporary file beside the target, flushed, then moved into place
+ * atomically, so a killed write never leaves a complete-looking file. Data segments are read at write time.
+ */
+public final class SafetensorsWriter {
+    private record Entry(String name, Dtype dtype, long[] shape, MemorySegment data) {}
+
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private final Map<String, Entry> tensors = new LinkedHashMap<>();
+
+    /** Adds {@code key: value} to {@code __metadata__} (e.g. "format": "pt"). */
+    public SafetensorsWriter putMetadata(String key, String value) {
+        metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        return this;
+    }
+
+    /** Adds a tensor of PyTorch shape {@code shape} (last dimension fastest) whose little-endian bytes are {@code data}. */
+    public SafetensorsWriter add(String name, Dtype dtype, long[] shape, MemorySegment data) {
+        Objects.requireNonNull(dtype, "dtype");
+        Objects.requireNonNull(data, "data");
+        if (name == null || name.isEmpty() || name.equals(SafetensorsFile.METADATA_KEY)) {
+            throw new IllegalArgumentException("tensor name '" + name + "' is empty or reserved");
+        }
+        if (tensors.containsKey(name)) throw new IllegalArgumentException("tensor '" + name + "' was already added");
+        long count = 1;
+        for (long d : shape) {
+            if (d < 0) throw new IllegalArgumentException(name + ": negative dimension in " + Arrays.toString(shape));
+            count = Math.multiplyExact(count, d);
+        }
+        long bits = Math.multiplyExact(count, (long) dtype.bits());
+        if (bits % 8 != 0 || bits / 8 != data.byteSize()) {
+            throw new IllegalArgumentException(name + ": " + dtype + " " + Arrays.toString(shape) + " takes " + bits
+                    + " bits, data has " + data.byteSize() + " bytes");
+        }
+        tensors.put(name, new Entry(name, dtype, shape.clone(), data));
+        return this;
+    }
+
+    /** Adds an F32 tensor holding {@code values}, copied now. */
+    public SafetensorsWriter add(String name, float[] values, long... shape) {
+        MemorySegment bytes = MemorySegment.ofArray(new byte[Math.multiplyExact(values.length, Float.BYTES)]);
+        MemorySegment.copy(values, 0, bytes, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, values.length);
+        return add(name, Dtype.F32, shape, bytes);
+    }
+
+    /** The header bytes, space-padded to a multiple of 8, without the length prefix. */
+    byte[] header() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        if (!metadata.isEmpty()) root.put(SafetensorsFile.METADATA_KEY, metadata);
+        long offset = 0;
+        for (Entry e : tensors.values()) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("dtype", e.dtype.name());
+            t.put("shape", e.shape);
+            t.put("data_offsets", new long[] {offset, offset + e.data.byteSize()});
+            offset += e.data.byteSize();
+            root.put(e.name, t);
+        }
+        byte[] json;
+        try {
+            json = new ObjectMapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a safetensors header", e);
+        }
+        byte[] padded = Arrays.copyOf(json, (json.length + 7) & ~7);
+        Arrays.fill(padded, json.length, padded.length, (byte) ' ');
+        return padded;
+    }
+
+    /** Writes the file to a temporary file beside {@code path}, flushed to disk, then moved onto {@code path}. */
+    public void write(Path path) {
+        Path target = path.toAbsolutePath();
+        // not Files.createTempFile: its 0600 permissions would stay on the file after the move
+        Path tmp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        boolean created = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                created = true;
+                byte[] header = header();
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
+                List<ByteBuffer> parts = new ArrayList<>(List.of(len, ByteBuffer.wrap(header)));
+                for (ByteBuffer b : parts) while (b.hasRemaining()) ch.write(b);
+                for (Entry e : tensors.values()) writeSegment(ch, e.data);
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            created = false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + path + ": " + e, e);
+        } finally {
+            if (created) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the write already failed; that error is the one to report
+                }
+            }
+        }
+    }
+
+    /** Streams {@code s} in 1 MiB chunks, so a mapped multi-GB tensor never lands in the heap whole. */
+    private static void writeSegment(FileChannel ch, MemorySegment s) throws IOException {
+        byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(1, s.byteSize()))];
+        for (long off = 0; off < s.byteSize(); ) {
+            int n = (int) Math.min(chunk.length, s.byteSize() - off);
+            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off, chunk, 0, n);
+            ByteBuffer b = ByteBuffer.wrap(chunk, 0, n);
+            while (b.hasRemaining()) ch.write(b);
+            off += n;
+        }
+    }
+}
