@@ -1,7 +1,6 @@
 package org.slm4j;
 
 import java.nio.file.Path;
-import org.slm4j.format.ModelFormatException;
 import org.slm4j.generate.GenerationOptions;
 import org.slm4j.generate.Generator;
 import org.slm4j.model.Batch;
@@ -45,14 +44,7 @@ public final class Model implements AutoCloseable {
 
     public Weights weights() { return weights; }
 
-    /** The model's tokenizer; throws ModelFormatException for a model opened without one (an HF folder, for now). */
-    public Tokenizer tokenizer() {
-        if (tokenizer == null) {
-            throw new ModelFormatException(source + ": opened without a tokenizer (slm4j does not read tokenizer.json or "
-                    + "tokenizer.model yet); give token ids, or use a GGUF file");
-        }
-        return tokenizer;
-    }
+    public Tokenizer tokenizer() { return tokenizer; }
 
     /** A forward pass with its own activation buffers for up to {@code maxBatch} rows at a time. */
     public Transformer newTransformer(int maxBatch) {

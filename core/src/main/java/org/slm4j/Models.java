@@ -19,10 +19,8 @@ public final class Models {
     /**
      * Opens a GGUF model file, or a Hugging Face model folder (a directory with config.json and safetensors
      * weights). The weights stay memory-mapped until the model is closed.
-     *
-     * <p>An HF folder opens without a tokenizer for now: slm4j does not read tokenizer.json or tokenizer.model
-     * yet, so such a model runs on token ids ({@link Model#logits}, {@link Model#newTransformer}) and its
-     * {@link Model#tokenizer()} throws a ModelFormatException saying so.
+     * An HF folder's tokenizer is its tokenizer.json (what transformers' fast tokenizers run), or its
+     * SentencePiece tokenizer.model when there is no tokenizer.json.
      */
     public static Model open(Path path) {
         if (HfFolder.isModelFolder(path)) return openHf(path);
@@ -47,11 +45,19 @@ public final class Models {
         try {
             ModelConfig config = HfModel.config(folder);
             Weights weights = HfModel.weights(folder, config);
-            return new Model(dir, config, weights, null, Kernels.best(), folder);
+            return new Model(dir, config, weights, fitting(dir, hfTokenizer(dir), config), Kernels.best(), folder);
         } catch (RuntimeException e) {
             folder.close();
             throw e;
         }
+    }
+
+    private static Tokenizer hfTokenizer(Path dir) {
+        for (String name : new String[] {"tokenizer.json", "tokenizer.model"}) {
+            Path f = dir.resolve(name);
+            if (Files.isRegularFile(f)) return Tokenizer.open(f);
+        }
+        throw new ModelFormatException(dir + ": no tokenizer.json or tokenizer.model in the model folder");
     }
 
     /** The tokenizer, checked to produce only ids the embedding has rows for. */

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** The options every model command shares: which model, how many threads. */
 final class ModelOption {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
-            description = "a GGUF model file, or a Hugging Face model folder (config.json + safetensors; no tokenizer yet: give token ids)")
+            description = "a GGUF model file, or a Hugging Face model folder (config.json, safetensors, tokenizer.json)")
     Path model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all processors)")

@@ -84,11 +84,25 @@ class HfFixturesTest {
     }
 
     @Test
-    void hfModelHasNoTokenizerYet() {
-        Path dir = Shared.file("fixtures/hf/tiny-llama");
-        try (Model model = Models.open(dir)) {
-            ModelFormatException e = assertThrows(ModelFormatException.class, model::tokenizer);
-            assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("tokenizer.json"), e.getMessage());
+    void hfFoldersTokenizeAsTheirTokenizerJsonSays() throws java.io.IOException {
+        // stories260K's tokenizer.json gives llama.cpp's ids on all 30 vectors (checked with HF tokenizers via DJL)
+        var vectors = LlamaCppFixturesTest.JSON.readTree(
+                Shared.file("models/stories260K/fixtures/stories260K-tokenizer_vectors.json").toFile()).get("vectors");
+        try (Model model = Models.open(Shared.file("models/stories260K/hf"))) {
+            for (var v : vectors) {
+                assertArrayEquals(LlamaCppFixturesTest.ints(v.get("ids")),
+                        model.tokenizer().encode(v.get("text").asText(), true, false), v.get("text").asText());
+            }
+        }
+        // the byte-level tiny-stablelm folder gives llama.cpp's ids on the 13 strings of tokenizer-vectors.json
+        var vectors13 = LlamaCppFixturesTest.JSON.readTree(Shared.file("fixtures/hf/tokenizer-vectors.json").toFile());
+        var expected = vectors13.get("stablelm").get("llamacpp");
+        try (Model hf = Models.open(Shared.file("fixtures/hf/tiny-stablelm"))) {
+            for (int i = 0; i < vectors13.get("strings").size(); i++) {
+                String text = vectors13.get("strings").get(i).asText();
+                assertArrayEquals(LlamaCppFixturesTest.ints(expected.get(i)), hf.tokenizer().encode(text, false, false), text);
+            }
+            assertEquals(13, expected.size());
         }
     }
 }

@@ -66,6 +66,7 @@ class HfFolderTest {
         ObjectNode config = (ObjectNode) LlamaCppFixturesTest.JSON.readTree(fixture().resolve("config.json").toFile());
         edit.accept(config);
         Files.writeString(target.resolve("config.json"), config.toPrettyString());
+        Files.copy(fixture().resolve("tokenizer.json"), target.resolve("tokenizer.json"));
         SafetensorsWriter w = new SafetensorsWriter().putMetadata("format", "pt");
         copyTensors(dtype, name -> w);
         w.write(target.resolve("model.safetensors"));
@@ -76,6 +77,7 @@ class HfFolderTest {
     void shardedFolderMatchesLlamaCpp() throws IOException {
         Path d = Files.createDirectories(dir.resolve("sharded"));
         Files.copy(fixture().resolve("config.json"), d.resolve("config.json"));
+        Files.copy(fixture().resolve("tokenizer.json"), d.resolve("tokenizer.json"));
         SafetensorsWriter a = new SafetensorsWriter(), b = new SafetensorsWriter();
         ObjectNode map = LlamaCppFixturesTest.JSON.createObjectNode();
         copyTensors(Dtype.F32, name -> {
@@ -116,6 +118,8 @@ class HfFolderTest {
         Files.copy(built.resolve("config.json"), blobs.resolve("77aa"));
         Files.createSymbolicLink(snap.resolve("model.safetensors"), Path.of("../../blobs/9f2e"));
         Files.createSymbolicLink(snap.resolve("config.json"), Path.of("../../blobs/77aa"));
+        Files.copy(built.resolve("tokenizer.json"), blobs.resolve("5c01"));
+        Files.createSymbolicLink(snap.resolve("tokenizer.json"), Path.of("../../blobs/5c01"));
         try (Model model = Models.open(snap)) {
             assertEquals(512, model.config().vocabSize());
         }
