@@ -17,7 +17,7 @@ import java.util.function.ToIntFunction;
  * Encode throughput on the KJV text, ours beside the oracles in one run: cl100k_base (ours from the .tiktoken file,
  * jtokkit) and Llama 2 (ours from tokenizer.json and tokenizer.model, Hugging Face tokenizers through DJL). The
  * text goes in documents of 100 lines (about 4 KB). Not a test; run it by hand (see README, "Benchmarks"):
- * {@code java -cp ... org.slm4j.tokenizer.TokenizeBenchmark [SHARED_DIR] [ROUNDS]}.
+ * {@code bench/tokenize.sh [ROUNDS]}.
  */
 public final class TokenizeBenchmark {
     private TokenizeBenchmark() {}
@@ -29,7 +29,7 @@ public final class TokenizeBenchmark {
         List<String> docs = new ArrayList<>();
         for (int i = 0; i < lines.size(); i += 100) docs.add(String.join("\n", lines.subList(i, Math.min(lines.size(), i + 100))) + "\n");
         long bytes = docs.stream().mapToLong(d -> d.getBytes(UTF_8).length).sum();
-        System.out.printf("KJV: %.2f MB in %d documents, best of %d rounds after three warm-ups%n", bytes / 1e6, docs.size(), rounds);
+        System.out.printf("KJV: %.2f MB in %d documents, median of %d rounds after three warm-ups%n", bytes / 1e6, docs.size(), rounds);
 
         Tokenizer cl100k = Tokenizer.open(shared.resolve("tokenizers/tiktoken/cl100k_base.tiktoken"));
         Encoding jtokkit = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
@@ -46,14 +46,17 @@ public final class TokenizeBenchmark {
     }
 
     private static void run(String name, List<String> docs, long bytes, int rounds, ToIntFunction<String> encode) {
-        long best = Long.MAX_VALUE, tokens = 0;
+        long[] times = new long[rounds];
+        long tokens = 0;
         for (int r = -3; r < rounds; r++) {
             long t0 = System.nanoTime();
             tokens = 0;
             for (String d : docs) tokens += encode.applyAsInt(d);
-            long t = System.nanoTime() - t0;
-            if (r >= 0) best = Math.min(best, t); // the first rounds let the JIT compile the encoder
+            if (r >= 0) times[r] = System.nanoTime() - t0; // the first rounds let the JIT compile the encoder
         }
-        System.out.printf("%s %8.2f MB/s  %9d tokens%n", name, bytes / 1e6 / (best / 1e9), tokens);
+        java.util.Arrays.sort(times);
+        double mbs = bytes / 1e6 / (times[rounds / 2] / 1e9);
+        double lo = bytes / 1e6 / (times[rounds - 1] / 1e9), hi = bytes / 1e6 / (times[0] / 1e9);
+        System.out.printf("%s %8.2f MB/s median (%.2f .. %.2f)  %9d tokens%n", name, mbs, lo, hi, tokens);
     }
 }
