@@ -289,8 +289,6 @@ final class VectorKernels extends RowKernels {
         return v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
-
-
     private static FloatVector floats(MemorySegment s, long offset) {
         return FloatVector.fromMemorySegment(F, s, offset, LITTLE_ENDIAN);
     }
@@ -298,5 +296,4 @@ final class VectorKernels extends RowKernels {
     private static FloatVector floats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
-
 }
