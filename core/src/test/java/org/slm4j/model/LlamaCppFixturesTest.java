@@ -28,7 +28,11 @@ import org.slm4j.testing.Shared;
  *
  * <p>stories260K is a trained model with larger activations and logits, where such a flip moves a position
  * by up to 0.3 (measured: Q8_0 0.22, Q4_0 0.30 over 64 greedy steps); its quantized files get 0.5 and need
- * half of the prefill positions tight, with all 64 greedy tokens identical.
+ * a quarter of the prefill positions tight (measured 14 to 32 of 32, depending on the kernels' summation order). Their greedy paths must agree for the issue's 16 tokens: later, Q4_0's
+ * step 56 has a top-two margin of 0.033 in llama.cpp's own logits, which such a flip can reverse.
+ *
+ * <p>Greedy steps are teacher-forced on llama.cpp's tokens, so every step's logits are compared on the same
+ * context; the argmax of each step is the free-running greedy token up to the first disagreement.
  */
 class LlamaCppFixturesTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -36,13 +40,17 @@ class LlamaCppFixturesTest {
     static final double TIGHT = 1e-3;
 
     /** Largest |diff| allowed anywhere, and the shares of prefill and greedy-step positions that must be tight. */
-    record Tolerance(double maxAbs, double prefillTight, double stepsTight) {}
+    record Tolerance(double maxAbs, double prefillTight, double stepsTight, int greedyTokens) {
+        Tolerance(double maxAbs, double prefillTight, double stepsTight) {
+            this(maxAbs, prefillTight, stepsTight, Integer.MAX_VALUE);
+        }
+    }
 
     static Tolerance tolerance(String name) {
         if (name.contains("-f32")) return new Tolerance(1e-4, 1.0, 1.0);
         if (name.contains("-f16")) return new Tolerance(1e-2, 0.0, 0.0);
         if (name.contains("-bf16")) return new Tolerance(5e-2, 0.0, 0.0);
-        if (name.startsWith("stories260K")) return new Tolerance(0.5, 0.5, 0.0);
+        if (name.startsWith("stories260K")) return new Tolerance(0.5, 0.25, 0.0, 16);
         return new Tolerance(0.2, 0.75, 0.75);
     }
 
@@ -74,23 +82,25 @@ class LlamaCppFixturesTest {
     static void check(String name, Model model, JsonNode ref, Tolerance tol) {
         int[] tokens = ints(ref.get("tokens"));
         float[][] logits = model.logits(tokens);
-        Diff prefill = compare(name + " prefill", logits, ref.get("logits"), tol.maxAbs(), tol.prefillTight());
+        Diff prefill = compare(name + " prefill", logits, ref.get("logits"), tol.maxAbs(), tol.prefillTight(), logits.length);
 
         JsonNode greedy = ref.get("greedy");
         int[] prompt = ints(greedy.get("prompt"));
         int[] expected = ints(greedy.get("generated"));
-        List<float[]> steps = greedySteps(model, prompt, expected.length);
-        int[] got = new int[steps.size()];
-        for (int i = 0; i < got.length; i++) got[i] = Sampler.argmax(steps.get(i), 0, steps.get(i).length);
-        assertArrayEquals(expected, got, name + ": greedy tokens differ from llama.cpp's");
+        List<float[]> steps = greedySteps(model, prompt, expected);
+        int n = Math.min(expected.length, tol.greedyTokens());
+        int[] got = new int[n];
+        for (int i = 0; i < n; i++) got[i] = Sampler.argmax(steps.get(i), 0, steps.get(i).length);
+        assertArrayEquals(java.util.Arrays.copyOf(expected, n), got, name + ": greedy tokens differ from llama.cpp's");
         Diff step = compare(name + " greedy steps", steps.toArray(float[][]::new), greedy.get("step_logits"),
-                tol.maxAbs(), tol.stepsTight());
+                tol.maxAbs(), tol.stepsTight(), n);
         System.out.printf("%-24s prefill max |diff| %.2e (%d/%d tight), steps %.2e (%d/%d tight)%n", name,
                 prefill.max, prefill.tight, prefill.rows, step.max, step.tight, step.rows);
     }
 
-    /** Greedy decoding: the prompt as one batch, then one position per forward pass. */
-    static List<float[]> greedySteps(Model model, int[] prompt, int n) {
+    /** Decoding as llama.cpp did: the prompt as one batch, then its tokens one position per forward pass. */
+    static List<float[]> greedySteps(Model model, int[] prompt, int[] forced) {
+        int n = forced.length;
         Transformer t = model.newTransformer(prompt.length);
         KvCache cache = model.newCache(prompt.length + n, prompt.length);
         int vocab = model.config().vocabSize();
@@ -99,14 +109,15 @@ class LlamaCppFixturesTest {
         for (int i = 0; i < n; i++) {
             float[] row = java.util.Arrays.copyOf(logits, vocab);
             out.add(row);
-            if (i + 1 < n) logits = t.forward(Batch.of(cache, new int[] {Sampler.argmax(row, 0, vocab)}, false));
+            if (i + 1 < n) logits = t.forward(Batch.of(cache, new int[] {forced[i]}, false));
         }
         return out;
     }
 
     record Diff(double max, int tight, int rows) {}
 
-    static Diff compare(String what, float[][] got, JsonNode expected, double maxAbs, double tightShare) {
+    /** Every row within maxAbs, tightShare of them within TIGHT, and the same argmax in the first argmaxRows rows. */
+    static Diff compare(String what, float[][] got, JsonNode expected, double maxAbs, double tightShare, int argmaxRows) {
         assertEquals(expected.size(), got.length, what + ": rows");
         double max = 0;
         int tight = 0;
@@ -121,7 +132,7 @@ class LlamaCppFixturesTest {
                 if (e > row.get(refArgmax).asDouble()) refArgmax = i;
             }
             assertTrue(rowMax <= maxAbs, what + ": position " + r + " differs by " + rowMax + " > " + maxAbs);
-            assertEquals(refArgmax, Sampler.argmax(got[r], 0, got[r].length), what + ": argmax at position " + r);
+            if (r < argmaxRows) assertEquals(refArgmax, Sampler.argmax(got[r], 0, got[r].length), what + ": argmax at position " + r);
             if (rowMax <= TIGHT) tight++;
             max = Math.max(max, rowMax);
         }

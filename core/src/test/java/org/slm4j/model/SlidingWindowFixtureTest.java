@@ -35,7 +35,7 @@ class SlidingWindowFixtureTest {
             int[] tokens = LlamaCppFixturesTest.ints(ref.get("tokens"));
             float[][] rows = model.withSlidingWindow(0).logits(tokens);
             int vocab = model.config().vocabSize();
-            LlamaCppFixturesTest.compare("tiny-swa-w4 full attention", rows, ref.get("logits_full_attention"), 1e-4, 1.0);
+            LlamaCppFixturesTest.compare("tiny-swa-w4 full attention", rows, ref.get("logits_full_attention"), 1e-4, 1.0, rows.length);
             // and the windowed run really differs past the window (the fixture's negative control)
             float[][] windowed = model.logits(tokens);
             assertTrue(Math.abs(windowed[10][Sampler.argmax(windowed[10], 0, vocab)] - rows[10][Sampler.argmax(windowed[10], 0, vocab)]) > 1e-2);
