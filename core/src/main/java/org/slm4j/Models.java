@@ -26,10 +26,13 @@ public final class Models {
         return open(resolve(model, false));
     }
 
-    /** The local path {@code model} names: itself when it exists, else the cached snapshot of the repo id it is. */
+    /**
+     * The local path {@code model} names: itself when it exists (or when it is no repo id, or names a .gguf file, so a
+     * mistyped path fails as a path), else the snapshot folder of the repo id it is, pulled unless {@code offline}.
+     */
     public static Path resolve(String model, boolean offline) {
         Path path = Path.of(model);
-        if (Files.exists(path) || !HubClient.isRepoSpec(model)) return path;
+        if (Files.exists(path) || !HubClient.isRepoSpec(model) || model.endsWith(".gguf")) return path;
         return HubClient.fromEnvironment(offline).snapshot(model);
     }
 
