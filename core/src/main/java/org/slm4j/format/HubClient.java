@@ -56,7 +56,7 @@ public final class HubClient {
     private final String token;
     private final boolean offline;
     private final PrintStream progress;
-    private final HttpClient http, noRedirects;
+    private final HttpClient http;
 
     /**
      * @param cache    the hub cache root (holds models--ORG--NAME folders)
@@ -71,10 +71,7 @@ public final class HubClient {
         this.token = token == null || token.isBlank() ? null : token.strip();
         this.offline = offline;
         this.progress = progress;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
-        // a HEAD must not follow an LFS file's redirect to its storage: the X-Linked-* headers are on the hub's answer
-        this.noRedirects = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build(); // redirects: see send
     }
 
     /**
@@ -190,14 +187,14 @@ public final class HubClient {
     /** One file: HEAD for its ETag and size, the blob (resumed when partial), verified, then the snapshot link. */
     private void download(String repo, String commit, String file, Path repoDir, Path link) throws IOException {
         URI uri = URI.create(endpoint + "/" + repo + "/resolve/" + commit + "/" + encode(file));
-        HttpResponse<Void> head = send(noRedirects, repo, commit,
-                request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        // a HEAD does not follow an LFS file's redirect to its storage: the X-Linked-* headers are on the hub's answer
+        HttpResponse<Void> head = send(repo, commit, uri, "HEAD", 0, false, HttpResponse.BodyHandlers.discarding());
         String etag = etag(head.headers().firstValue("X-Linked-Etag").orElse(head.headers().firstValue("ETag").orElse("")));
         if (!ETAG.matcher(etag).matches() || etag.contains("..")) {
             throw new HubException(uri + ": ETag '" + etag + "' cannot name a blob (expected letters, digits, '.', '_', '-')");
         }
         long size = head.headers().firstValueAsLong("X-Linked-Size")
-                .orElse(head.headers().firstValueAsLong("Content-Length").orElse(-1));
+                .orElse(head.statusCode() == 200 ? head.headers().firstValueAsLong("Content-Length").orElse(-1) : -1);
         Path blobs = repoDir.resolve("blobs");
         Path blob = blobs.resolve(etag);
         if (!Files.exists(blob)) {
@@ -220,9 +217,7 @@ public final class HubClient {
             Files.delete(partial);
             have = 0;
         }
-        HttpRequest.Builder get = request(uri).GET();
-        if (have > 0) get.header("Range", "bytes=" + have + "-");
-        HttpResponse<InputStream> r = send(http, repo, commit, get.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = send(repo, commit, uri, "GET", have, true, HttpResponse.BodyHandlers.ofInputStream());
         boolean resumed = r.statusCode() == 206;
         if (!resumed) have = 0;
         Progress bar = new Progress(file, size, have);
@@ -270,8 +265,7 @@ public final class HubClient {
     }
 
     private JsonNode json(String repo, String revision, URI uri) {
-        HttpResponse<InputStream> r = send(http, repo, revision, request(uri).timeout(Duration.ofSeconds(60)).GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = send(repo, revision, uri, "GET", 0, true, HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = r.body()) {
             byte[] body = in.readNBytes((int) MAX_API_BYTES + 1);
             if (body.length > MAX_API_BYTES) throw new HubException(uri + ": answer longer than " + MAX_API_BYTES + " bytes");
@@ -283,17 +277,35 @@ public final class HubClient {
         }
     }
 
-    private HttpRequest.Builder request(URI uri) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).header("Accept-Encoding", "identity").header("User-Agent", "slm4j");
-        return token == null ? b : b.header("Authorization", "Bearer " + token);
+    /**
+     * Sends {@code method} (with a Range from {@code from} bytes when positive), following redirects only when
+     * {@code follow}; the token goes to the hub itself, never to the storage a file redirects to.
+     */
+    private <T> HttpResponse<T> send(String repo, String revision, URI uri, String method, long from, boolean follow,
+                                     HttpResponse.BodyHandler<T> body) {
+        URI hub = URI.create(endpoint);
+        for (int hops = 0; ; hops++) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.noBody())
+                    .header("Accept-Encoding", "identity").header("User-Agent", "slm4j");
+            boolean toHub = java.util.Objects.equals(uri.getScheme(), hub.getScheme())
+                    && java.util.Objects.equals(uri.getHost(), hub.getHost()) && uri.getPort() == hub.getPort();
+            if (token != null && toHub) b.header("Authorization", "Bearer " + token);
+            if (from > 0) b.header("Range", "bytes=" + from + "-");
+            // a download may take hours; the API and HEAD answers come at once
+            if (method.equals("HEAD") || uri.getPath().contains("/api/models/")) b.timeout(Duration.ofSeconds(60));
+            HttpResponse<T> r = check(repo, revision, uri, exchange(b.build(), body));
+            var location = r.headers().firstValue("Location");
+            if (!follow || r.statusCode() < 300) return r;
+            close(r);
+            if (location.isEmpty()) throw new HubException(uri + ": HTTP " + r.statusCode() + " without a Location to follow");
+            if (hops == 10) throw new HubException(uri + ": more than 10 redirects");
+            uri = uri.resolve(location.get());
+        }
     }
 
-    /** Sends, turning the hub's refusals and an unreachable hub into messages that say what to do. */
-    private <T> HttpResponse<T> send(HttpClient client, String repo, String revision, HttpRequest req,
-                                     HttpResponse.BodyHandler<T> body) {
-        HttpResponse<T> r;
+    private <T> HttpResponse<T> exchange(HttpRequest req, HttpResponse.BodyHandler<T> body) {
         try {
-            r = client.send(req, body);
+            return http.send(req, body);
         } catch (IOException e) {
             throw new HubException("cannot reach the hub at " + endpoint + " (" + e + "); use --offline or HF_HUB_OFFLINE=1 "
                     + "to use the cache only", e);
@@ -301,8 +313,9 @@ public final class HubClient {
             Thread.currentThread().interrupt();
             throw new HubException("interrupted while talking to " + endpoint, new IOException(e));
         }
-        int code = r.statusCode();
-        if (code == 200 || code == 206 || (client == noRedirects && code >= 300 && code < 400)) return r;
+    }
+
+    private static void close(HttpResponse<?> r) {
         if (r.body() instanceof InputStream in) {
             try {
                 in.close();
@@ -310,7 +323,14 @@ public final class HubClient {
                 // the status already says what went wrong
             }
         }
-        String where = repo + "@" + revision + " (" + req.uri() + ")";
+    }
+
+    /** The hub's refusals as messages that say what to do; redirects pass. */
+    private <T> HttpResponse<T> check(String repo, String revision, URI uri, HttpResponse<T> r) {
+        int code = r.statusCode();
+        if (code == 200 || code == 206 || (code >= 300 && code < 400)) return r;
+        close(r);
+        String where = repo + "@" + revision + " (" + uri + ")";
         throw new HubException(switch (code) {
             case 401, 403 -> where + ": HTTP " + code + ", a gated or private repo: set HF_TOKEN to a token that may read it";
             case 404 -> where + ": HTTP 404, no such repo/revision/file on " + endpoint;

@@ -41,7 +41,10 @@ class HubClientTest {
 
     @AfterEach
     void stop() {
-        if (hub != null) hub.server.stop(0);
+        if (hub != null) {
+            hub.server.stop(0);
+            hub.cdn.stop(0);
+        }
     }
 
     /** The fake repo: the tiny-llama fixture folder plus files slm4j must not fetch. */
@@ -64,7 +67,11 @@ class HubClientTest {
     @Test
     void pullWritesHuggingFaceHubCacheLayout() throws Exception {
         hub = new FakeHub(tinyLlama());
-        Path snap = client(false).snapshot(REPO);
+        var bars = new java.io.ByteArrayOutputStream();
+        Path snap = new HubClient(cache, "http://127.0.0.1:" + hub.port() + "/", null, false,
+                new java.io.PrintStream(bars, true, StandardCharsets.UTF_8)).snapshot(REPO);
+        String shown = bars.toString(StandardCharsets.UTF_8);
+        assertTrue(shown.contains(WEIGHTS) && shown.contains("100% " + String.format("%,d", hub.files.get(WEIGHTS).length)), shown);
         Path repoDir = cache.resolve("models--acme--tiny-llama");
         assertEquals(repoDir.resolve("snapshots").resolve(COMMIT), snap);
         assertEquals(COMMIT, Files.readString(repoDir.resolve("refs/main")));
@@ -140,7 +147,10 @@ class HubClientTest {
         Path snap = new HubClient(cache, "http://127.0.0.1:" + hub.port(), "hf_secret\n", false, null).snapshot(REPO);
         assertTrue(Files.isRegularFile(snap.resolve(WEIGHTS)));
         assertFalse(hub.requests.isEmpty());
-        for (FakeHub.Request r : hub.requests) assertEquals("Bearer hf_secret", r.auth, r.line);
+        for (FakeHub.Request r : hub.requests) {
+            assertEquals(r.line.contains("/cdn/") ? null : "Bearer hf_secret", r.auth, r.line + ": the token goes to the hub only");
+        }
+        assertTrue(hub.requests.stream().anyMatch(r -> r.line.equals("GET /cdn/" + WEIGHTS)), "the LFS redirect was followed");
     }
 
     @Test
@@ -212,7 +222,7 @@ class HubClientTest {
     static final class FakeHub {
         record Request(String line, String range, String auth) {}
 
-        final HttpServer server;
+        final HttpServer server, cdn;  // the hub redirects LFS downloads to its storage, another host
         final Map<String, byte[]> files;
         final List<Request> requests = new CopyOnWriteArrayList<>();
         volatile String token;
@@ -224,6 +234,9 @@ class HubClientTest {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
             server.createContext("/", this::handle);
             server.start();
+            cdn = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            cdn.createContext("/", this::handle);
+            cdn.start();
         }
 
         int port() {
@@ -247,7 +260,9 @@ class HubClientTest {
             requests.add(new Request(x.getRequestMethod() + " " + path, x.getRequestHeaders().getFirst("Range"),
                     x.getRequestHeaders().getFirst("Authorization")));
             try (x) {
-                if (token != null && !("Bearer " + token).equals(x.getRequestHeaders().getFirst("Authorization"))) {
+                if (path.startsWith("/cdn/")) {
+                    body(x, path.substring(5));
+                } else if (token != null && !("Bearer " + token).equals(x.getRequestHeaders().getFirst("Authorization"))) {
                     x.sendResponseHeaders(401, -1);
                 } else if (path.startsWith("/api/models/" + REPO + "/revision/")) {
                     StringBuilder json = new StringBuilder("{\"id\":\"" + REPO + "\",\"sha\":\"" + COMMIT + "\",\"siblings\":[");
@@ -282,11 +297,22 @@ class HubClientTest {
             } else {
                 h.set("ETag", "W/\"" + etag + "\"");
             }
-            if (x.getRequestMethod().equals("HEAD")) {
+            if (name.endsWith(".safetensors")) {
+                h.set("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/cdn/" + name);
+                x.sendResponseHeaders(302, -1);
+            } else if (x.getRequestMethod().equals("HEAD")) {
                 h.set("Content-Length", Long.toString(b.length));
                 x.sendResponseHeaders(200, -1);
-                return;
+            } else {
+                x.sendResponseHeaders(200, b.length);
+                x.getResponseBody().write(b);
             }
+        }
+
+        /** The storage: LFS bytes with Range, broken off or corrupted on request. */
+        void body(HttpExchange x, String name) throws IOException {
+            byte[] b = files.get(name);
+            var h = x.getResponseHeaders();
             int from = 0;
             String range = x.getRequestHeaders().getFirst("Range");
             if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
