@@ -167,10 +167,11 @@ public final class HubClient {
         }
         Path snap = repoDir.resolve("snapshots").resolve(commit);
         try {
+            List<String> weights = files.stream().filter(f -> f.endsWith(".safetensors")).toList();
             for (String file : files) {
-                Path link = snap.resolve(file);
-                if (!Files.exists(link)) download(repo, commit, file, repoDir, link);
+                if (!file.endsWith(".safetensors")) fetchOnce(repo, commit, file, repoDir, snap);
             }
+            for (String file : shards(snap, weights)) fetchOnce(repo, commit, file, repoDir, snap);
             if (!revision.equals(commit)) {
                 Path ref = repoDir.resolve("refs").resolve(revision);
                 Files.createDirectories(ref.getParent());
@@ -182,6 +183,26 @@ public final class HubClient {
             throw new UncheckedIOException("cannot write the hub cache " + repoDir + ": " + e, e);
         }
         return snap;
+    }
+
+    /**
+     * The weight files HfFolder will read: the shards the index names, else model.safetensors, else every one (a
+     * repo may also carry other copies of the weights, e.g. Mistral's consolidated.safetensors).
+     */
+    private static List<String> shards(Path snap, List<String> weights) {
+        Path index = snap.resolve("model.safetensors.index.json");
+        if (Files.exists(index)) {
+            JsonNode map = HfFolder.readJson(index, HfFolder.MAX_INDEX_BYTES).path("weight_map");
+            java.util.Set<String> named = new java.util.HashSet<>();
+            map.forEach(shard -> named.add(shard.asText()));
+            return weights.stream().filter(named::contains).toList();
+        }
+        return weights.contains("model.safetensors") ? List.of("model.safetensors") : weights;
+    }
+
+    private void fetchOnce(String repo, String commit, String file, Path repoDir, Path snap) throws IOException {
+        Path link = snap.resolve(file);
+        if (!Files.exists(link)) download(repo, commit, file, repoDir, link);
     }
 
     /** One file: HEAD for its ETag and size, the blob (resumed when partial), verified, then the snapshot link. */

@@ -56,6 +56,7 @@ class HubClientTest {
         }
         files.put("pytorch_model.bin", new byte[] {1, 2, 3});
         files.put("onnx/model.safetensors", new byte[] {4, 5, 6});
+        files.put("consolidated.safetensors", new byte[] {7, 8, 9});
         files.put("README.md", "# tiny".getBytes(StandardCharsets.UTF_8));
         return files;
     }
@@ -91,6 +92,24 @@ class HubClientTest {
         try (var s = Files.list(repoDir.resolve("blobs"))) {
             assertEquals(pulled.size(), s.count(), "one blob per file, no .incomplete left");
         }
+    }
+
+    @Test
+    void shardedRepoGetsTheShardsItsIndexNames() throws Exception {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("config.json", "{}".getBytes(StandardCharsets.UTF_8));
+        files.put("model.safetensors.index.json", ("{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
+                + "\"b\":\"model-00002-of-00002.safetensors\",\"c\":\"model-00001-of-00002.safetensors\"}}").getBytes(StandardCharsets.UTF_8));
+        files.put("model-00001-of-00002.safetensors", new byte[] {1});
+        files.put("model-00002-of-00002.safetensors", new byte[] {2, 2});
+        files.put("consolidated.safetensors", new byte[] {3, 3, 3});
+        hub = new FakeHub(files);
+        Path snap = client(false).snapshot(REPO);
+        try (var s = Files.list(snap)) {
+            assertEquals(List.of("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                    "model.safetensors.index.json"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertArrayEquals(new byte[] {2, 2}, Files.readAllBytes(snap.resolve("model-00002-of-00002.safetensors")));
     }
 
     @Test
