@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slm4j.format.GgufFile;
 import org.slm4j.format.HfFolder;
+import org.slm4j.format.HubClient;
 import org.slm4j.format.ModelFormatException;
 import org.slm4j.model.GgufModel;
 import org.slm4j.model.HfModel;
@@ -15,6 +16,25 @@ import org.slm4j.tokenizer.Tokenizer;
 /** Opens models: the entry point of the library. */
 public final class Models {
     private Models() {}
+
+    /**
+     * Opens {@code model}: a GGUF file or Hugging Face folder when that path exists, else a hub repo id
+     * {@code ORG/NAME[@REVISION]}, pulled into the Hugging Face cache (or found there offline) by
+     * {@link HubClient#fromEnvironment}, whose snapshot folder is then opened.
+     */
+    public static Model open(String model) {
+        return open(resolve(model, false));
+    }
+
+    /**
+     * The local path {@code model} names: itself when it exists (or when it is no repo id, or names a .gguf file, so a
+     * mistyped path fails as a path), else the snapshot folder of the repo id it is, pulled unless {@code offline}.
+     */
+    public static Path resolve(String model, boolean offline) {
+        Path path = Path.of(model);
+        if (Files.exists(path) || !HubClient.isRepoSpec(model) || model.endsWith(".gguf")) return path;
+        return HubClient.fromEnvironment(offline).snapshot(model);
+    }
 
     /**
      * Opens a GGUF model file, or a Hugging Face model folder (a directory with config.json and safetensors

@@ -1,6 +1,5 @@
 package org.slm4j.cli;
 
-import java.nio.file.Path;
 import org.slm4j.Model;
 import org.slm4j.Models;
 import org.slm4j.tensor.Parallel;
@@ -9,8 +8,9 @@ import picocli.CommandLine.Option;
 /** The options every model command shares: which model, how many threads. */
 final class ModelOption {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
-            description = "a GGUF model file, or a Hugging Face model folder (config.json, safetensors, tokenizer.json)")
-    Path model;
+            description = "a GGUF model file, a Hugging Face model folder (config.json, safetensors, tokenizer.json), "
+                    + "or a hub repo id ORG/NAME[@REVISION], pulled into the Hugging Face cache (HF_HUB_OFFLINE=1: cache only)")
+    String model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all processors)")
     Integer threads;

@@ -19,7 +19,8 @@ final class TokenizeCommand implements Runnable {
 
     /** The tokenizer comes from a model or from a tokenizer file on its own. */
     static final class Source {
-        @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "a GGUF model file") Path model;
+        @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+                description = "a GGUF model file, Hugging Face model folder or hub repo id ORG/NAME[@REVISION]") String model;
         @Option(names = "--tokenizer", paramLabel = "FILE",
                 description = "a tokenizer file: tokenizer.json, SentencePiece .model, NAME.tiktoken or .gguf") Path tokenizer;
     }

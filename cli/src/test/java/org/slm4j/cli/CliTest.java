@@ -169,6 +169,14 @@ class CliTest {
     }
 
     @Test
+    void pullRefusesWhatIsNoRepoId() {
+        Run r = run("pull", "acme/../etc");
+        assertEquals(1, r.code);
+        assertTrue(r.err.startsWith("slm4j: error: ") && r.err.contains("is not a repo id"), r.err);
+        assertTrue(run("pull", "--help").out.contains("REPO_ID[@REVISION]"));
+    }
+
+    @Test
     void createRandomRejectsUnknownShapesAndTypes(@TempDir Path dir) {
         Run r = run("create-random", "--shape", "gpt-5", "-o", dir.resolve("x.gguf").toString());
         assertEquals(1, r.code);

@@ -10,7 +10,9 @@
  * listed on the class) and {@link org.slm4j.format.SafetensorsWriter} writes one atomically;
  * {@link org.slm4j.format.HfFolder} reads a model folder's JSON files (size- and depth-capped, duplicate keys
  * rejected) and its weights, single-file or sharded through {@code model.safetensors.index.json}, whose shard
- * names must stay inside the folder.
+ * names must stay inside the folder. {@link org.slm4j.format.HubClient} pulls such folders from a Hugging Face hub
+ * into huggingface_hub's own cache layout (resumable, size- and sha256-checked, renamed into place only when
+ * verified), or finds them there offline; its failures are {@link org.slm4j.format.HubException}s.
  *
  * <p>Every byte of a model file is treated as hostile. A file that breaks a rule is rejected with a
  * {@link org.slm4j.format.ModelFormatException} naming the file, byte offset, field, value and what was
