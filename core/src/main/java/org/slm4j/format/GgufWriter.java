@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
@@ -44,8 +45,18 @@ public final class GgufWriter {
     private final List<Tensor> tensors = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
 
-    /** {@code data}: the tensor's bytes exactly as the file stores them (little-endian, ggml block layout). */
-    private record Tensor(String name, GgmlType type, long[] shape, MemorySegment data) {}
+    /** {@code bytes}: the stored size; {@code source} writes exactly that many at {@code write} time. */
+    private record Tensor(String name, GgmlType type, long[] shape, long bytes, TensorSource source) {}
+
+    /**
+     * Writes a tensor's stored bytes (little-endian, ggml block layout) when the file is written, so a model of
+     * gigabytes can be produced piece by piece without holding it in memory.
+     */
+    @FunctionalInterface
+    public interface TensorSource {
+        /** Writes exactly the tensor's byte size to {@code out}; {@link #write} fails if the count differs. */
+        void writeTo(WritableByteChannel out) throws IOException;
+    }
 
     /** A writer with GGUF's default alignment of 32 bytes. */
     public GgufWriter() {
@@ -84,8 +95,40 @@ public final class GgufWriter {
      * the type's block) whose stored bytes are {@code data}, of exactly {@code type.bytesFor(elements)} bytes.
      */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
-        Objects.requireNonNull(type, "type");
         Objects.requireNonNull(data, "data");
+        long bytes = expectedBytes(name, type, shape);
+        if (data.byteSize() != bytes) {
+            throw new IllegalArgumentException("tensor '" + name + "' " + type + " " + Arrays.toString(shape)
+                    + " takes " + bytes + " bytes, data has " + data.byteSize());
+        }
+        return add(name, type, shape, bytes, out -> {
+            for (long off = 0; off < bytes; ) {
+                long n = Math.min(bytes - off, 1 << 20);
+                ByteBuffer chunk = data.asSlice(off, n).asByteBuffer();
+                while (chunk.hasRemaining()) out.write(chunk);
+                off += n;
+            }
+        });
+    }
+
+    /**
+     * Adds a tensor whose {@code type.bytesFor(elements)} stored bytes {@code source} produces when the file is
+     * written (in the order tensors were added).
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, TensorSource source) {
+        Objects.requireNonNull(source, "source");
+        return add(name, type, shape, expectedBytes(name, type, shape), source);
+    }
+
+    private GgufWriter add(String name, GgmlType type, long[] shape, long bytes, TensorSource source) {
+        names.add(name);
+        tensors.add(new Tensor(name, type, shape.clone(), bytes, source));
+        return this;
+    }
+
+    /** Checks name and shape; returns the stored size of a tensor of {@code type} and {@code shape}. */
+    private long expectedBytes(String name, GgmlType type, long[] shape) {
+        Objects.requireNonNull(type, "type");
         long[] ne = shape.clone();
         byte[] nameBytes = utf8(Objects.requireNonNull(name, "name"), "tensor name");
         if (nameBytes.length == 0 || nameBytes.length > FormatLimits.DEFAULT.maxNameBytes()) {
@@ -99,13 +142,7 @@ public final class GgufWriter {
         if ((ne.length == 0 ? 1 : ne[0]) % type.blockSize() != 0) {
             throw new IllegalArgumentException(what + ": the row length ne[0] must be a multiple of the block size " + type.blockSize());
         }
-        long bytes = type.bytesFor(Arrays.stream(ne).reduce(1, (a, b) -> a * b));
-        if (data.byteSize() != bytes) {
-            throw new IllegalArgumentException(what + " takes " + bytes + " bytes, data has " + data.byteSize());
-        }
-        names.add(name);
-        tensors.add(new Tensor(name, type, ne, data));
-        return this;
+        return type.bytesFor(Arrays.stream(ne).reduce(1, (a, b) -> a * b));
     }
 
     /** Drops {@code key} if it was put (a converter copying metadata leaves out what it rewrites). */
@@ -175,11 +212,16 @@ public final class GgufWriter {
             for (long ne : t.shape) out.u64(ne);
             out.u32(t.type.id());
             out.u64(offset);
-            offset += padded(t.data.byteSize());
+            offset += padded(t.bytes);
         }
         out.pad(alignment);
         for (Tensor t : tensors) {
-            out.segment(t.data);
+            long before = out.written;
+            t.source.writeTo(out);
+            if (out.written - before != t.bytes) {
+                throw new IllegalArgumentException("tensor '" + t.name + "': its source wrote " + (out.written - before)
+                        + " bytes, expected " + t.bytes);
+            }
             out.pad(alignment);
         }
     }
@@ -231,7 +273,7 @@ public final class GgufWriter {
     }
 
     /** A little-endian output buffered in 64 KiB, counting the bytes written for padding. */
-    private static final class Out {
+    private static final class Out implements WritableByteChannel {
         private final FileChannel ch;
         private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         private long written;
@@ -257,6 +299,25 @@ public final class GgufWriter {
                 written += n;
             }
         }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            int n = src.remaining();
+            while (src.hasRemaining()) {
+                int k = Math.min(room(1).remaining(), src.remaining());
+                buf.put(buf.position(), src, src.position(), k);
+                buf.position(buf.position() + k);
+                src.position(src.position() + k);
+                written += k;
+            }
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() { return true; }
+
+        @Override
+        public void close() {}
 
         void pad(int alignment) throws IOException {
             while (written % alignment != 0) u8(0);
