@@ -85,7 +85,7 @@ for s in shapes:
 print(f"\n## Generation against the memory-bandwidth ceiling ({bw:g} GB/s, two threads)\n")
 print("Weight bytes per token: every matrix except the embedding (one row of it per token); KV cache reads are")
 print("left out (small at these lengths). Ceiling = bandwidth ÷ bytes per token.\n")
-print("| shape | type | file GB | bytes/token GB | ceiling tok/s | slm4j tg share | llama.cpp tg share | time to first token, {P}-token prompt (slm4j / llama.cpp) | peak RSS MB (slm4j / llama.cpp) |")
+print(f"| shape | type | file GB | bytes/token GB | ceiling tok/s | slm4j tg share | llama.cpp tg share | time to first token, {P}-token prompt (slm4j / llama.cpp) | peak RSS MB (slm4j / llama.cpp) |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 for s in shapes:
     for t in types:
