@@ -74,6 +74,149 @@ final class VectorKernels extends RowKernels {
         };
     }
 
+    /**
+     * With a batch (a prompt), F16, Q8_0 and Q4_0 rows are decoded to floats once and then multiplied with every
+     * input, four inputs at a time so each decoded vector is loaded once for four: decoding no longer repeats per
+     * input. The arithmetic per output is exactly {@link #dot}'s (same lanes, same order), so the results are the
+     * same bits; only the work is shared.
+     */
+    @Override
+    void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
+        GgmlType t = w.type();
+        if (batch < 2 || (t != GgmlType.F16 && t != GgmlType.Q8_0 && t != GgmlType.Q4_0)) {
+            super.rows(w, r0, r1, in, batch, out);
+            return;
+        }
+        int n = w.cols(), rows = w.rows();
+        Decoded dec = DECODED.get().fit(r1 - r0, n);
+        for (int r = r0; r < r1; r++) decode(w, r, dec, (r - r0) * n);
+        for (int b = 0; b < batch; b += 4) {
+            int nb = Math.min(4, batch - b);
+            for (int r = r0; r < r1; r++) {
+                int wo = (r - r0) * n;
+                if (t == GgmlType.F16) {
+                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = dotFloats(dec.w, wo, in.f, (b + j) * n, n);
+                } else if (nb == 4) {
+                    quants4(dec, wo, in, b * n, n, out, b * rows + r, rows);
+                } else {
+                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = quants1(dec, wo, in, (b + j) * n, n);
+                }
+            }
+        }
+    }
+
+    /** One thread's decoded weight rows: floats (F16 values, or exact quants) and per-block scales. */
+    private static final class Decoded {
+        float[] w = new float[0];        // [rows * cols]
+        float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
+
+        Decoded fit(int rows, int cols) {
+            if (w.length < rows * cols) {
+                w = new float[rows * cols];
+                d = new float[rows * cols / QK];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Decoded> DECODED = ThreadLocal.withInitial(Decoded::new);
+
+    /** Row r of w into dec at wo: floats, and for Q8_0 / Q4_0 the block scales at wo / 32. */
+    private static void decode(Matrix w, int r, Decoded dec, int wo) {
+        MemorySegment s = w.data();
+        int n = w.cols();
+        long row = r * w.rowBytes();
+        switch (w.type()) {
+            case F16 -> {
+                int i = 0;
+                for (; i <= n - L; i += L) half(s, row + 2L * i, false).intoArray(dec.w, wo + i);
+                for (; i < n; i++) dec.w[wo + i] = Float.float16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
+            }
+            case Q8_0 -> {
+                for (int k = 0; k < n / QK; k++) {
+                    long block = row + 34L * k;
+                    dec.d[wo / QK + k] = f16(s, block);
+                    for (int i = 0; i < QK; i += B.length()) {
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                        for (int p = 0; p < PARTS; p++) {
+                            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dec.w, wo + QK * k + i + p * L);
+                        }
+                    }
+                }
+            }
+            case Q4_0 -> {
+                for (int k = 0; k < n / QK; k++) {
+                    long block = row + 18L * k;
+                    dec.d[wo / QK + k] = f16(s, block);
+                    for (int i = 0; i < 16; i += B.length()) {
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                        for (int p = 0; p < PARTS; p++) {
+                            IntVector v = widen(q, p);
+                            int e = wo + QK * k + i + p * L;
+                            floats(v.and(0xF).sub(8)).intoArray(dec.w, e);
+                            floats(v.lanewise(LSHR, 4).sub(8)).intoArray(dec.w, e + 16);
+                        }
+                    }
+                }
+            }
+            default -> throw new AssertionError(w.type());
+        }
+    }
+
+    /** {@link #q8_0}'s arithmetic over a decoded row: exact per-block lane sums, scaled and accumulated in order. */
+    private static float quants1(Decoded dec, int wo, Activations in, int x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < n / QK; k++) {
+            int xk = x + QK * k, wk = wo + QK * k;
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < QK; i += L) dot = FloatVector.fromArray(F, dec.w, wk + i).fma(FloatVector.fromArray(F, in.qf, xk + i), dot);
+            acc = dot.fma(FloatVector.broadcast(F, dec.d[wk / QK] * in.d[xk / QK]), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /** {@link #quants1} for inputs x, x + n, x + 2n, x + 3n together, into out[o + j * stride]. */
+    private static void quants4(Decoded dec, int wo, Activations in, int x, int n, float[] out, int o, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        float[] qf = in.qf, dx = in.d;
+        for (int k = 0; k < n / QK; k++) {
+            int xk = x + QK * k, wk = wo + QK * k;
+            FloatVector d0 = FloatVector.zero(F), d1 = d0, d2 = d0, d3 = d0;
+            for (int i = 0; i < QK; i += L) {
+                FloatVector wv = FloatVector.fromArray(F, dec.w, wk + i);
+                d0 = wv.fma(FloatVector.fromArray(F, qf, xk + i), d0);
+                d1 = wv.fma(FloatVector.fromArray(F, qf, xk + n + i), d1);
+                d2 = wv.fma(FloatVector.fromArray(F, qf, xk + 2 * n + i), d2);
+                d3 = wv.fma(FloatVector.fromArray(F, qf, xk + 3 * n + i), d3);
+            }
+            float dw = dec.d[wk / QK];
+            a0 = d0.fma(FloatVector.broadcast(F, dw * dx[xk / QK]), a0);
+            a1 = d1.fma(FloatVector.broadcast(F, dw * dx[(xk + n) / QK]), a1);
+            a2 = d2.fma(FloatVector.broadcast(F, dw * dx[(xk + 2 * n) / QK]), a2);
+            a3 = d3.fma(FloatVector.broadcast(F, dw * dx[(xk + 3 * n) / QK]), a3);
+        }
+        out[o] = a0.reduceLanes(ADD);
+        out[o + stride] = a1.reduceLanes(ADD);
+        out[o + 2 * stride] = a2.reduceLanes(ADD);
+        out[o + 3 * stride] = a3.reduceLanes(ADD);
+    }
+
+    /** {@link #f32}'s arithmetic, step for step, with the weights already floats in an array. */
+    private static float dotFloats(float[] w, int wo, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = FloatVector.fromArray(F, w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(F, w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        for (; i < n; i++) sum += w[wo + i] * x[xo + i];
+        return sum;
+    }
+
     /** Four accumulators: one FMA chain would wait on its own latency. */
     private static float f32(MemorySegment s, long row, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
