@@ -19,6 +19,9 @@ models=("$@")
 if (( ${#models[@]} == 0 )); then
   for s in stablelm-2-1_6b tinyllama-1_1b danube-1_8b; do for t in f16 q8_0 q4_0; do models+=("$s:$t"); done; done
 fi
+# a fresh jar: the shade plugin, run over an earlier shaded jar, can keep that jar's stale copies of core's classes
+(cd "$root" && source bin/java-env && slm4j_find_java && rm -f cli/target/slm4j.jar cli/target/original-slm4j.jar \
+  && mvn -q -DskipTests package >&2)
 run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
