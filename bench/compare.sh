@@ -20,8 +20,12 @@ if (( ${#models[@]} == 0 )); then
   for s in stablelm-2-1_6b tinyllama-1_1b danube-1_8b; do for t in f16 q8_0 q4_0; do models+=("$s:$t"); done; done
 fi
 # a fresh jar: the shade plugin, run over an earlier shaded jar, can keep that jar's stale copies of core's classes
-(cd "$root" && source bin/java-env && slm4j_find_java && rm -f cli/target/slm4j.jar cli/target/original-slm4j.jar \
-  && mvn -q -DskipTests package >&2)
+# (and run that jar directly: bin/slm4j would rebuild in the middle of a run when a source file changes)
+source "$root/bin/java-env"
+slm4j_find_java
+(cd "$root" && rm -f cli/target/slm4j.jar cli/target/original-slm4j.jar && mvn -q -DskipTests package >&2)
+slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC
+       -jar "$root/cli/target/slm4j.jar")
 run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,10 +35,10 @@ rss_kb() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
 for m in "${models[@]}"; do
   shape=${m%%:*} type=${m##*:}
   file=$dir/$shape-$type.gguf
-  [[ -f $file ]] || "$root/bin/slm4j" create-random --shape "$shape" --type "$type" -o "$file" >&2
+  [[ -f $file ]] || "${slm4j[@]}" create-random --shape "$shape" --type "$type" -o "$file" >&2
   for ((rep = 1; rep <= R; rep++)); do
     echo "== $shape $type, repetition $rep of $R" >&2
-    /usr/bin/time -v -o "$tmp/time" "$root/bin/slm4j" bench -m "$file" -p "$P" -n "$N" -r 1 -t "$T" --json > "$tmp/out"
+    /usr/bin/time -v -o "$tmp/time" "${slm4j[@]}" bench -m "$file" -p "$P" -n "$N" -r 1 -t "$T" --json > "$tmp/out"
     jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson rss "$(rss_kb "$tmp/time")" \
       '{run: $run, engine: "slm4j", shape: $shape, type: $type, pp: .pp.tok_s, tg: .tg.tok_s, rss_kb: $rss}' \
       "$tmp/out" >> "$results"

@@ -25,28 +25,22 @@ import org.slm4j.tensor.Quantizer;
 public final class RandomModel {
     private RandomModel() {}
 
+    /** The sizes a random model is made of; {@link Shape} holds the real ones. */
+    record Dims(String arch, int vocab, int dim, int ffn, int layers, int heads, int kvHeads, int ropeDims, int context,
+                int slidingWindow) {}
+
     /** The shapes of REFERENCE.md's model table. */
     public enum Shape {
-        STABLELM_2_1_6B("stablelm-2-1_6b", "stablelm", 100352, 2048, 5632, 24, 32, 32, 16, 4096, 0),
-        TINYLLAMA_1_1B("tinyllama-1_1b", "llama", 32000, 2048, 5632, 22, 32, 4, 64, 2048, 0),
-        DANUBE_1_8B("danube-1_8b", "llama", 32000, 2560, 6912, 24, 32, 8, 80, 16384, 4096);
+        STABLELM_2_1_6B("stablelm-2-1_6b", new Dims("stablelm", 100352, 2048, 5632, 24, 32, 32, 16, 4096, 0)),
+        TINYLLAMA_1_1B("tinyllama-1_1b", new Dims("llama", 32000, 2048, 5632, 22, 32, 4, 64, 2048, 0)),
+        DANUBE_1_8B("danube-1_8b", new Dims("llama", 32000, 2560, 6912, 24, 32, 8, 80, 16384, 4096));
 
-        final String id, arch;
-        final int vocab, dim, ffn, layers, heads, kvHeads, ropeDims, context, slidingWindow;
+        private final String id;
+        final Dims dims;
 
-        Shape(String id, String arch, int vocab, int dim, int ffn, int layers, int heads, int kvHeads, int ropeDims,
-              int context, int slidingWindow) {
+        Shape(String id, Dims dims) {
             this.id = id;
-            this.arch = arch;
-            this.vocab = vocab;
-            this.dim = dim;
-            this.ffn = ffn;
-            this.layers = layers;
-            this.heads = heads;
-            this.kvHeads = kvHeads;
-            this.ropeDims = ropeDims;
-            this.context = context;
-            this.slidingWindow = slidingWindow;
+            this.dims = dims;
         }
 
         /** The command-line name, e.g. "tinyllama-1_1b". */
@@ -62,6 +56,10 @@ public final class RandomModel {
 
     /** Writes {@code shape} with every matrix in {@code type} (F32, F16, Q8_0 or Q4_0) to {@code file}. */
     public static void write(Shape shape, GgmlType type, long seed, Path file) {
+        write(shape.dims, shape.id, type, seed, file);
+    }
+
+    static void write(Dims shape, String id, GgmlType type, long seed, Path file) {
         if (!Quantizer.supports(type)) {
             throw new IllegalArgumentException("cannot write random " + type + " weights; supported: F32, F16, Q8_0, Q4_0");
         }
@@ -70,7 +68,7 @@ public final class RandomModel {
         boolean stablelm = shape.arch.equals("stablelm");
         int headDim = shape.dim / shape.heads, kvDim = shape.kvHeads * headDim;
         w.putString("general.architecture", shape.arch);
-        w.putString("general.name", "random " + shape.id + " " + type);
+        w.putString("general.name", "random " + id + " " + type);
         w.putUInt32("general.file_type", fileType(type));
         w.putUInt32(a + "context_length", shape.context);
         w.putUInt32(a + "embedding_length", shape.dim);
