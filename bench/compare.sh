@@ -8,6 +8,7 @@
 # LLAMA_BENCH (default ~/.cache/slm4j-anchor/llama.cpp/build/bin/llama-bench, built by llamacpp-anchor.sh; skipped
 # when absent), P N R T (default 512 128 3 2), BANDWIDTH_GBS (default 39, measured on the 2-core reference machine).
 # Results accumulate in $SLM4J_BENCH_DIR/results.jsonl; the document shows each model's latest run.
+# REPORT_ONLY=1 only rewrites the document from the results so far.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${SLM4J_BENCH_DIR:-$HOME/.cache/slm4j-bench}
@@ -16,23 +17,29 @@ P=${P:-512} N=${N:-128} R=${R:-3} T=${T:-2}
 results=$dir/results.jsonl
 mkdir -p "$dir"
 models=("$@")
-if (( ${#models[@]} == 0 )); then
+if (( ${#models[@]} == 0 )) && [[ -z ${REPORT_ONLY:-} ]]; then
   for s in stablelm-2-1_6b tinyllama-1_1b danube-1_8b; do for t in f16 q8_0 q4_0; do models+=("$s:$t"); done; done
 fi
 # a fresh jar: the shade plugin, run over an earlier shaded jar, can keep that jar's stale copies of core's classes
 # (and run that jar directly: bin/slm4j would rebuild in the middle of a run when a source file changes)
 source "$root/bin/java-env"
 slm4j_find_java
-(cd "$root" && rm -f cli/target/slm4j.jar cli/target/original-slm4j.jar && mvn -q -DskipTests package >&2)
-slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC
-       -jar "$root/cli/target/slm4j.jar")
-run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+if [[ -z ${REPORT_ONLY:-} ]]; then
+  # a copy, so that building in the checkout meanwhile does not change the jar under a running benchmark
+  (cd "$root" && rm -f cli/target/slm4j.jar cli/target/original-slm4j.jar && mvn -q -DskipTests package >&2)
+  cp "$root/cli/target/slm4j.jar" "$tmp/slm4j.jar"
+else
+  models=()
+fi
+slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC
+       -jar "$tmp/slm4j.jar")
+run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 rss_kb() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
 
-for m in "${models[@]}"; do
+for m in ${models[@]+"${models[@]}"}; do
   shape=${m%%:*} type=${m##*:}
   file=$dir/$shape-$type.gguf
   [[ -f $file ]] || "${slm4j[@]}" create-random --shape "$shape" --type "$type" -o "$file" >&2
