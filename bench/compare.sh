@@ -116,5 +116,20 @@ for s in shapes:
               f"| {ttft(a)} / {ttft(b)} | {rss(a)} / {rss(b)} |")
 print("\nPeak RSS counts the mapped model pages each process touched (both map the file), plus for slm4j the JVM")
 print("and its heap. Reproduce: `bench/compare.sh tinyllama-1_1b:q4_0 tinyllama-1_1b:q8_0` (or no arguments for all).")
+print("""
+## Reading the numbers
+
+The machine is shared (other builds and tests run beside the benchmark), so single runs swing by 2x; only
+ratios from one run mean much, and even they move by ±20 %. Where the gap comes from:
+
+* **Prompt processing.** llama.cpp multiplies int8 × int8 (`vpmaddubsw`: 32 multiply-adds per AVX2 instruction)
+  and reaches several times the 150 GFLOP/s float peak of two cores. The Vector API has no widening int8
+  multiply-add, so slm4j's kernels turn the quants into floats and use `fma` (8 per instruction). Decoding each
+  weight row once per batch and sharing every decoded load between four prompt positions (VectorKernels.rows)
+  took a 128-token prompt from about 20 to 14 CPU-seconds; the float multiply-add bound remains.
+* **Generation.** Both engines read each weight byte once per token; slm4j's decode is bound by the
+  instructions that widen quants to floats, not yet by memory, and reaches a smaller share of the bandwidth
+  ceiling than llama.cpp.
+""")
 PY
 cat "$root/docs/PERFORMANCE.md"

@@ -3,6 +3,7 @@
  * {@link org.slm4j.model.Weights}, the one {@link org.slm4j.model.Transformer} forward pass over a
  * {@link org.slm4j.model.Batch} of positions from one or more sequences, each with its own
  * {@link org.slm4j.model.KvCache}, and the mapping of GGUF architectures onto the config.
+ * {@link org.slm4j.model.RandomModel} writes full-size random-weight models with the real shapes, for benchmarks.
  * Sits between tensor (kernels) and generate (sampling).
  */
 package org.slm4j.model;
