@@ -51,18 +51,21 @@ public final class Benchmark {
             throw new IllegalArgumentException("a run of " + Math.max(promptTokens, genTokens)
                     + " tokens exceeds the model's context of " + context);
         }
-        prompt(Math.min(WARMUP_PROMPT, Math.max(1, promptTokens)));
-        generate(Math.min(WARMUP_STEPS, Math.max(1, genTokens)));
+        // one transformer and cache per kind, reused by every repetition: the heap holds no garbage to inflate RSS
+        int p = Math.max(1, promptTokens);
+        Transformer pt = model.newTransformer(p), gt = model.newTransformer(1);
+        KvCache pc = model.newCache(p, p), gc = model.newCache(Math.max(1, genTokens), 1);
+        prompt(pt, pc, Math.min(WARMUP_PROMPT, Math.max(1, promptTokens)));
+        generate(gt, gc, Math.min(WARMUP_STEPS, Math.max(1, genTokens)));
         double[] pp = new double[promptTokens > 0 ? repetitions : 0], tg = new double[genTokens > 0 ? repetitions : 0];
-        for (int i = 0; i < pp.length; i++) pp[i] = promptTokens / prompt(promptTokens);
-        for (int i = 0; i < tg.length; i++) tg[i] = genTokens / generate(genTokens);
+        for (int i = 0; i < pp.length; i++) pp[i] = promptTokens / prompt(pt, pc, promptTokens);
+        for (int i = 0; i < tg.length; i++) tg[i] = genTokens / generate(gt, gc, genTokens);
         return new Report(new Result(promptTokens, pp), new Result(genTokens, tg));
     }
 
     /** Seconds to evaluate {@code n} random tokens as one batch from an empty cache. */
-    private double prompt(int n) {
-        Transformer t = model.newTransformer(n);
-        KvCache cache = model.newCache(n, n);
+    private double prompt(Transformer t, KvCache cache, int n) {
+        cache.truncate(0);
         Batch batch = Batch.of(cache, randomTokens(n), false);
         long start = System.nanoTime();
         t.forward(batch);
@@ -70,14 +73,11 @@ public final class Benchmark {
     }
 
     /** Seconds for {@code n} single-token steps from an empty cache, each token fed back as the next input. */
-    private double generate(int n) {
-        Transformer t = model.newTransformer(1);
-        KvCache cache = model.newCache(n, 1);
+    private double generate(Transformer t, KvCache cache, int n) {
+        cache.truncate(0);
         int[] token = randomTokens(1);
         int[] position = new int[1];
-        KvCache[] caches = {cache};
-        boolean[] logits = {true};
-        Batch step = new Batch(token, position, caches, logits);
+        Batch step = new Batch(token, position, new KvCache[] {cache}, new boolean[] {true});
         int vocab = model.config().vocabSize();
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
