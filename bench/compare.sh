@@ -122,14 +122,17 @@ print("""
 The machine is shared (other builds and tests run beside the benchmark), so single runs swing by 2x; only
 ratios from one run mean much, and even they move by ±20 %. Where the gap comes from:
 
-* **Prompt processing.** llama.cpp multiplies int8 × int8 (`vpmaddubsw`: 32 multiply-adds per AVX2 instruction)
-  and reaches several times the 150 GFLOP/s float peak of two cores. The Vector API has no widening int8
-  multiply-add, so slm4j's kernels turn the quants into floats and use `fma` (8 per instruction). Decoding each
-  weight row once per batch and sharing every decoded load between four prompt positions (VectorKernels.rows)
-  took a 128-token prompt from about 20 to 14 CPU-seconds; the float multiply-add bound remains.
+* **The machine.** It reports AVX-512 (with VNNI and BF16), not only AVX2: llama.cpp's CPU backend uses int8
+  dot-product instructions there, and the JVM picks 512-bit vectors (`-Dslm4j.vectorBits` overrides).
+* **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
+  multiply-adds per instruction). The Vector API has no widening int8 multiply-add, so slm4j's kernels turn the
+  quants into floats and use `fma`, 8 or 16 per instruction. Decoding each weight row once per batch and sharing
+  every decoded load between four prompt positions (VectorKernels.rows) took a 128-token TinyLlama Q4_0 prompt
+  from about 20 to 13-16 CPU-seconds; the float multiply-add bound remains.
 * **Generation.** Both engines read each weight byte once per token; slm4j's decode is bound by the
-  instructions that widen quants to floats, not yet by memory, and reaches a smaller share of the bandwidth
-  ceiling than llama.cpp.
+  instructions that widen quants to floats, not yet by memory. F16 generation is far behind: a profile (JFR)
+  shows the F16-to-float widening of the single-row kernel running the Vector API's non-intrinsic fallback
+  (`reinterpretAsInts` via `convert0`), which allocates per vector; it is the first thing to fix.
 """)
 PY
 cat "$root/docs/PERFORMANCE.md"
