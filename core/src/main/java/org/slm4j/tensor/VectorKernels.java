@@ -77,14 +77,14 @@ final class VectorKernels extends RowKernels {
     /**
      * With a batch (a prompt), F16, Q8_0 and Q4_0 rows are decoded to floats once and then multiplied with every
      * input, four inputs at a time so each decoded vector is loaded once for four: decoding no longer repeats per
-     * input. The arithmetic per output is exactly {@link #dot}'s (same lanes, same order), so the results are the
-     * same bits; only the work is shared.
+     * input. The arithmetic per output is {@link #dot}'s (same lanes, same order); only the final
+     * {@code reduceLanes}, whose order the Vector API leaves open, may round differently.
      */
     @Override
     void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
         GgmlType t = w.type();
-        // F16 takes this path even for one input: widening in a tight loop of its own compiles to vector code, while
-        // halves() with its five inlined widenings outgrows C2's inlining budget and runs the Vector API's slow fallback
+        // F16 takes this path even for one input: halves() with five inlined half() calls was seen (JFR) running the
+        // Vector API's allocating fallback, gigabytes of garbage per run; the plain widening loop allocates nothing
         boolean decodes = t == GgmlType.F16 || (batch >= 2 && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0));
         if (!decodes) {
             super.rows(w, r0, r1, in, batch, out);
@@ -130,7 +130,7 @@ final class VectorKernels extends RowKernels {
         int n = w.cols();
         long row = r * w.rowBytes();
         switch (w.type()) {
-            case F16 -> {   // a plain loop: C2 turns it into vcvtph2ps, faster than half()'s bit arithmetic
+            case F16 -> {   // a plain loop of exact conversions: no vector objects to fall back on
                 for (int i = 0; i < n; i++) dec.w[wo + i] = Float.float16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
             }
             case Q8_0 -> {
