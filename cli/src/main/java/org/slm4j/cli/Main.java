@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code slm4j} command: a thin layer over the library's public API. */
 @Command(name = "slm4j", mixinStandardHelpOptions = true, version = "slm4j 0.1.0",
         description = "Run small language models (StableLM 2, TinyLlama, H2O-Danube) on the JVM.",
-        subcommands = {GenerateCommand.class, LogitsCommand.class, TokenizeCommand.class, InfoCommand.class, PullCommand.class, CreateRandomCommand.class,
+        subcommands = {GenerateCommand.class, LogitsCommand.class, TokenizeCommand.class, InfoCommand.class,
+                PullCommand.class, CreateRandomCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

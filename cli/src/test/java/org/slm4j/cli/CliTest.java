@@ -177,17 +177,6 @@ class CliTest {
     }
 
     @Test
-    void createRandomRejectsUnknownShapesAndTypes(@TempDir Path dir) {
-        Run r = run("create-random", "--shape", "gpt-5", "-o", dir.resolve("x.gguf").toString());
-        assertEquals(1, r.code);
-        assertTrue(r.err.contains("unknown shape 'gpt-5'") && r.err.contains("tinyllama-1_1b"), r.err);
-        r = run("create-random", "--shape", "tinyllama-1_1b", "--type", "q4_0", "-o", dir.resolve("x.gguf").toString());
-        assertEquals(1, r.code);
-        assertTrue(r.err.contains("expected f32 or f16"), r.err);
-        assertFalse(Files.exists(dir.resolve("x.gguf")));
-    }
-
-    @Test
     void logitsOfAHuggingFaceFolder() throws IOException {
         JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/tiny-stablelm-f32.json").toFile());
         StringBuilder ids = new StringBuilder();

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
@@ -35,8 +36,8 @@ import org.slm4j.tensor.GgmlType;
  * that caused it, so whatever this writes passes the reader's checks.
  *
  * <p>{@link #write} goes to a temporary file beside the target and moves it into place atomically, so a
- * killed write never leaves a complete-looking file behind. Tensor data segments are read (and
- * {@link TensorBytes} called) at {@code write} time: keep them alive until then.
+ * killed write never leaves a complete-looking file behind. Tensor data segments are read at
+ * {@code write} time: keep them alive until then.
  */
 public final class GgufWriter {
     private final int alignment;
@@ -44,20 +45,17 @@ public final class GgufWriter {
     private final List<Tensor> tensors = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
 
-    /** {@code bytes}: produces the tensor's {@code size} bytes exactly as the file stores them (little-endian, ggml block layout). */
-    private record Tensor(String name, GgmlType type, long[] shape, long size, TensorBytes bytes) {}
+    /** {@code bytes}: the stored size; {@code source} writes exactly that many at {@code write} time. */
+    private record Tensor(String name, GgmlType type, long[] shape, long bytes, TensorSource source) {}
 
     /**
-     * A tensor's bytes produced at write time, for data too large to hold at once (random or converted weights).
-     * {@link #fill} is called with consecutive chunks covering the tensor from offset 0 in order; every chunk but
-     * the last is {@link #CHUNK} bytes, so chunks hold whole F32/F16 elements and whole blocks of the quantized types.
+     * Writes a tensor's stored bytes (little-endian, ggml block layout) when the file is written, so a model of
+     * gigabytes can be produced piece by piece without holding it in memory.
      */
     @FunctionalInterface
-    public interface TensorBytes {
-        int CHUNK = 1 << 16;
-
-        /** Writes the tensor's bytes {@code [offset, offset + chunk.byteSize())} into {@code chunk}. */
-        void fill(long offset, MemorySegment chunk);
+    public interface TensorSource {
+        /** Writes exactly the tensor's byte size to {@code out}; {@link #write} fails if the count differs. */
+        void writeTo(WritableByteChannel out) throws IOException;
     }
 
     /** A writer with GGUF's default alignment of 32 bytes. */
@@ -98,17 +96,39 @@ public final class GgufWriter {
      */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
         Objects.requireNonNull(data, "data");
-        return addTensor(name, type, shape, data.byteSize(),
-                (offset, chunk) -> MemorySegment.copy(data, offset, chunk, 0, chunk.byteSize()));
+        long bytes = expectedBytes(name, type, shape);
+        if (data.byteSize() != bytes) {
+            throw new IllegalArgumentException("tensor '" + name + "' " + type + " " + Arrays.toString(shape)
+                    + " takes " + bytes + " bytes, data has " + data.byteSize());
+        }
+        return add(name, type, shape, bytes, out -> {
+            for (long off = 0; off < bytes; ) {
+                long n = Math.min(bytes - off, 1 << 20);
+                ByteBuffer chunk = data.asSlice(off, n).asByteBuffer();
+                while (chunk.hasRemaining()) out.write(chunk);
+                off += n;
+            }
+        });
     }
 
     /**
-     * Adds a tensor whose {@code size} bytes {@code bytes} produces while {@link #write} runs, so no more than one
-     * chunk of it is ever in memory; {@code size} must be {@code type.bytesFor(elements)}.
+     * Adds a tensor whose {@code type.bytesFor(elements)} stored bytes {@code source} produces when the file is
+     * written (in the order tensors were added).
      */
-    public GgufWriter addTensor(String name, GgmlType type, long[] shape, long size, TensorBytes bytes) {
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, TensorSource source) {
+        Objects.requireNonNull(source, "source");
+        return add(name, type, shape, expectedBytes(name, type, shape), source);
+    }
+
+    private GgufWriter add(String name, GgmlType type, long[] shape, long bytes, TensorSource source) {
+        names.add(name);
+        tensors.add(new Tensor(name, type, shape.clone(), bytes, source));
+        return this;
+    }
+
+    /** Checks name and shape; returns the stored size of a tensor of {@code type} and {@code shape}. */
+    private long expectedBytes(String name, GgmlType type, long[] shape) {
         Objects.requireNonNull(type, "type");
-        Objects.requireNonNull(bytes, "bytes");
         long[] ne = shape.clone();
         byte[] nameBytes = utf8(Objects.requireNonNull(name, "name"), "tensor name");
         if (nameBytes.length == 0 || nameBytes.length > FormatLimits.DEFAULT.maxNameBytes()) {
@@ -122,13 +142,7 @@ public final class GgufWriter {
         if ((ne.length == 0 ? 1 : ne[0]) % type.blockSize() != 0) {
             throw new IllegalArgumentException(what + ": the row length ne[0] must be a multiple of the block size " + type.blockSize());
         }
-        long expected = type.bytesFor(Arrays.stream(ne).reduce(1, (a, b) -> a * b));
-        if (size != expected) {
-            throw new IllegalArgumentException(what + " takes " + expected + " bytes, data has " + size);
-        }
-        names.add(name);
-        tensors.add(new Tensor(name, type, ne, size, bytes));
-        return this;
+        return type.bytesFor(Arrays.stream(ne).reduce(1, (a, b) -> a * b));
     }
 
     /** Drops {@code key} if it was put (a converter copying metadata leaves out what it rewrites). */
@@ -198,11 +212,16 @@ public final class GgufWriter {
             for (long ne : t.shape) out.u64(ne);
             out.u32(t.type.id());
             out.u64(offset);
-            offset += padded(t.size);
+            offset += padded(t.bytes);
         }
         out.pad(alignment);
         for (Tensor t : tensors) {
-            out.stream(t.size, t.bytes);
+            long before = out.written;
+            t.source.writeTo(out);
+            if (out.written - before != t.bytes) {
+                throw new IllegalArgumentException("tensor '" + t.name + "': its source wrote " + (out.written - before)
+                        + " bytes, expected " + t.bytes);
+            }
             out.pad(alignment);
         }
     }
@@ -254,9 +273,9 @@ public final class GgufWriter {
     }
 
     /** A little-endian output buffered in 64 KiB, counting the bytes written for padding. */
-    private static final class Out {
+    private static final class Out implements WritableByteChannel {
         private final FileChannel ch;
-        private final ByteBuffer buf = ByteBuffer.allocate(TensorBytes.CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         private long written;
 
         Out(FileChannel ch) { this.ch = ch; }
@@ -281,19 +300,24 @@ public final class GgufWriter {
             }
         }
 
-        /** Lets {@code src} fill the buffer directly, one {@link TensorBytes#CHUNK} at a time, starting on an empty buffer. */
-        void stream(long size, TensorBytes src) throws IOException {
-            flush();
-            MemorySegment whole = MemorySegment.ofArray(buf.array());
-            for (long off = 0; off < size; ) {
-                int n = (int) Math.min(TensorBytes.CHUNK, size - off);
-                src.fill(off, whole.asSlice(0, n));
-                buf.position(n);
-                flush();
-                off += n;
-                written += n;
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            int n = src.remaining();
+            while (src.hasRemaining()) {
+                int k = Math.min(room(1).remaining(), src.remaining());
+                buf.put(buf.position(), src, src.position(), k);
+                buf.position(buf.position() + k);
+                src.position(src.position() + k);
+                written += k;
             }
+            return n;
         }
+
+        @Override
+        public boolean isOpen() { return true; }
+
+        @Override
+        public void close() {}
 
         void pad(int alignment) throws IOException {
             while (written % alignment != 0) u8(0);

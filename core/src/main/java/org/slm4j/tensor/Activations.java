@@ -11,7 +11,8 @@ import java.util.Arrays;
  */
 final class Activations {
     float[] f;                          // F32: the input itself; F16, BF16: the input rounded   [batch * cols]
-    short[] q = new short[0];           // Q8_*: the int8 quants, as shorts for 16-bit SIMD products [batch * cols]
+    byte[] q = new byte[0];             // Q8_*: the quants                                      [batch * cols]
+    float[] qf = new float[0];          // Q8_*: the same quants as floats (exact), for SIMD     [batch * cols]
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
@@ -84,7 +85,8 @@ final class Activations {
             }
             if (amax == 0) {
                 d[k] = 0;
-                Arrays.fill(q, o, o + Blocks.QK_K, (short) 0);
+                Arrays.fill(q, o, o + Blocks.QK_K, (byte) 0);
+                Arrays.fill(qf, o, o + Blocks.QK_K, 0f);
                 Arrays.fill(bsums, o / 16, (o + Blocks.QK_K) / 16, 0);
                 continue;
             }
@@ -101,12 +103,16 @@ final class Activations {
     /** Stores round-half-even(v) at i and returns it, saturated to int8 (AVX2's packs; Q8_K's min(127, q)). */
     private int setQuant(int i, float v) {
         int r = (int) Math.max(-128, Math.min(127, Math.rint(v)));
-        q[i] = (short) r;
+        q[i] = (byte) r;
+        qf[i] = r;
         return r;
     }
 
     private void growQuants(int n, int block) {
-        if (q.length < n) q = new short[n];
+        if (q.length < n) {
+            q = new byte[n];
+            qf = new float[n];
+        }
         if (d.length < n / block) d = new float[n / block];
     }
 

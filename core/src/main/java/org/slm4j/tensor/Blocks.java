@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * Q4_K 144 bytes: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]        8 sub-blocks of 32
  *       x[64c + l] = d * sc[2c] * lo(qs[32c + l]) - dmin * m[2c]           (l &lt; 32)
  *       x[64c + 32 + l] = d * sc[2c+1] * hi(qs[32c + l]) - dmin * m[2c+1]
- *       sc, m: 6-bit, packed in scales (see {@link #q4kScales}, {@link #q4kMins})
+ *       sc, m: 6-bit, packed in scales (see {@link #q4kScaleMin})
  * Q6_K 210 bytes: u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d      16 sub-blocks of 16
  *       x[i] = d * scales[i / 16] * (q6(i) - 32)   (see {@link #q6k})
  * </pre>
@@ -27,7 +27,6 @@ final class Blocks {
     private Blocks() {}
 
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static final int QK = 32;         // elements per Q8_0 / Q4_0 / Q4_1 block
@@ -44,26 +43,16 @@ final class Blocks {
     }
 
     /**
-     * The eight 6-bit sub-block scales of the Q4_K block whose 12 scale bytes start at {@code scales}, byte j of
-     * the result holding sub-block j's. Bytes 0..3 keep scales 0..3 in their low 6 bits and the top 2 bits of
-     * scales 4..7 above them; bytes 8..11 keep the low 4 bits of scales 4..7 in their low nibbles.
+     * Q4_K sub-block {@code j}'s 6-bit scale (bits 0..7 of the result) and min (bits 8..15). Sub-blocks 0..3 keep
+     * them in the low 6 bits of bytes j and j + 4; sub-blocks 4..7 keep their low 4 bits in byte j + 4 (scale low,
+     * min high) and their top 2 bits in the top bits of bytes j - 4 (scale) and j (min).
      */
-    static long q4kScales(MemorySegment s, long scales) {
-        int b0 = s.get(INT, scales), b8 = s.get(INT, scales + 8);
-        int high = (b8 & 0x0F0F0F0F) | (b0 >>> 6 & 0x03030303) << 4;
-        return (long) high << 32 | (b0 & 0x3F3F3F3F) & 0xFFFFFFFFL;
-    }
-
-    /** The eight 6-bit mins, likewise: from bytes 4..7 (low 6 bits, top 2 bits) and the high nibbles of 8..11. */
-    static long q4kMins(MemorySegment s, long scales) {
-        int b4 = s.get(INT, scales + 4), b8 = s.get(INT, scales + 8);
-        int high = (b8 >>> 4 & 0x0F0F0F0F) | (b4 >>> 6 & 0x03030303) << 4;
-        return (long) high << 32 | (b4 & 0x3F3F3F3F) & 0xFFFFFFFFL;
-    }
-
-    /** Byte j of a {@link #q4kScales} or {@link #q4kMins} result. */
-    static int sub(long packed, int j) {
-        return (int) (packed >>> 8 * j) & 0xFF;
+    static int q4kScaleMin(MemorySegment s, long scales, int j) {
+        if (j < 4) return (u8(s, scales + j) & 63) | (u8(s, scales + j + 4) & 63) << 8;
+        int packed = u8(s, scales + j + 4);
+        int sc = (packed & 0xF) | (u8(s, scales + j - 4) >>> 6) << 4;
+        int m = (packed >>> 4) | (u8(s, scales + j) >>> 6) << 4;
+        return sc | m << 8;
     }
 
     /** Q4_K element {@code e} (0..255) of the block at {@code block}: its 4-bit quant, 0..15. */
@@ -128,9 +117,9 @@ final class Blocks {
                 for (int k = 0; k < n / QK_K; k++) {
                     long block = offset + 144L * k;
                     float d = f16(s, block), dmin = f16(s, block + 2);
-                    long scales = q4kScales(s, block + Q4K_SCALES), mins = q4kMins(s, block + Q4K_SCALES);
                     for (int j = 0; j < 8; j++) {
-                        float scale = d * sub(scales, j), min = dmin * sub(mins, j);
+                        int sm = q4kScaleMin(s, block + Q4K_SCALES, j);
+                        float scale = d * (sm & 0xFF), min = dmin * (sm >>> 8);
                         for (int l = 0; l < 32; l++) {
                             int e = 32 * j + l;
                             dst[dstOffset + QK_K * k + e] = scale * q4k(s, block, e) - min;

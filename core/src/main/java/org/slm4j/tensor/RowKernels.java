@@ -46,6 +46,18 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
     /** The dot product of the weight row at byte offset {@code row} with prepared input vector {@code b}. */
     abstract float dot(Matrix w, long row, Activations in, int b);
 
+    /**
+     * {@code out[b * w.rows() + r]} for rows [r0, r1) and every input of the batch. This one calls {@link #dot} per
+     * pair; a kernel may instead decode each weight row once for the whole batch, with the same results.
+     */
+    void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
+        int rows = w.rows();
+        long rowBytes = w.rowBytes();
+        for (int r = r0; r < r1; r++) {
+            for (int b = 0; b < batch; b++) out[b * rows + r] = dot(w, r * rowBytes, in, b);
+        }
+    }
+
     /** One thread's matmul in progress, reused by its next call so a matmul allocates nothing. */
     private static final class Job implements Parallel.RangeTask {
         final Activations in = new Activations();
@@ -54,13 +66,11 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         int batch;
         float[] out;
 
-        /** Rows of chunks [start, end): weight rows outer, batch inner, so each row is read from memory once. */
+        /** Rows of chunks [start, end), a chunk at a time: each row is read from memory once. */
         @Override
         public void run(int start, int end) {
-            int rows = w.rows();
-            long rowBytes = w.rowBytes();
-            for (int r = start * ROWS_PER_CHUNK, last = Math.min(rows, end * ROWS_PER_CHUNK); r < last; r++) {
-                for (int b = 0; b < batch; b++) out[b * rows + r] = kernels.dot(w, r * rowBytes, in, b);
+            for (int c = start; c < end; c++) {
+                kernels.rows(w, c * ROWS_PER_CHUNK, Math.min(w.rows(), (c + 1) * ROWS_PER_CHUNK), in, batch, out);
             }
         }
     }

@@ -96,12 +96,12 @@ final class ScalarKernels extends RowKernels {
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 144L * k;
             int xk = x + QK_K * k, sumi = 0, summ = 0;
-            long scales = Blocks.q4kScales(s, block + Blocks.Q4K_SCALES), m = Blocks.q4kMins(s, block + Blocks.Q4K_SCALES);
             for (int j = 0; j < 8; j++) {
+                int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j);
                 int dot = 0;
                 for (int e = 32 * j; e < 32 * j + 32; e++) dot += Blocks.q4k(s, block, e) * in.q[xk + e];
-                sumi += Blocks.sub(scales, j) * dot;
-                summ += Blocks.sub(m, j) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
+                sumi += (sm & 0xFF) * dot;
+                summ += (sm >>> 8) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
             }
             float dx = in.d[xk / QK_K];
             sum += (dx * f16(s, block)) * sumi;

@@ -21,31 +21,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API kernels, at the preferred width or at {@code -Dslm4j.vectorBits}.
  *
- * <p>Quantized weights are multiplied with the input's quants in 16-bit lanes (the Vector API has no multiply-add
- * of bytes like AVX2's {@code pmaddubsw}; 16-bit multiplies do 16 products per 256-bit instruction), and the products
- * are widened and summed as ints: the same exact integers the scalar kernel adds up, with the bounds that keep the
- * 16-bit lanes from overflowing noted per kernel. For the 32-element blocks each block's int lane sums are scaled
- * and accumulated with one fused multiply-add per lane, as ggml's AVX2 code does, and the lanes are added at the end:
- * only that float accumulation order differs from {@link ScalarKernels}. The 256-element k-quant blocks are worth a
- * horizontal sum each; their exact sums are then scaled just as the scalar kernel scales them, so for Q4_K and Q6_K
- * the two kernels agree bit for bit.
- *
- * <p>Hot loops are kept small enough for C2 to inline every Vector API call in them: a vector that crosses a call
- * C2 did not inline is boxed on the heap, which costs more than the arithmetic.
+ * <p>Quantized weights are widened to floats and multiplied with the input's quants, also held as floats: every
+ * product and every per-lane partial sum of a block stays below 2^24, so these float sums are the same exact
+ * integers the scalar kernel adds up (the bounds are noted per kernel). Each block's lane sums are then scaled and
+ * accumulated with one fused multiply-add per lane, as ggml's AVX2 code does, and the lanes are added at the end.
+ * Only that float accumulation order differs from {@link ScalarKernels}.
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
-    static final int L = F.length();
-    // The quantized kernels work at most 256 bits wide (a Q4 block holds 16 bytes of nibbles): Q products at a
-    // time in 16-bit lanes, summed in pairs into Q / 2 int lanes, bytes loaded Q at a time.
-    static final VectorShape QUANT_SHAPE = F.vectorBitSize() > 256 ? VectorShape.S_256_BIT : F.vectorShape();
-    static final VectorSpecies<Float> FQ = QUANT_SHAPE.withLanes(float.class);
-    static final VectorSpecies<Integer> IQ = QUANT_SHAPE.withLanes(int.class);
-    static final VectorSpecies<Short> SQ = QUANT_SHAPE.withLanes(short.class);
-    static final VectorSpecies<Byte> BQ = VectorSpecies.of(byte.class, VectorShape.forBitSize(QUANT_SHAPE.vectorBitSize() / 2));
-    static final int Q = SQ.length();
+    // bytes are loaded at least 8 at a time (the narrowest shape is 64 bits) and widened in PARTS parts of L lanes
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    static final int L = F.length(), PARTS = B.length() / L;
     private static final VectorKernels INSTANCE = new VectorKernels();
 
     private VectorKernels() {}
@@ -74,9 +62,9 @@ final class VectorKernels extends RowKernels {
         MemorySegment s = w.data();
         int n = w.cols(), x = b * n;
         return switch (w.type()) {
-            case F32 -> f32Dot(s, row, in.f, x, n);
-            case F16 -> f16Dot(s, row, in.f, x, n);
-            case BF16 -> bf16Dot(s, row, in.f, x, n);
+            case F32 -> f32(s, row, in.f, x, n);
+            case F16 -> halves(s, row, in.f, x, n, false);
+            case BF16 -> halves(s, row, in.f, x, n, true);
             case Q8_0 -> q8_0(s, row, in, x, n);
             case Q4_0 -> q4(s, row, in, x, n, false);
             case Q4_1 -> q4(s, row, in, x, n, true);
@@ -86,8 +74,152 @@ final class VectorKernels extends RowKernels {
         };
     }
 
+    /**
+     * With a batch (a prompt), F16, Q8_0 and Q4_0 rows are decoded to floats once and then multiplied with every
+     * input, four inputs at a time so each decoded vector is loaded once for four: decoding no longer repeats per
+     * input. The arithmetic per output is {@link #dot}'s (same lanes, same order); only the final
+     * {@code reduceLanes}, whose order the Vector API leaves open, may round differently.
+     */
+    @Override
+    void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
+        GgmlType t = w.type();
+        // F16 takes this path even for one input: halves() with five inlined half() calls was seen (JFR) running the
+        // Vector API's allocating fallback, gigabytes of garbage per run; the plain widening loop allocates nothing
+        boolean decodes = t == GgmlType.F16 || (batch >= 2 && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0));
+        if (!decodes) {
+            super.rows(w, r0, r1, in, batch, out);
+            return;
+        }
+        int n = w.cols(), rows = w.rows();
+        Decoded dec = DECODED.get().fit(r1 - r0, n);
+        for (int r = r0; r < r1; r++) decode(w, r, dec, (r - r0) * n);
+        for (int b = 0; b < batch; b += 4) {
+            int nb = Math.min(4, batch - b);
+            for (int r = r0; r < r1; r++) {
+                int wo = (r - r0) * n;
+                if (t == GgmlType.F16) {
+                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = dotFloats(dec.w, wo, in.f, (b + j) * n, n);
+                } else if (nb == 4) {
+                    quants4(dec, wo, in, b * n, n, out, b * rows + r, rows);
+                } else {
+                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = quants1(dec, wo, in, (b + j) * n, n);
+                }
+            }
+        }
+    }
+
+    /** One thread's decoded weight rows: floats (F16 values, or exact quants) and per-block scales. */
+    private static final class Decoded {
+        float[] w = new float[0];        // [rows * cols]
+        float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
+
+        Decoded fit(int rows, int cols) {
+            if (w.length < rows * cols) {
+                w = new float[rows * cols];
+                d = new float[rows * cols / QK];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Decoded> DECODED = ThreadLocal.withInitial(Decoded::new);
+
+    /** Row r of w into dec at wo: floats, and for Q8_0 / Q4_0 the block scales at wo / 32. */
+    private static void decode(Matrix w, int r, Decoded dec, int wo) {
+        MemorySegment s = w.data();
+        int n = w.cols();
+        long row = r * w.rowBytes();
+        switch (w.type()) {
+            case F16 -> {   // a plain loop of exact conversions: no vector objects to fall back on
+                for (int i = 0; i < n; i++) dec.w[wo + i] = Float.float16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
+            }
+            case Q8_0 -> {
+                for (int k = 0; k < n / QK; k++) {
+                    long block = row + 34L * k;
+                    dec.d[wo / QK + k] = f16(s, block);
+                    for (int i = 0; i < QK; i += B.length()) {
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                        for (int p = 0; p < PARTS; p++) {
+                            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dec.w, wo + QK * k + i + p * L);
+                        }
+                    }
+                }
+            }
+            case Q4_0 -> {
+                for (int k = 0; k < n / QK; k++) {
+                    long block = row + 18L * k;
+                    dec.d[wo / QK + k] = f16(s, block);
+                    for (int i = 0; i < 16; i += B.length()) {
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                        for (int p = 0; p < PARTS; p++) {
+                            IntVector v = widen(q, p);
+                            int e = wo + QK * k + i + p * L;
+                            floats(v.and(0xF).sub(8)).intoArray(dec.w, e);
+                            floats(v.lanewise(LSHR, 4).sub(8)).intoArray(dec.w, e + 16);
+                        }
+                    }
+                }
+            }
+            default -> throw new AssertionError(w.type());
+        }
+    }
+
+    /** {@link #q8_0}'s arithmetic over a decoded row: exact per-block lane sums, scaled and accumulated in order. */
+    private static float quants1(Decoded dec, int wo, Activations in, int x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < n / QK; k++) {
+            int xk = x + QK * k, wk = wo + QK * k;
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < QK; i += L) dot = FloatVector.fromArray(F, dec.w, wk + i).fma(FloatVector.fromArray(F, in.qf, xk + i), dot);
+            acc = dot.fma(FloatVector.broadcast(F, dec.d[wk / QK] * in.d[xk / QK]), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /** {@link #quants1} for inputs x, x + n, x + 2n, x + 3n together, into out[o + j * stride]. */
+    private static void quants4(Decoded dec, int wo, Activations in, int x, int n, float[] out, int o, int stride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        float[] qf = in.qf, dx = in.d;
+        for (int k = 0; k < n / QK; k++) {
+            int xk = x + QK * k, wk = wo + QK * k;
+            FloatVector d0 = FloatVector.zero(F), d1 = d0, d2 = d0, d3 = d0;
+            for (int i = 0; i < QK; i += L) {
+                FloatVector wv = FloatVector.fromArray(F, dec.w, wk + i);
+                d0 = wv.fma(FloatVector.fromArray(F, qf, xk + i), d0);
+                d1 = wv.fma(FloatVector.fromArray(F, qf, xk + n + i), d1);
+                d2 = wv.fma(FloatVector.fromArray(F, qf, xk + 2 * n + i), d2);
+                d3 = wv.fma(FloatVector.fromArray(F, qf, xk + 3 * n + i), d3);
+            }
+            float dw = dec.d[wk / QK];
+            a0 = d0.fma(FloatVector.broadcast(F, dw * dx[xk / QK]), a0);
+            a1 = d1.fma(FloatVector.broadcast(F, dw * dx[(xk + n) / QK]), a1);
+            a2 = d2.fma(FloatVector.broadcast(F, dw * dx[(xk + 2 * n) / QK]), a2);
+            a3 = d3.fma(FloatVector.broadcast(F, dw * dx[(xk + 3 * n) / QK]), a3);
+        }
+        out[o] = a0.reduceLanes(ADD);
+        out[o + stride] = a1.reduceLanes(ADD);
+        out[o + 2 * stride] = a2.reduceLanes(ADD);
+        out[o + 3 * stride] = a3.reduceLanes(ADD);
+    }
+
+    /** {@link #f32}'s arithmetic, step for step, with the weights already floats in an array. */
+    private static float dotFloats(float[] w, int wo, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = FloatVector.fromArray(F, w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(F, w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        for (; i < n; i++) sum += w[wo + i] * x[xo + i];
+        return sum;
+    }
+
     /** Four accumulators: one FMA chain would wait on its own latency. */
-    private static float f32Dot(MemorySegment s, long row, float[] x, int xo, int n) {
+    private static float f32(MemorySegment s, long row, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (; i <= n - 4 * L; i += 4 * L) {
@@ -102,191 +234,162 @@ final class VectorKernels extends RowKernels {
         return sum;
     }
 
-    /**
-     * F16 weights, widened in registers; x is already rounded to F16. Two accumulators and two widenings per
-     * iteration: more unrolling makes C2 stop inlining before the loop is compiled whole.
-     */
-    private static float f16Dot(MemorySegment s, long row, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+    /** F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. */
+    private static float halves(MemorySegment s, long row, float[] x, int xo, int n, boolean bf16) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            a0 = f16s(s, row + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = f16s(s, row + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+        for (; i <= n - 4 * L; i += 4 * L) {
+            a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = half(s, row + 2L * (i + L), bf16).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = half(s, row + 2L * (i + 2 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = half(s, row + 2L * (i + 3 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        float sum = a0.add(a1).reduceLanes(ADD);
-        for (; i < n; i++) sum += Float.float16ToFloat(s.get(Blocks.SHORT, row + 2L * i)) * x[xo + i];
+        for (; i <= n - L; i += L) a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        for (; i < n; i++) {
+            short h = s.get(Blocks.SHORT, row + 2L * i);
+            sum += (bf16 ? HalfFloats.bf16ToFloat(h) : Float.float16ToFloat(h)) * x[xo + i];
+        }
         return sum;
     }
 
     /**
-     * L F16 values at {@code offset} as floats. The Vector API has no F16 conversion: exponent and mantissa shifted
-     * into a float's place and multiplied by 2^112 (the difference of the biases) give every finite value exactly,
-     * subnormals included; infinities and NaNs get the float's all-ones exponent instead.
+     * L halves at {@code offset} as floats. BF16 is the top half of a float. F16 has no Vector API conversion: its
+     * exponent and mantissa shifted into a float's place and multiplied by 2^112 (the bias difference) give every
+     * finite value exactly, subnormals included; infinities and NaNs get the float's all-ones exponent instead.
      */
-    private static FloatVector f16s(MemorySegment s, long offset) {
+    private static FloatVector half(MemorySegment s, long offset, boolean bf16) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, offset, LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        if (bf16) return h.lanewise(LSHL, 16).reinterpretAsFloats();
         IntVector bits = h.and(0x7fff).lanewise(LSHL, 13);
         IntVector finite = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
         IntVector magnitude = finite.blend(bits.or(0x7f800000), bits.compare(VectorOperators.GE, 0x7c00 << 13));
         return magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
     }
 
-    /** BF16 weights: a BF16 is the top half of a float. x is already rounded to BF16. */
-    private static float bf16Dot(MemorySegment s, long row, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i <= n - 4 * L; i += 4 * L) {
-            a0 = bf16s(s, row + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = bf16s(s, row + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = bf16s(s, row + 2L * (i + 2 * L)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = bf16s(s, row + 2L * (i + 3 * L)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
-        }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
-        for (; i < n; i++) sum += HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i)) * x[xo + i];
-        return sum;
-    }
-
-    private static FloatVector bf16s(MemorySegment s, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, offset, LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** Per block, pairs of 16-bit products (|p| &lt;= 2 * 128 * 127 &lt; 2^15) widened and summed as ints. */
+    /** Per lane and block at most 32 / L products of |q| &lt;= 128 by |q_x| &lt;= 127: far below 2^24. */
     private static float q8_0(MemorySegment s, long row, Activations in, int x, int n) {
-        FloatVector acc = FloatVector.zero(FQ);
+        FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < n / QK; k++) {
             long block = row + 34L * k;
             int xk = x + QK * k;
-            IntVector dot = IntVector.zero(IQ);
-            for (int i = 0; i < QK; i += 2 * Q) {
-                ShortVector p = signedBytes(s, block + 2 + i).mul(quants(in.q, xk + i))
-                        .add(signedBytes(s, block + 2 + i + Q).mul(quants(in.q, xk + i + Q)));
-                dot = dot.add(pairs(p));
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < QK; i += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector wq = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                    dot = wq.fma(FloatVector.fromArray(F, in.qf, xk + i + p * L), dot);
+                }
             }
-            acc = floats(dot).fma(FloatVector.broadcast(FQ, f16(s, block) * in.d[xk / QK]), acc);
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
-    /** Q4_0 (nibble - 8) or Q4_1 (nibble, plus m_w * s_x per block); |16-bit products| &lt;= 2 * 15 * 127. */
+    /** Q4_0 (nibble - 8) or Q4_1 (nibble, plus m_w * s_x per block); lane sums as for Q8_0. */
     private static float q4(MemorySegment s, long row, Activations in, int x, int n, boolean withMin) {
-        int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2;
-        short offset = (short) (withMin ? 0 : 8);
-        FloatVector acc = FloatVector.zero(FQ);
+        int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2, offset = withMin ? 0 : 8;
+        FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int k = 0; k < n / QK; k++) {
             long block = row + (long) blockBytes * k;
             int xk = x + QK * k;
-            IntVector dot = IntVector.zero(IQ);
-            for (int i = 0; i < 16; i += Q) {       // byte i: element i in its low nibble, 16 + i in its high one
-                ShortVector v = unsignedBytes(s, block + qs + i);
-                ShortVector p = v.and((short) 0xF).sub(offset).mul(quants(in.q, xk + i))
-                        .add(v.lanewise(LSHR, 4).sub(offset).mul(quants(in.q, xk + 16 + i)));
-                dot = dot.add(pairs(p));
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < 16; i += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector v = widen(q, p);
+                    int e = xk + i + p * L;
+                    dot = floats(v.and(0xF).sub(offset)).fma(FloatVector.fromArray(F, in.qf, e), dot);
+                    dot = floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, in.qf, e + 16), dot);
+                }
             }
-            acc = floats(dot).fma(FloatVector.broadcast(FQ, f16(s, block) * in.d[xk / QK]), acc);
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
             if (withMin) mins += f16(s, block + 2) * in.s[xk / QK];
         }
         return acc.reduceLanes(ADD) + mins;
     }
 
-    /** Q4_K: the scaling of each super-block's exact sums is the scalar kernel's, so the two agree bit for bit. */
+    /**
+     * Per lane a sub-block holds 32 / L products of q &lt;= 15 by |q_x| &lt;= 127; times a 6-bit scale, over 8
+     * sub-blocks: at most 8 * 63 * (32 / L) * 1905, under 2^24 for L &gt;= 4.
+     */
     private static float q4K(MemorySegment s, long row, Activations in, int x, int n) {
-        float sum = 0, mins = 0;
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 144L * k;
             int xk = x + QK_K * k, summ = 0;
-            long m = Blocks.q4kMins(s, block + Blocks.Q4K_SCALES);
-            for (int j = 0; j < 8; j++) summ += Blocks.sub(m, j) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
+            FloatVector sumi = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {           // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                int lowSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
+                int highSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
+                int bs = xk / 16 + 4 * c;
+                summ += (lowSm >>> 8) * (in.bsums[bs] + in.bsums[bs + 1]) + (highSm >>> 8) * (in.bsums[bs + 2] + in.bsums[bs + 3]);
+                FloatVector low = FloatVector.zero(F), high = low;
+                for (int i = 0; i < 32; i += B.length()) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector v = widen(q, p);
+                        int e = xk + 64 * c + i + p * L;
+                        low = floats(v.and(0xF)).fma(FloatVector.fromArray(F, in.qf, e), low);
+                        high = floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, in.qf, e + 32), high);
+                    }
+                }
+                sumi = low.fma(FloatVector.broadcast(F, lowSm & 0xFF), sumi);
+                sumi = high.fma(FloatVector.broadcast(F, highSm & 0xFF), sumi);
+            }
             float dx = in.d[xk / QK_K];
-            sum += (dx * f16(s, block)) * q4KSum(s, block, in.q, xk);
+            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
             mins += (dx * f16(s, block + 2)) * summ;
         }
-        return sum - mins;
+        return acc.reduceLanes(ADD) - mins;
     }
 
     /**
-     * sum_j(sc_j * sum(q_w * q_x)) of one Q4_K super-block, in ints. A 16-bit lane adds 32 / Q products of
-     * q &lt;= 15 by |q_x| &lt;= 127: at most 4 * 1905. (A method of its own: inlined into the row loop it would
-     * exhaust C2's inlining budget.)
-     */
-    private static int q4KSum(MemorySegment s, long block, short[] qx, int xk) {
-        long scales = Blocks.q4kScales(s, block + Blocks.Q4K_SCALES);
-        IntVector sumi = IntVector.zero(IQ);
-        for (int c = 0; c < 4; c++) {           // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
-            ShortVector low = ShortVector.zero(SQ), high = low;
-            for (int i = 0; i < 32; i += Q) {
-                ShortVector v = unsignedBytes(s, block + Blocks.Q4K_QS + 32 * c + i);
-                int e = xk + 64 * c + i;
-                low = low.add(v.and((short) 0xF).mul(quants(qx, e)));
-                high = high.add(v.lanewise(LSHR, 4).mul(quants(qx, e + 32)));
-            }
-            sumi = sumi.add(pairs(low).mul(Blocks.sub(scales, 2 * c))).add(pairs(high).mul(Blocks.sub(scales, 2 * c + 1)));
-        }
-        return sumi.reduceLanes(ADD);
-    }
-
-    /**
-     * Q6_K: sum(scale * (q - 32) * q_x) is summed as sum(scale * q * q_x) - 32 * sum(scale * bsum), with q unsigned,
-     * as ggml's AVX2 code does; the same exact integer as the scalar kernel's, scaled the same way.
+     * Products of |q - 32| &lt;= 32 by |q_x| &lt;= 127 times an int8 scale are at most 520192; a lane holds
+     * 128 / L of them per half block, so the lane sums are flushed every half: 32 * 520192 &lt; 2^24 for L &gt;= 4.
      */
     private static float q6K(MemorySegment s, long row, Activations in, int x, int n) {
-        float sum = 0;
+        FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 210L * k;
-            int xk = x + QK_K * k, sumi = 0;
-            for (int j = 0; j < 16; j++) sumi -= 32 * s.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + j) * in.bsums[xk / 16 + j];
-            for (int quarter = 0; quarter < 8; quarter++) sumi += q6KQuarter(s, block, in.q, xk, quarter);
-            sum += (in.d[xk / QK_K] * f16(s, block + Blocks.Q6K_D)) * sumi;
+            int xk = x + QK_K * k;
+            FloatVector d = FloatVector.broadcast(F, in.d[xk / QK_K] * f16(s, block + Blocks.Q6K_D));
+            for (int half = 0; half < 2; half++) {
+                long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
+                int xh = xk + 128 * half;
+                FloatVector sumi = FloatVector.zero(F);
+                for (int l = 0; l < 32; l += B.length()) {
+                    ByteVector qa = ByteVector.fromMemorySegment(B, s, ql + l, LITTLE_ENDIAN);
+                    ByteVector qb = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LITTLE_ENDIAN);
+                    ByteVector qc = ByteVector.fromMemorySegment(B, s, qh + l, LITTLE_ENDIAN);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector a = widen(qa, p), b = widen(qb, p), h = widen(qc, p);
+                        int e = l + p * L;       // element within each quarter of the half; sub-block e / 16
+                        IntVector q0 = a.and(0xF).or(h.and(3).lanewise(LSHL, 4));
+                        IntVector q1 = b.and(0xF).or(h.and(0xC).lanewise(LSHL, 2));
+                        IntVector q2 = a.lanewise(LSHR, 4).or(h.and(0x30));
+                        IntVector q3 = b.lanewise(LSHR, 4).or(h.and(0xC0).lanewise(LSHR, 2));
+                        sumi = product(q0, in.qf, xh + e).fma(scale(s, sc + e / 16), sumi);
+                        sumi = product(q1, in.qf, xh + 32 + e).fma(scale(s, sc + 2 + e / 16), sumi);
+                        sumi = product(q2, in.qf, xh + 64 + e).fma(scale(s, sc + 4 + e / 16), sumi);
+                        sumi = product(q3, in.qf, xh + 96 + e).fma(scale(s, sc + 6 + e / 16), sumi);
+                    }
+                }
+                acc = sumi.fma(d, acc);
+            }
         }
-        return sum;
+        return acc.reduceLanes(ADD);
     }
 
-    /**
-     * sum(scale * q * q_x), q the unsigned 6-bit quant, over the 32 elements 32 * quarter .. of a Q6_K super-block.
-     * Quarter k of half h takes the low 4 bits of element l from the low (k &lt; 2) or high nibble of
-     * ql[64 h + 32 (k % 2) + l] and the top 2 bits from bits 2k of qh[32 h + l]. 16-bit products: at most
-     * 63 * 127. A 16-bit lane never spans two sub-blocks of 16, so each product vector has one scale. (One quarter
-     * per call, each loaded vector used once: when C2 compiles several shift-and-combine chains from one loaded
-     * vector in a loop, the loop runs several times slower.)
-     */
-    private static int q6KQuarter(MemorySegment s, long block, short[] qx, int xk, int quarter) {
-        int half = quarter >> 2, k = quarter & 3;
-        long ql = block + 64 * half + 32 * (k & 1), qh = block + Blocks.Q6K_QH + 32 * half;
-        long sc = block + Blocks.Q6K_SCALES + 2 * quarter;
-        int xq = xk + 32 * quarter;
-        IntVector sumi = IntVector.zero(IQ);
-        for (int l = 0; l < 32; l += Q) {
-            ShortVector low = unsignedBytes(s, ql + l).lanewise(LSHR, 4 * (k >> 1)).and((short) 0xF);
-            ShortVector high = unsignedBytes(s, qh + l).lanewise(LSHR, 2 * k).and((short) 3).lanewise(LSHL, 4);
-            IntVector scale = IntVector.broadcast(IQ, s.get(JAVA_BYTE, sc + l / 16));
-            sumi = sumi.add(pairs(low.or(high).mul(quants(qx, xq + l))).mul(scale));
-        }
-        return sumi.reduceLanes(ADD);
+    /** (q - 32) * x[e ..], exact. */
+    private static FloatVector product(IntVector q, float[] x, int e) {
+        return floats(q.sub(32)).mul(FloatVector.fromArray(F, x, e));
     }
 
-    /** Q weight bytes at {@code offset} as signed shorts. */
-    private static ShortVector signedBytes(MemorySegment s, long offset) {
-        return (ShortVector) ByteVector.fromMemorySegment(BQ, s, offset, LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SQ, 0);
-    }
-
-    /** Q weight bytes at {@code offset} as unsigned shorts. */
-    private static ShortVector unsignedBytes(MemorySegment s, long offset) {
-        return (ShortVector) ByteVector.fromMemorySegment(BQ, s, offset, LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SQ, 0);
-    }
-
-    private static ShortVector quants(short[] q, int offset) {
-        return ShortVector.fromArray(SQ, q, offset);
-    }
-
-    /**
-     * The Q 16-bit lanes of p summed in adjacent pairs into Q / 2 int lanes: each int lane holds two shorts, which
-     * shifts sign-extend. (Widening with the Vector API's S2I conversion needs one conversion per half, and several
-     * upper-half conversions in one loop make C2's code many times slower.)
-     */
-    private static IntVector pairs(ShortVector p) {
-        IntVector v = p.reinterpretAsInts();
-        return v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+    private static FloatVector scale(MemorySegment s, long offset) {
+        return FloatVector.broadcast(F, s.get(JAVA_BYTE, offset));
     }
 
     private static FloatVector floats(MemorySegment s, long offset) {
@@ -295,5 +398,10 @@ final class VectorKernels extends RowKernels {
 
     private static FloatVector floats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /** Part p (L lanes) of the unsigned bytes q, as ints. */
+    private static IntVector widen(ByteVector q, int p) {
+        return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
     }
 }

@@ -20,14 +20,15 @@ class ActivationsTest {
         x[33] = 1.375f;
         Activations a = new Activations();
         a.prepare(GgmlType.Q8_0, x, 2, 32);
-        short[] expected = new short[64];
-        short[] firstQ = {127, 0, 2, 2, 0, -2, -2, 126, -126, 3, -127};
+        byte[] expected = new byte[64];
+        byte[] firstQ = {127, 0, 2, 2, 0, -2, -2, 126, -126, 3, -127};
         System.arraycopy(firstQ, 0, expected, 0, firstQ.length);
         expected[32] = 127;
         expected[33] = 64;
         assertArrayEquals(expected, java.util.Arrays.copyOf(a.q, 64));
         assertEquals(1f, a.d[0]);
         assertEquals(Float.float16ToFloat((short) 0x258B), a.d[1]);   // 2.75 / 127 = 2^-6 * 1.3858: f16 0x258B
+        assertEquals(64f, a.qf[33]);
     }
 
     @Test
@@ -35,7 +36,7 @@ class ActivationsTest {
         Activations a = new Activations();
         a.prepare(GgmlType.Q4_0, new float[32], 1, 32);
         assertEquals(0f, a.d[0]);
-        assertArrayEquals(new short[32], java.util.Arrays.copyOf(a.q, 32));
+        assertArrayEquals(new byte[32], java.util.Arrays.copyOf(a.q, 32));
     }
 
     @Test
@@ -65,8 +66,8 @@ class ActivationsTest {
         System.arraycopy(second, 0, x, 256, second.length);
         Activations a = new Activations();
         a.prepare(GgmlType.Q6_K, x, 1, 512);
-        assertArrayEquals(new short[] {0, -127, 2, 2, -2, 127, 126}, java.util.Arrays.copyOf(a.q, 7));
-        assertArrayEquals(new short[] {-127, -2, 127, 0}, java.util.Arrays.copyOfRange(a.q, 256, 260));
+        assertArrayEquals(new byte[] {0, -127, 2, 2, -2, 127, 126}, java.util.Arrays.copyOf(a.q, 7));
+        assertArrayEquals(new byte[] {-127, -2, 127, 0}, java.util.Arrays.copyOfRange(a.q, 256, 260));
         assertEquals(1f, a.d[0]);
         assertEquals(-1f, a.d[1]);
         assertEquals(0 - 127 + 2 + 2 - 2 + 127 + 126, a.bsums[0]);

@@ -1,0 +1,120 @@
+package org.slm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.slm4j.testing.Shared;
+
+/**
+ * The quantizer against llama-quantize: the shared fixtures' Q8_0 / Q4_0 / F16 files were made by llama-quantize from
+ * their F32 twin, so quantizing the F32 rows must give the same bytes; plus blocks worked out by hand.
+ */
+class QuantizerTest {
+    private static final String DIR = "fixtures/llamacpp/";
+
+    @ParameterizedTest
+    @CsvSource({
+        "tiny-llama-q8_0.gguf,    tiny-llama-f32.gguf",
+        "tiny-llama-q4_0.gguf,    tiny-llama-f32.gguf",
+        "tiny-llama-f16.gguf,     tiny-llama-f32.gguf",
+        "tiny-stablelm-q4_0.gguf, tiny-stablelm-f32.gguf",
+        "tiny-stablelm-q8_0.gguf, tiny-stablelm-f32.gguf",
+    })
+    void quantizesAsLlamaQuantizeDid(String quantized, String original) throws IOException {
+        try (var q = new TestGgufTensors(Shared.file(DIR + quantized)); var f = new TestGgufTensors(Shared.file(DIR + original))) {
+            Set<GgmlType> seen = EnumSet.noneOf(GgmlType.class);
+            for (String name : q.names()) {
+                Matrix m = q.matrix(name), o = f.matrix(name);
+                if (m.type() == GgmlType.F32) continue;
+                seen.add(m.type());
+                float[] row = new float[o.cols()];
+                ByteBuffer mine = ByteBuffer.allocate((int) m.rowBytes());
+                for (int r = 0; r < o.rows(); r++) {
+                    o.dequantizeRow(r, row, 0);
+                    mine.clear();
+                    Quantizer.quantizeRow(m.type(), row, 0, row.length, mine);
+                    byte[] theirs = m.data().asSlice(r * m.rowBytes(), m.rowBytes()).toArray(ValueLayout.JAVA_BYTE);
+                    assertArrayEquals(theirs, mine.array(), name + " row " + r);
+                }
+            }
+            assertTrue(!seen.isEmpty(), quantized + " has quantized matrices");
+        }
+    }
+
+    @Test
+    void q8_0BlockByHand() {
+        float[] x = new float[32];
+        for (int i = 0; i < 32; i++) x[i] = (i - 16) * 0.25f;   // amax 4: d = 4/127, q = x * 31.75
+        x[1] = -0.0f;
+        MemorySegment s = quantize(GgmlType.Q8_0, x);
+        assertEquals(HalfFloats.floatToF16(4f / 127), s.get(Blocks.SHORT, 0));
+        assertEquals(-127, s.get(ValueLayout.JAVA_BYTE, 2));                 // -4 * 31.75
+        assertEquals(0, s.get(ValueLayout.JAVA_BYTE, 3));
+        assertEquals(-16, s.get(ValueLayout.JAVA_BYTE, 2 + 14));            // -0.5 * 31.75 = -15.875
+        assertEquals(8, s.get(ValueLayout.JAVA_BYTE, 2 + 17));              // 0.25 * 31.75 = 7.9375
+        assertEquals(119, s.get(ValueLayout.JAVA_BYTE, 2 + 31));            // 3.75 * 31.75 = 119.0625
+    }
+
+    @Test
+    void q8_0RoundsHalvesAwayFromZero() {
+        float[] x = new float[32];
+        x[0] = 127;      // d = 1, id = 1: quants equal the inputs
+        x[1] = 2.5f;
+        x[2] = -2.5f;
+        x[3] = 0.49999997f;
+        MemorySegment s = quantize(GgmlType.Q8_0, x);
+        assertEquals(3, s.get(ValueLayout.JAVA_BYTE, 3));
+        assertEquals(-3, s.get(ValueLayout.JAVA_BYTE, 4));
+        assertEquals(0, s.get(ValueLayout.JAVA_BYTE, 5));
+    }
+
+    @Test
+    void q4_0BlockByHand() {
+        float[] x = new float[32];
+        x[0] = -8;          // the signed extreme: d = -8 / -8 = 1, q = x + 8.5 truncated
+        x[16] = 7.9f;       // 16.4 -> 16, clamped to 15
+        x[1] = 0.4f;        // 8.9 -> 8
+        x[17] = -0.6f;      // 7.9 -> 7
+        x[2] = 8;           // same magnitude as x[0] but later: x[0] keeps the sign, 16.5 -> 15
+        MemorySegment s = quantize(GgmlType.Q4_0, x);
+        assertEquals(HalfFloats.floatToF16(1f), s.get(Blocks.SHORT, 0));
+        assertEquals(0 | 15 << 4, s.get(ValueLayout.JAVA_BYTE, 2) & 0xFF);
+        assertEquals(8 | 7 << 4, s.get(ValueLayout.JAVA_BYTE, 3) & 0xFF);
+        assertEquals(15 | 8 << 4, s.get(ValueLayout.JAVA_BYTE, 4) & 0xFF);
+        assertEquals(8 | 8 << 4, s.get(ValueLayout.JAVA_BYTE, 5) & 0xFF);    // zeros
+    }
+
+    @Test
+    void zeroBlocksHaveZeroScale() {
+        MemorySegment s = quantize(GgmlType.Q4_0, new float[32]);
+        assertEquals((short) 0x8000, s.get(Blocks.SHORT, 0));            // 0 / -8 is -0 in C as in Java
+        assertEquals(0x88, s.get(ValueLayout.JAVA_BYTE, 2) & 0xFF);
+    }
+
+    @Test
+    void rejectsWhatItCannotWrite() {
+        ByteBuffer b = ByteBuffer.allocate(1024);
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q6_K, new float[256], 0, 256, b));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q8_0, new float[48], 0, 48, b));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.F32, new float[512], 0, 512, b));
+    }
+
+    private static MemorySegment quantize(GgmlType type, float[] x) {
+        ByteBuffer b = ByteBuffer.allocate((int) type.bytesFor(x.length)).order(ByteOrder.LITTLE_ENDIAN);
+        Quantizer.quantizeRow(type, x, 0, x.length, b);
+        assertEquals(0, b.remaining());
+        return MemorySegment.ofArray(b.array());
+    }
+}
