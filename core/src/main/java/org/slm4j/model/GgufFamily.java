@@ -77,34 +77,11 @@ enum GgufFamily {
 
     /** The weights, checked against the shapes the config implies; matrices stay in the mapping. */
     Weights weights(GgufFile gguf, ModelConfig c) {
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
-        LayerWeights[] layers = new LayerWeights[c.layers()];
-        for (int l = 0; l < layers.length; l++) {
-            String b = "blk." + l + ".";
-            boolean bias = c.qkvBias();
-            layers[l] = new LayerWeights(
-                    vector(gguf, b + "attn_norm.weight", dim), normBias(gguf, b + "attn_norm.bias", dim),
-                    matrix(gguf, b + "attn_q.weight", qDim, dim),
-                    matrix(gguf, b + "attn_k.weight", kvDim, dim),
-                    matrix(gguf, b + "attn_v.weight", kvDim, dim),
-                    bias ? vector(gguf, b + "attn_q.bias", qDim) : null,
-                    bias ? vector(gguf, b + "attn_k.bias", kvDim) : null,
-                    bias ? vector(gguf, b + "attn_v.bias", kvDim) : null,
-                    matrix(gguf, b + "attn_output.weight", dim, qDim),
-                    vector(gguf, b + "ffn_norm.weight", dim), normBias(gguf, b + "ffn_norm.bias", dim),
-                    matrix(gguf, b + "ffn_gate.weight", ffn, dim),
-                    matrix(gguf, b + "ffn_up.weight", ffn, dim),
-                    matrix(gguf, b + "ffn_down.weight", dim, ffn));
-        }
-        Matrix embd = matrix(gguf, "token_embd.weight", c.vocabSize(), dim);
-        // a file without output.weight ties the head to the embedding
-        Matrix output = gguf.tensor("output.weight") == null ? embd : matrix(gguf, "output.weight", c.vocabSize(), dim);
-        return new Weights(embd, layers, vector(gguf, "output_norm.weight", dim), normBias(gguf, "output_norm.bias", dim), output);
-    }
-
-    private float[] normBias(GgufFile gguf, String name, int n) {
-        if (norm == NormKind.RMS) return null;
-        return vector(gguf, name, n);
+        return Weights.load(c, new WeightSource() {
+            public Matrix matrix(String name, int rows, int cols) { return GgufFamily.matrix(gguf, name, rows, cols); }
+            public float[] vector(String name, int n) { return GgufFamily.vector(gguf, name, n); }
+            public boolean has(String name) { return gguf.tensor(name) != null; }
+        });
     }
 
     private static Matrix matrix(GgufFile gguf, String name, int rows, int cols) {

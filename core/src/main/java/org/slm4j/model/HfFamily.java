@@ -110,32 +110,40 @@ enum HfFamily {
     }
 
     Weights weights(HfFolder folder, ModelConfig c) {
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
-        LayerWeights[] layers = new LayerWeights[c.layers()];
-        for (int l = 0; l < layers.length; l++) {
-            String b = "model.layers." + l + ".";
-            boolean bias = c.qkvBias();
-            layers[l] = new LayerWeights(
-                    vector(folder, b + "input_layernorm.weight", dim), normBias(folder, b + "input_layernorm.bias", dim),
-                    matrix(folder, b + "self_attn.q_proj.weight", qDim, dim),
-                    matrix(folder, b + "self_attn.k_proj.weight", kvDim, dim),
-                    matrix(folder, b + "self_attn.v_proj.weight", kvDim, dim),
-                    bias ? vector(folder, b + "self_attn.q_proj.bias", qDim) : null,
-                    bias ? vector(folder, b + "self_attn.k_proj.bias", kvDim) : null,
-                    bias ? vector(folder, b + "self_attn.v_proj.bias", kvDim) : null,
-                    matrix(folder, b + "self_attn.o_proj.weight", dim, qDim),
-                    vector(folder, b + "post_attention_layernorm.weight", dim), normBias(folder, b + "post_attention_layernorm.bias", dim),
-                    matrix(folder, b + "mlp.gate_proj.weight", ffn, dim),
-                    matrix(folder, b + "mlp.up_proj.weight", ffn, dim),
-                    matrix(folder, b + "mlp.down_proj.weight", dim, ffn));
-        }
-        Matrix embd = matrix(folder, "model.embed_tokens.weight", c.vocabSize(), dim);
-        Matrix output = tied(folder) ? embd : matrix(folder, "lm_head.weight", c.vocabSize(), dim);
-        return new Weights(embd, layers, vector(folder, "model.norm.weight", dim), normBias(folder, "model.norm.bias", dim), output);
+        boolean tied = tied(folder);
+        return Weights.load(c, new WeightSource() {
+            public Matrix matrix(String name, int rows, int cols) { return HfFamily.matrix(folder, hfName(name), rows, cols); }
+            public float[] vector(String name, int n) { return HfFamily.vector(folder, hfName(name), n); }
+            public boolean has(String name) { return !(tied && name.equals("output.weight")) && folder.tensor(hfName(name)) != null; }
+        });
     }
 
-    private float[] normBias(HfFolder folder, String name, int n) {
-        return norm == NormKind.RMS ? null : vector(folder, name, n);
+    /** Hugging Face's name for a GGUF tensor name ({@code blk.3.attn_q.weight} → {@code model.layers.3.self_attn.q_proj.weight}). */
+    static String hfName(String gguf) {
+        if (!gguf.startsWith("blk.")) {
+            int dot = gguf.indexOf('.');
+            String part = gguf.substring(0, dot), suffix = gguf.substring(dot);
+            return switch (part) {
+                case "token_embd" -> "model.embed_tokens" + suffix;
+                case "output_norm" -> "model.norm" + suffix;
+                case "output" -> "lm_head" + suffix;
+                default -> throw new IllegalArgumentException("no Hugging Face name for " + gguf);
+            };
+        }
+        int a = gguf.indexOf('.', 4), z = gguf.lastIndexOf('.');
+        String part = switch (gguf.substring(a + 1, z)) {
+            case "attn_norm" -> "input_layernorm";
+            case "attn_q" -> "self_attn.q_proj";
+            case "attn_k" -> "self_attn.k_proj";
+            case "attn_v" -> "self_attn.v_proj";
+            case "attn_output" -> "self_attn.o_proj";
+            case "ffn_norm" -> "post_attention_layernorm";
+            case "ffn_gate" -> "mlp.gate_proj";
+            case "ffn_up" -> "mlp.up_proj";
+            case "ffn_down" -> "mlp.down_proj";
+            default -> throw new IllegalArgumentException("no Hugging Face name for " + gguf);
+        };
+        return "model.layers." + gguf.substring(4, a) + "." + part + gguf.substring(z);
     }
 
     private static Matrix matrix(HfFolder folder, String name, int rows, int cols) {
