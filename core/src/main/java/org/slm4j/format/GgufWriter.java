@@ -1,7 +1,6 @@
 package org.slm4j.format;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Array;
@@ -14,10 +13,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -26,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slm4j.tensor.GgmlType;
 
 /**
@@ -166,31 +161,11 @@ public final class GgufWriter {
 
     /** Writes the file: GGUF v3 to a temporary file beside {@code path}, flushed to disk, then moved onto {@code path}. */
     public void write(Path path) {
-        Path target = path.toAbsolutePath();
-        // not Files.createTempFile: its 0600 permissions would stay on the model file after the move
-        Path tmp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        boolean created = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                created = true;
-                Out out = new Out(ch);
-                writeTo(out);
-                out.flush();
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            created = false;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + path + ": " + e, e);
-        } finally {
-            if (created) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the write already failed; that error is the one to report
-                }
-            }
-        }
+        AtomicFile.write(path, ch -> {
+            Out out = new Out(ch);
+            writeTo(out);
+            out.flush();
+        });
     }
 
     private void writeTo(Out out) throws IOException {

@@ -3,24 +3,19 @@ package org.slm4j.format;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slm4j.format.SafetensorsFile.Dtype;
 
 /**
@@ -97,33 +92,13 @@ public final class SafetensorsWriter {
 
     /** Writes the file to a temporary file beside {@code path}, flushed to disk, then moved onto {@code path}. */
     public void write(Path path) {
-        Path target = path.toAbsolutePath();
-        // not Files.createTempFile: its 0600 permissions would stay on the file after the move
-        Path tmp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        boolean created = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                created = true;
-                byte[] header = header();
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
-                List<ByteBuffer> parts = new ArrayList<>(List.of(len, ByteBuffer.wrap(header)));
-                for (ByteBuffer b : parts) while (b.hasRemaining()) ch.write(b);
-                for (Entry e : tensors.values()) writeSegment(ch, e.data);
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            created = false;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + path + ": " + e, e);
-        } finally {
-            if (created) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the write already failed; that error is the one to report
-                }
-            }
-        }
+        AtomicFile.write(path, ch -> {
+            byte[] header = header();
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
+            List<ByteBuffer> parts = new ArrayList<>(List.of(len, ByteBuffer.wrap(header)));
+            for (ByteBuffer b : parts) while (b.hasRemaining()) ch.write(b);
+            for (Entry e : tensors.values()) writeSegment(ch, e.data);
+        });
     }
 
     /** Streams {@code s} in 1 MiB chunks, so a mapped multi-GB tensor never lands in the heap whole. */
