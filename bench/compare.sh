@@ -124,6 +124,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
 
 * **The machine.** It reports AVX-512 (with VNNI and BF16), not only AVX2: llama.cpp's CPU backend uses int8
   dot-product instructions there, and the JVM picks 512-bit vectors (`-Dslm4j.vectorBits` overrides).
+  Its memory is faster than the 39 GB/s of the reference machine: a share above 100 % says so. Set
+  BANDWIDTH_GBS to a bandwidth measured on the machine at hand for a true ceiling.
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
   multiply-adds per instruction). The Vector API has no widening int8 multiply-add, so slm4j's kernels turn the
   quants into floats and use `fma`, 8 or 16 per instruction. Decoding each weight row once per batch and sharing
