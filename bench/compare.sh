@@ -124,15 +124,17 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
 
 * **The machine.** It reports AVX-512 (with VNNI and BF16), not only AVX2: llama.cpp's CPU backend uses int8
   dot-product instructions there, and the JVM picks 512-bit vectors (`-Dslm4j.vectorBits` overrides).
+  Its memory is faster than the 39 GB/s of the reference machine: a share above 100 % says so. Set
+  BANDWIDTH_GBS to a bandwidth measured on the machine at hand for a true ceiling.
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
   multiply-adds per instruction). The Vector API has no widening int8 multiply-add, so slm4j's kernels turn the
   quants into floats and use `fma`, 8 or 16 per instruction. Decoding each weight row once per batch and sharing
   every decoded load between four prompt positions (VectorKernels.rows) took a 128-token TinyLlama Q4_0 prompt
   from about 20 to 13-16 CPU-seconds; the float multiply-add bound remains.
 * **Generation.** Both engines read each weight byte once per token; slm4j's decode is bound by the
-  instructions that widen quants to floats, not yet by memory. F16 generation is far behind: a profile (JFR)
-  shows the F16-to-float widening of the single-row kernel running the Vector API's non-intrinsic fallback
-  (`reinterpretAsInts` via `convert0`), which allocates per vector; it is the first thing to fix.
+  instructions that widen quants to floats, not yet by memory. F16 generation was worst: a profile (JFR)
+  showed its single-row kernel running the Vector API's allocating fallback (4 GB peak RSS); F16 rows now go
+  through the decoded-row path (2.3 GB, tg about 2x), and a vectorized F16 widening is the next step.
 """)
 PY
 cat "$root/docs/PERFORMANCE.md"
