@@ -28,8 +28,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [[ -z ${REPORT_ONLY:-} ]]; then
   # a copy, so that building in the checkout meanwhile does not change the jar under a running benchmark
-  (cd "$root" && rm -f cli/target/slm4j.jar cli/target/original-slm4j.jar && mvn -q -DskipTests package >&2)
-  cp "$root/cli/target/slm4j.jar" "$tmp/slm4j.jar"
+  (cd "$root" && rm -f cli/target/slm4j-all.jar && mvn -q -DskipTests package >&2)
+  cp "$root/cli/target/slm4j-all.jar" "$tmp/slm4j.jar"
 else
   models=()
 fi
