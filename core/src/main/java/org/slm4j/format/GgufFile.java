@@ -47,19 +47,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and validates {@code path} under {@code limits}. */
     public static GgufFile open(Path path, FormatLimits limits) {
-        // A shared arena: the matmul pool reads tensors from many threads, and close() must unmap
-        // (the global arena never does, an automatic one may unmap while a slice is still in use).
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return new GgufFile(path, arena, data, GgufReader.read(path.toString(), data, limits));
-        } catch (IOException e) {
-            arena.close();
-            throw new UncheckedIOException("cannot read " + path + ": " + e, e);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, (arena, data) -> new GgufFile(path, arena, data, GgufReader.read(path.toString(), data, limits)));
     }
 
     /** Parses a GGUF image already in memory, named {@code name} in messages; closing it frees nothing. */

@@ -121,16 +121,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Maps and validates {@code path}; an I/O failure is an {@link UncheckedIOException}. */
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared(); // shared: the matmul pool reads weights from many threads; close() unmaps
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new SafetensorsFile(path, arena, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena));
-        } catch (IOException e) {
-            arena.close();
-            throw new UncheckedIOException("cannot read " + path + ": " + e, e);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, (arena, data) -> new SafetensorsFile(path, arena, data));
     }
 
     /** Parses an image already in memory, named {@code name} in messages; closing it frees nothing. */

@@ -119,7 +119,8 @@ public final class RandomModel {
         };
     }
 
-    private static void vocabulary(GgufWriter w, int size) {
+    /** Writes the byte-fallback SentencePiece vocabulary of {@code size} tokens (at least 259) described above. */
+    static void vocabulary(GgufWriter w, int size) {
         String[] tokens = new String[size];
         float[] scores = new float[size];
         int[] types = new int[size];

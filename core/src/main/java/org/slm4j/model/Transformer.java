@@ -33,6 +33,7 @@ public final class Transformer {
     private final float[] hb2;    // [batch, ffnDim] up
     private final float[] out;    // [batch, dim] output of a projection back to dim
     private float[] logits = new float[0];  // [rows wanting logits, vocab]
+    private float[] spill = new float[0];   // [rows, vocab] a later chunk's logits, before they join `logits`
     private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
 
     public Transformer(ModelConfig cfg, Weights w, Kernels kernels, int maxBatch) {
@@ -145,7 +146,9 @@ public final class Transformer {
         }
         if (rows == 0) return logitRow;
         norm(x, xb, rows, w.outputNorm(), w.outputNormBias());
-        float[] dst = logitRow == 0 ? logits : new float[rows * cfg.vocabSize()];
+        // the kernels write from index 0, so a later chunk's rows land in a reused buffer first
+        if (logitRow > 0 && spill.length < rows * cfg.vocabSize()) spill = new float[maxBatch * cfg.vocabSize()];
+        float[] dst = logitRow == 0 ? logits : spill;
         kernels.matmul(w.output(), xb, rows, dst);
         if (dst != logits) System.arraycopy(dst, 0, logits, logitRow * cfg.vocabSize(), rows * cfg.vocabSize());
         return logitRow + rows;

@@ -28,22 +28,7 @@ final class TinyGguf {
         w.putUInt32(arch + ".rope.dimension_count", DIM / HEADS);
         boolean stablelm = arch.equals("stablelm");
         w.putFloat32(arch + (stablelm ? ".attention.layer_norm_epsilon" : ".attention.layer_norm_rms_epsilon"), 1e-5f);
-        String[] tokens = new String[VOCAB];
-        float[] scores = new float[VOCAB];
-        int[] types = new int[VOCAB];
-        tokens[0] = "<unk>"; tokens[1] = "<s>"; tokens[2] = "</s>";
-        types[0] = 2; types[1] = 3; types[2] = 3;
-        for (int b = 0; b < 256; b++) {
-            tokens[3 + b] = String.format("<0x%02X>", b);
-            types[3 + b] = 6;
-        }
-        w.putString("tokenizer.ggml.model", "llama");
-        w.putStringArray("tokenizer.ggml.tokens", tokens);
-        w.putFloat32Array("tokenizer.ggml.scores", scores);
-        w.putInt32Array("tokenizer.ggml.token_type", types);
-        w.putUInt32("tokenizer.ggml.bos_token_id", 1);
-        w.putUInt32("tokenizer.ggml.eos_token_id", 2);
-        w.putUInt32("tokenizer.ggml.unknown_token_id", 0);
+        RandomModel.vocabulary(w, VOCAB);
         int kv = DIM / HEADS * KV_HEADS;
         w.addTensor("token_embd.weight", random(r, VOCAB * DIM), DIM, VOCAB);
         for (int l = 0; l < LAYERS; l++) {

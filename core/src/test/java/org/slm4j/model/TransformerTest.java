@@ -27,9 +27,13 @@ class TransformerTest {
             float[][] batch = logits(c, w, TOKENS, TOKENS.length);
             float[][] oneByOne = logits(c, w, TOKENS, 1);
             float[][] chunks = logits(c, w, TOKENS, 5);   // 5 + 5 + 2, crossing the ring when windowed
+            // one forward call larger than the transformer's batch: it splits the rows itself
+            Transformer small = new Transformer(c, w, Kernels.best(), 5);
+            float[] split = small.forward(Batch.of(new KvCache(c, TOKENS.length, 5), TOKENS, true));
             for (int p = 0; p < TOKENS.length; p++) {
                 assertArrayEquals(batch[p], oneByOne[p], 1e-5f, c + " position " + p);
                 assertArrayEquals(batch[p], chunks[p], 1e-5f, c + " position " + p);
+                assertArrayEquals(batch[p], Arrays.copyOfRange(split, p * 64, (p + 1) * 64), 1e-5f, c + " split, position " + p);
             }
         }
     }
