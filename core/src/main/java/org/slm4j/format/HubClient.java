@@ -1,5 +1,8 @@
 package org.slm4j.format;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FilterInputStream;
@@ -7,6 +10,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -301,48 +312,114 @@ public final class HubClient {
     }
 
     /**
-     * The lock huggingface_hub takes on {@code .locks/models--ORG--NAME/ETAG.lock} while it writes that blob, held by
-     * the returned channel until it is closed: two pulls of one blob (two slm4j processes, or slm4j and Python) take
-     * turns, and the second finds the blob written. Threads of this JVM queue on a JVM-wide lock first, since one JVM
-     * may hold a file lock only once.
+     * The lock huggingface_hub takes on {@code .locks/models--ORG--NAME/ETAG.lock} while it writes that blob, held until
+     * closed: two pulls of one blob (two slm4j processes, or slm4j and Python) take turns, and the second finds the blob
+     * written. Python's filelock takes a flock(2) lock, which on Linux does not see the fcntl lock {@link FileChannel}
+     * takes, so there both are taken (flock needs native access; without it only other slm4j processes are kept out).
+     * Threads of this JVM queue on a JVM-wide lock first, since one JVM may hold a file's fcntl lock only once.
      */
     private static BlobLock lock(Path file) throws IOException {
         Files.createDirectories(file.getParent());
         ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new ReentrantLock());
         local.lock();
+        FileChannel channel = null;
+        BlobLock lock = null;
         try {
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                while (true) {
-                    try {
-                        if (channel.tryLock() != null) return new BlobLock(channel, local);
-                    } catch (OverlappingFileLockException e) {
-                        // held by other code of this JVM: wait as for another process
-                    }
-                    Thread.sleep(LOCK_POLL_MILLIS);
-                }
-            } catch (InterruptedException e) {
-                channel.close();
-                Thread.currentThread().interrupt();
-                throw new HubException("interrupted while waiting for the lock " + file, e);
-            } catch (Throwable e) {
-                channel.close();
-                throw e;
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            while (!tryLock(channel)) Thread.sleep(LOCK_POLL_MILLIS);
+            lock = new BlobLock(channel, Flock.USABLE ? Flock.lock(file) : -1, local);
+            return lock;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException("interrupted while waiting for the lock " + file, e);
+        } finally {
+            if (lock == null) {
+                if (channel != null) channel.close();
+                local.unlock();
             }
-        } catch (Throwable e) {
-            local.unlock();
-            throw e;
         }
     }
 
-    /** A blob's lock, held until closed: the file lock and this JVM's lock on the same path. */
-    private record BlobLock(FileChannel channel, ReentrantLock local) implements AutoCloseable {
+    private static boolean tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock() != null;
+        } catch (OverlappingFileLockException e) {
+            return false; // held by other code of this JVM: wait as for another process
+        }
+    }
+
+    /** A blob's lock, held until closed: the fcntl lock of the channel, the flock of {@code fd} (unless -1), this JVM's lock. */
+    private record BlobLock(FileChannel channel, int fd, ReentrantLock local) implements AutoCloseable {
         @Override
         public void close() throws IOException {
             try {
-                channel.close(); // releases the file lock
+                if (fd >= 0) Flock.unlock(fd);
             } finally {
-                local.unlock();
+                try {
+                    channel.close(); // releases the fcntl lock
+                } finally {
+                    local.unlock();
+                }
+            }
+        }
+    }
+
+    /**
+     * flock(2) through the foreign-function API, on Linux (x86-64, AArch64: the open flags below are theirs) when this
+     * module may call native code; the lock huggingface_hub's filelock takes.
+     */
+    private static final class Flock {
+        static final boolean USABLE = System.getProperty("os.name").equals("Linux")
+                && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))
+                && HubClient.class.getModule().isNativeAccessEnabled();
+        private static final int O_WRONLY = 01, O_CREAT = 0100, O_CLOEXEC = 02000000, LOCK_EX = 2, LOCK_NB = 4;
+        private static final int EINTR = 4, EWOULDBLOCK = 11;
+        private static final Linker C = Linker.nativeLinker();
+        private static final StructLayout STATE = Linker.Option.captureStateLayout();
+        private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        private static final MethodHandle OPEN = function("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+        private static final MethodHandle FLOCK = function("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
+                Linker.Option.captureCallState("errno"));
+        private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+        private static MethodHandle function(String name, FunctionDescriptor type, Linker.Option... options) {
+            return C.downcallHandle(C.defaultLookup().find(name).orElseThrow(), type, options);
+        }
+
+        /** A descriptor of {@code file} holding its exclusive flock, waited for as long as another process holds it. */
+        static int lock(Path file) throws IOException, InterruptedException {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = arena.allocate(STATE);
+                int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0) throw new IOException("cannot open the lock file " + file + ": errno " + (int) ERRNO.get(state, 0L));
+                boolean locked = false;
+                try {
+                    while (true) {
+                        if ((int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB) == 0) {
+                            locked = true;
+                            return fd;
+                        }
+                        int errno = (int) ERRNO.get(state, 0L);
+                        if (errno != EWOULDBLOCK && errno != EINTR) throw new IOException("cannot flock " + file + ": errno " + errno);
+                        Thread.sleep(LOCK_POLL_MILLIS);
+                    }
+                } finally {
+                    if (!locked) unlock(fd);
+                }
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException("calling flock failed", e);
+            }
+        }
+
+        /** Closes {@code fd}, which releases its flock. */
+        static void unlock(int fd) {
+            try {
+                int ignored = (int) CLOSE.invokeExact(fd); // nothing to do if closing fails: the lock goes with the descriptor
+            } catch (Throwable e) {
+                throw new IllegalStateException("calling close failed", e);
             }
         }
     }

@@ -1,6 +1,7 @@
 package org.slm4j.format;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -296,6 +297,33 @@ class HubClientTest {
         Path snap = pull.get(30, TimeUnit.SECONDS);
         assertArrayEquals(weights, Files.readAllBytes(snap.resolve(WEIGHTS)));
         assertEquals(0, hub.count("GET /cdn/" + WEIGHTS), "the blob the other writer finished is used");
+    }
+
+    /** Python's huggingface_hub locks with flock(2), as the flock command does; on Linux an fcntl lock does not see it. */
+    @Test
+    void pullWaitsForAFlockHolderAsHuggingfaceHubTakesIt() throws Exception {
+        assumeTrue(System.getProperty("os.name").equals("Linux") && Files.isExecutable(Path.of("/usr/bin/flock")), "Linux with flock(1)");
+        hub = new FakeHub(tinyLlama());
+        byte[] weights = hub.files.get(WEIGHTS);
+        String etag = FakeHub.etag(WEIGHTS, weights);
+        Path lockFile = cache.resolve(".locks/models--acme--tiny-llama/" + etag + ".lock");
+        Files.createDirectories(lockFile.getParent());
+        Process python = new ProcessBuilder("/usr/bin/flock", lockFile.toString(), "sh", "-c", "echo locked; cat").start();
+        try {
+            assertEquals("locked", python.inputReader().readLine());
+            CompletableFuture<Path> pull = CompletableFuture.supplyAsync(() -> client(false).snapshot(REPO));
+            String head = "HEAD /" + REPO + "/resolve/" + COMMIT + "/" + WEIGHTS;
+            for (long end = System.nanoTime() + 20_000_000_000L; hub.count(head) == 0 && System.nanoTime() < end; ) Thread.sleep(10);
+            Thread.sleep(300);
+            assertFalse(pull.isDone(), "the pull waits for the flock");
+            Path blobs = cache.resolve("models--acme--tiny-llama/blobs");
+            Files.move(Files.write(blobs.resolve(etag + ".other"), weights), blobs.resolve(etag), StandardCopyOption.ATOMIC_MOVE);
+            python.getOutputStream().close(); // cat ends, flock releases
+            assertArrayEquals(weights, Files.readAllBytes(pull.get(30, TimeUnit.SECONDS).resolve(WEIGHTS)));
+            assertEquals(0, hub.count("GET /cdn/" + WEIGHTS), "the blob the other writer finished is used");
+        } finally {
+            python.destroy();
+        }
     }
 
     @Test
