@@ -75,19 +75,23 @@ public final class HubClient {
     private static final Pattern SHA1 = Pattern.compile("[0-9a-f]{40}");
     private static final int MAX_REDIRECTS = 10;
     private static final long LOCK_POLL_MILLIS = 50;
+    /** Whether {@link Flock} may run; out of that class, whose loading already links to native code. */
+    private static final boolean USE_FLOCK = System.getProperty("os.name").equals("Linux")
+            && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))
+            && HubClient.class.getModule().isNativeAccessEnabled();
     /** This JVM's blob locks by lock file: one JVM may hold a file lock only once, so its threads queue here first. */
     private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
     /** Closes the streams of stalled downloads (see {@link Watched}). */
     private static final ScheduledThreadPoolExecutor WATCHDOG = new ScheduledThreadPoolExecutor(1,
             Thread.ofPlatform().daemon().name("slm4j-hub-watchdog").factory());
-
-    static {
-        WATCHDOG.setRemoveOnCancelPolicy(true); // a read's watchdog is cancelled as soon as its bytes come
-    }
     private static final List<String> WANTED = List.of(HfFolder.CONFIG, HfFolder.GENERATION_CONFIG, "tokenizer.json",
             "tokenizer_config.json", "tokenizer.model", "model.safetensors.index.json");
     private static final long MAX_API_BYTES = 50_000_000;
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        WATCHDOG.setRemoveOnCancelPolicy(true); // a read's watchdog is cancelled as soon as its bytes come: drop it then
+    }
 
     private final Path cache;
     private final String endpoint;
@@ -327,7 +331,7 @@ public final class HubClient {
         try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             while (!tryLock(channel)) Thread.sleep(LOCK_POLL_MILLIS);
-            lock = new BlobLock(channel, Flock.USABLE ? Flock.lock(file) : -1, local);
+            lock = new BlobLock(channel, USE_FLOCK ? Flock.lock(file) : -1, local);
             return lock;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -366,14 +370,11 @@ public final class HubClient {
 
     /**
      * flock(2) through the foreign-function API, on Linux (x86-64, AArch64: the open flags below are theirs) when this
-     * module may call native code; the lock huggingface_hub's filelock takes.
+     * module may call native code ({@link #USE_FLOCK}); the lock huggingface_hub's filelock takes.
      */
     private static final class Flock {
-        static final boolean USABLE = System.getProperty("os.name").equals("Linux")
-                && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))
-                && HubClient.class.getModule().isNativeAccessEnabled();
         private static final int O_WRONLY = 01, O_CREAT = 0100, O_CLOEXEC = 02000000, LOCK_EX = 2, LOCK_NB = 4;
-        private static final int EINTR = 4, EWOULDBLOCK = 11;
+        private static final int EINTR = 4, EWOULDBLOCK = 11, ENOLCK = 37, ENOSYS = 38, EOPNOTSUPP = 95;
         private static final Linker C = Linker.nativeLinker();
         private static final StructLayout STATE = Linker.Option.captureStateLayout();
         private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -387,7 +388,10 @@ public final class HubClient {
             return C.downcallHandle(C.defaultLookup().find(name).orElseThrow(), type, options);
         }
 
-        /** A descriptor of {@code file} holding its exclusive flock, waited for as long as another process holds it. */
+        /**
+         * A descriptor of {@code file} holding its exclusive flock, waited for as long as another process holds it; -1
+         * on a file system without flock, where the fcntl lock alone guards the blob.
+         */
         static int lock(Path file) throws IOException, InterruptedException {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment state = arena.allocate(STATE);
@@ -401,6 +405,7 @@ public final class HubClient {
                             return fd;
                         }
                         int errno = (int) ERRNO.get(state, 0L);
+                        if (errno == ENOLCK || errno == ENOSYS || errno == EOPNOTSUPP) return -1;
                         if (errno != EWOULDBLOCK && errno != EINTR) throw new IOException("cannot flock " + file + ": errno " + errno);
                         Thread.sleep(LOCK_POLL_MILLIS);
                     }
