@@ -348,6 +348,22 @@ class HubClientTest {
         assertArrayEquals(hub.files.get(WEIGHTS), Files.readAllBytes(snap.resolve(WEIGHTS)));
     }
 
+    /** A full disk (the partial file leads to /dev/full) leaves the partial file and says so, never a complete-looking blob. */
+    @Test
+    void fullDiskSaysSoAndLeavesNoBlob() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/full")), "a /dev/full device");
+        hub = new FakeHub(tinyLlama());
+        String etag = FakeHub.etag(WEIGHTS, hub.files.get(WEIGHTS));
+        Path blobs = Files.createDirectories(cache.resolve("models--acme--tiny-llama/blobs"));
+        Files.createSymbolicLink(blobs.resolve(etag + ".incomplete"), Path.of("/dev/full"));
+        HubException e = assertThrows(HubException.class, () -> client(false).snapshot(REPO));
+        assertTrue(e.getMessage().contains(WEIGHTS) && e.getMessage().contains("free some space")
+                && e.getMessage().contains("resume"), e.getMessage());
+        assertFalse(Files.exists(blobs.resolve(etag), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(cache.resolve("models--acme--tiny-llama/snapshots").resolve(COMMIT).resolve(WEIGHTS),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
     @Test
     void hubThatNeverAnswersTimesOut() throws Exception {
         hub = new FakeHub(tinyLlama());
