@@ -34,6 +34,10 @@ class GgufQuantizerFixturesTest {
         "tiny-stablelm-f32,  f16,    F16",
         "tiny-stablelm-f32,  q8_0,   Q8_0",
         "tiny-stablelm-f32,  q4_0,   Q4_0",
+        "tiny256q-llama-f32, bf16,   BF16",
+        "tiny256q-llama-f32, q4_1,   Q4_1",
+        "tiny256q-llama-f32, q4_k_m, Q4_K_M",
+        "tiny256q-llama-f32, q6_k,   Q6_K",
     })
     void matchesLlamaQuantize(String source, String suffix, FileType type) throws IOException {
         Path in = Shared.file(DIR + source + ".gguf");
