@@ -169,6 +169,6 @@ class GgufQuantizerTest {
         assertEquals(FileType.Q4_K_M, FileType.parse("q4_k_m"));
         assertEquals(FileType.BF16, FileType.parse("BF16"));
         var e = assertThrows(IllegalArgumentException.class, () -> FileType.parse("q2_k"));
-        assertTrue(e.getMessage().contains("f32, f16, bf16, q8_0, q4_0, q4_1, q4_k_s, q4_k_m, q6_k"), e.getMessage());
+        assertTrue(e.getMessage().contains("f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k"), e.getMessage());
     }
 }
