@@ -2,7 +2,6 @@ package org.slm4j.convert;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,7 +120,7 @@ class GgufQuantizerTest {
     }
 
     @Test
-    void refusesQuantizedSourcesAndNonFiniteWeights() {
+    void refusesQuantizedSourcesAndNonFiniteWeights() throws Exception {
         Path out = tmp.resolve("m.gguf");
         var q = new Fn("blk.0.attn_q.weight", GgmlType.Q8_0, (r, c) -> 0, 32, 2);
         var e = assertThrows(IllegalArgumentException.class, () -> GgufQuantizer.write(new GgufWriter(), List.of(q), FileType.Q4_0, out, Progress.NONE));
@@ -133,8 +132,15 @@ class GgufQuantizerTest {
 
         var big = new Fn("blk.0.attn_k.weight", GgmlType.F32, (r, c) -> c == 7 ? 1e6f : 1, 32, 2);
         e = assertThrows(IllegalArgumentException.class, () -> GgufQuantizer.write(new GgufWriter(), List.of(big), FileType.F16, out, Progress.NONE));
-        assertTrue(e.getMessage().contains("beyond F16's range"), e.getMessage());
-        assertFalse(Files.exists(out), "nothing is left behind");
+        assertTrue(e.getMessage().contains("row 0 element 7 is 1000000.0: beyond F16's range"), e.getMessage());
+        var wide = new Fn("blk.0.attn_k.weight", GgmlType.F32, (r, c) -> c == 9 ? -7e4f : 1, 256, 2);
+        e = assertThrows(IllegalArgumentException.class, () -> GgufQuantizer.write(new GgufWriter(), List.of(wide), FileType.Q4_K_M, out, Progress.NONE));
+        assertTrue(e.getMessage().contains("element 9 is -70000.0: beyond F16's range, in which Q4_K stores its scales"), e.getMessage());
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList(), "a refused write leaves nothing behind, not even a temporary file");
+        }
+        GgufQuantizer.write(new GgufWriter(), List.of(wide), FileType.BF16, out, Progress.NONE);   // BF16 holds it
+        assertTrue(Files.exists(out));
     }
 
     @Test
