@@ -101,9 +101,9 @@ public final class Quantizer {
 
     private static void q4_1(float[] x, int b, ByteBuffer out) {
         float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-        for (int i = 0; i < Blocks.QK; i++) {
-            min = Math.min(min, x[b + i]);
-            max = Math.max(max, x[b + i]);
+        for (int i = 0; i < Blocks.QK; i++) {   // not Math.min: of 0 and -0 the first seen stays, and m keeps its sign
+            if (x[b + i] < min) min = x[b + i];
+            if (x[b + i] > max) max = x[b + i];
         }
         float d = (max - min) / 15, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));
@@ -141,9 +141,9 @@ public final class Quantizer {
 
     private static void q5_1(float[] x, int b, ByteBuffer out) {
         float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-        for (int i = 0; i < Blocks.QK; i++) {
-            min = Math.min(min, x[b + i]);
-            max = Math.max(max, x[b + i]);
+        for (int i = 0; i < Blocks.QK; i++) {   // not Math.min: of 0 and -0 the first seen stays, and m keeps its sign
+            if (x[b + i] < min) min = x[b + i];
+            if (x[b + i] > max) max = x[b + i];
         }
         float d = (max - min) / 31, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));

@@ -238,6 +238,23 @@ class QuantizerTest {
     }
 
     @Test
+    void q4_1KeepsTheFirstOfEqualZerosAsItsMin() {
+        float[] x = new float[32];
+        x[0] = 1;
+        x[1] = -0.0f;   // not below the +0 of x[2..]: ggml's strict comparison keeps the first minimum seen
+        x[2] = 0;
+        x[3] = -0.0f;
+        float[] y = x.clone();
+        y[0] = -0.0f;
+        y[1] = 1;
+        MemorySegment a = quantize(GgmlType.Q4_1, x), b = quantize(GgmlType.Q4_1, y);
+        assertEquals((short) 0x8000, a.get(Blocks.SHORT, 2), "m = -0 when -0 came first");
+        assertEquals((short) 0x8000, b.get(Blocks.SHORT, 2));
+        x[1] = 0;
+        assertEquals((short) 0, quantize(GgmlType.Q4_1, x).get(Blocks.SHORT, 2), "m = +0 when +0 came first");
+    }
+
+    @Test
     void kQuantsOfZeroAreZeroBytes() {
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
             byte[] b = quantize(t, new float[256]).toArray(ValueLayout.JAVA_BYTE);
