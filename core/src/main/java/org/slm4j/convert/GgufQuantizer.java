@@ -87,11 +87,7 @@ public final class GgufQuantizer {
             }
             List<SourceTensor> tensors = new ArrayList<>();
             for (GgufTensorInfo info : file.tensors()) {
-                if (info.type() != GgmlType.F32 && info.type() != GgmlType.F16 && info.type() != GgmlType.BF16) {
-                    throw new ModelFormatException(in + ": tensor '" + info.name() + "' is already " + info.type()
-                            + "; quantizing it again would lose precision (llama-quantize refuses it without --allow-requantize):"
-                            + " start from an F32, F16 or BF16 file");
-                }
+                if (!isFloat(info.type())) throw new ModelFormatException(in + ": " + notFloat(info.name(), info.type()));
                 tensors.add(new GgufSource(info, file.tensorData(info)));
             }
             tensors.sort((a, b) -> QuantMix.LLAMA_ORDER.compare(a.name(), b.name()));
@@ -108,12 +104,18 @@ public final class GgufQuantizer {
         return in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize());
     }
 
+    private static boolean isFloat(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16;
+    }
+
+    private static String notFloat(String name, GgmlType type) {
+        return "tensor '" + name + "' is " + (type.blockSize() > 1
+                ? "already " + type + "; quantizing it again would lose precision (llama-quantize refuses it without --allow-requantize)"
+                : type + ", not a float type") + ": start from an F32, F16 or BF16 model";
+    }
+
     private static void checkSource(SourceTensor t) {
-        GgmlType src = t.type();
-        if (src != GgmlType.F32 && src != GgmlType.F16 && src != GgmlType.BF16) {
-            throw new IllegalArgumentException("tensor '" + t.name() + "' is " + src
-                    + "; only F32, F16 and BF16 sources are quantized (requantizing would lose precision)");
-        }
+        if (!isFloat(t.type())) throw new IllegalArgumentException(notFloat(t.name(), t.type()));
         long[] shape = t.shape();
         if (shape.length == 0 || shape[0] <= 0 || shape[0] > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' has row length " + (shape.length == 0 ? "none" : shape[0])

@@ -124,7 +124,7 @@ class GgufQuantizerTest {
         Path out = tmp.resolve("m.gguf");
         var q = new Fn("blk.0.attn_q.weight", GgmlType.Q8_0, (r, c) -> 0, 32, 2);
         var e = assertThrows(IllegalArgumentException.class, () -> GgufQuantizer.write(new GgufWriter(), List.of(q), FileType.Q4_0, out, Progress.NONE));
-        assertTrue(e.getMessage().contains("'blk.0.attn_q.weight' is Q8_0") && e.getMessage().contains("lose precision"), e.getMessage());
+        assertTrue(e.getMessage().contains("'blk.0.attn_q.weight' is already Q8_0") && e.getMessage().contains("lose precision"), e.getMessage());
 
         var nan = new Fn("blk.0.attn_k.weight", GgmlType.F32, (r, c) -> r == 3 && c == 5 ? Float.NaN : 1, 32, 8);
         e = assertThrows(IllegalArgumentException.class, () -> GgufQuantizer.write(new GgufWriter(), List.of(nan), FileType.Q8_0, out, Progress.NONE));
