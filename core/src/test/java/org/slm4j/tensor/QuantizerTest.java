@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.slm4j.testing.Shared;
 
 /**
- * The quantizer against llama-quantize: the shared fixtures' Q8_0 / Q4_0 / F16 files were made by llama-quantize from
- * their F32 twin, so quantizing the F32 rows must give the same bytes; plus blocks worked out by hand.
+ * The quantizer against llama-quantize: the shared fixtures' Q8_0 / Q4_0 / BF16 / Q4_1 / Q4_K / Q6_K files were made by
+ * llama-quantize from their F32 twin (the F16 ones by gguf-py, rounding the same way), so quantizing the F32 rows must give the same bytes; plus blocks worked out by hand.
  */
 class QuantizerTest {
     private static final String DIR = "fixtures/llamacpp/";
@@ -31,6 +31,10 @@ class QuantizerTest {
         "tiny-llama-f16.gguf,     tiny-llama-f32.gguf",
         "tiny-stablelm-q4_0.gguf, tiny-stablelm-f32.gguf",
         "tiny-stablelm-q8_0.gguf, tiny-stablelm-f32.gguf",
+        "tiny256q-llama-bf16.gguf,   tiny256q-llama-f32.gguf",
+        "tiny256q-llama-q4_1.gguf,   tiny256q-llama-f32.gguf",
+        "tiny256q-llama-q4_k_m.gguf, tiny256q-llama-f32.gguf",
+        "tiny256q-llama-q6_k.gguf,   tiny256q-llama-f32.gguf",
     })
     void quantizesAsLlamaQuantizeDid(String quantized, String original) throws IOException {
         try (var q = new TestGgufTensors(Shared.file(DIR + quantized)); var f = new TestGgufTensors(Shared.file(DIR + original))) {
@@ -106,9 +110,156 @@ class QuantizerTest {
     @Test
     void rejectsWhatItCannotWrite() {
         ByteBuffer b = ByteBuffer.allocate(1024);
-        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q6_K, new float[256], 0, 256, b));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q2_K, new float[256], 0, 256, b));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q8_0, new float[48], 0, 48, b));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.F32, new float[512], 0, 512, b));
+    }
+
+    /**
+     * Quantize, dequantize with {@link Matrix}, and bound the error: per element from each 32-block's own scale where the
+     * rounding rule gives one, by the root mean square for the k-quants, whose scales come out of a search.
+     */
+    @ParameterizedTest
+    @CsvSource({"F16, 0", "BF16, 0", "Q8_0, 0", "Q4_0, 0", "Q4_1, 0", "Q4_K, 0.09", "Q6_K, 0.025"})
+    void roundTripErrorIsBounded(GgmlType type, double rmsBound) {
+        var rnd = new java.util.Random(7);
+        int n = 1024;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * (i < 512 ? 1 : 1e-3) + (i >= 768 ? 0.5 : 0));
+        x[3] = 9;          // an outlier in the first block
+        x[300] = -4;
+        for (int i = 640; i < 672; i++) x[i] = 0;   // a zero block
+        Matrix m = new Matrix("x", type, quantize(type, x), 1, n);
+        float[] y = new float[n];
+        m.dequantizeRow(0, y, 0);
+        double sumErr2 = 0, sumX2 = 0;
+        for (int b = 0; b < n; b += 32) {
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE, amax = 0;
+            for (int i = b; i < b + 32; i++) {
+                min = Math.min(min, x[i]);
+                max = Math.max(max, x[i]);
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            for (int i = b; i < b + 32; i++) {
+                double err = Math.abs(y[i] - x[i]);
+                double bound = switch (type) {
+                    case F16 -> Math.abs(x[i]) * 0x1p-11 + 0x1p-24;
+                    case BF16 -> Math.abs(x[i]) * 0x1p-8;
+                    // half a step plus d's F16 rounding, relative or (tiny blocks: subnormal d) absolute 2^-25 per level
+                    case Q8_0 -> amax / 127 * 0.57 + 127 * 0x1p-25;
+                    case Q4_0 -> amax / 8 * 1.01 + 8 * 0x1p-25;              // the opposite sign's extreme clamps to 7·d
+                    case Q4_1 -> (max - min) / 15 * 0.6 + Math.abs(min) * 0x1p-10 + 16 * 0x1p-25;
+                    default -> Double.POSITIVE_INFINITY;
+                };
+                assertTrue(err <= bound, type + " element " + i + ": " + x[i] + " came back as " + y[i]);
+                sumErr2 += err * err;
+                sumX2 += (double) x[i] * x[i];
+            }
+        }
+        for (int i = 640; i < 672; i++) assertTrue(y[i] == 0, type + ": a zero block stays zero, got " + y[i]);
+        if (rmsBound > 0) assertTrue(Math.sqrt(sumErr2 / sumX2) < rmsBound, type + " relative rms error " + Math.sqrt(sumErr2 / sumX2));
+    }
+
+    /**
+     * The Q5 types, which slm4j writes for llama.cpp but does not run: decoded here from ggml's block layouts (a
+     * fifth bit per element in a separate plane), the same bounds as their 4-bit twins at twice the levels.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q5_0", "Q5_1", "Q5_K"})
+    void q5RoundTripThroughGgmlsLayout(GgmlType type) {
+        var rnd = new java.util.Random(11);
+        float[] x = new float[512];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() + (i >= 256 ? 0.7 : 0));
+        x[5] = -6;
+        MemorySegment q = quantize(type, x);
+        double sumErr2 = 0, sumX2 = 0;
+        for (int b = 0; b < x.length; b += 32) {
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE, amax = 0;
+            for (int i = b; i < b + 32; i++) {
+                min = Math.min(min, x[i]);
+                max = Math.max(max, x[i]);
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            for (int i = b; i < b + 32; i++) {
+                double err = Math.abs(q5(type, q, i) - x[i]);
+                double bound = switch (type) {
+                    case Q5_0 -> amax / 16 * 1.01;
+                    case Q5_1 -> (max - min) / 31 * 0.6 + Math.abs(min) * 0x1p-10;
+                    default -> Double.POSITIVE_INFINITY;
+                };
+                assertTrue(err <= bound, type + " element " + i + ": " + x[i] + " came back as " + q5(type, q, i));
+                sumErr2 += err * err;
+                sumX2 += (double) x[i] * x[i];
+            }
+        }
+        assertTrue(Math.sqrt(sumErr2 / sumX2) < (type == GgmlType.Q5_K ? 0.04 : 0.05), type + " rms " + Math.sqrt(sumErr2 / sumX2));
+    }
+
+    /** Element i of a row of Q5 blocks, decoded as ggml's dequantize_row_q5_* lays them out. */
+    private static float q5(GgmlType type, MemorySegment q, int i) {
+        long blk = (long) (i / type.blockSize()) * type.blockBytes();
+        int k = i % type.blockSize();
+        float d = HalfFloats.f16ToFloat(q.get(Blocks.SHORT, blk));
+        if (type != GgmlType.Q5_K) {
+            int head = type == GgmlType.Q5_0 ? 2 : 4;
+            int qh = q.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), blk + head);
+            int nib = q.get(ValueLayout.JAVA_BYTE, blk + head + 4 + k % 16) >> (k < 16 ? 0 : 4) & 0xf;
+            int level = nib | (qh >>> k & 1) << 4;
+            return type == GgmlType.Q5_0 ? (level - 16) * d : level * d + HalfFloats.f16ToFloat(q.get(Blocks.SHORT, blk + 2));
+        }
+        float dmin = HalfFloats.f16ToFloat(q.get(Blocks.SHORT, blk + 2));
+        int sub = k / 32, chunk = k / 64, l = k % 32;
+        int[] sc = new int[12];
+        for (int j = 0; j < 12; j++) sc[j] = q.get(ValueLayout.JAVA_BYTE, blk + 4 + j) & 0xff;
+        int scale = sub < 4 ? sc[sub] & 63 : (sc[sub + 4] & 0xf) | (sc[sub - 4] >> 6) << 4;
+        int min = sub < 4 ? sc[sub + 4] & 63 : (sc[sub + 4] >> 4) | (sc[sub] >> 6) << 4;
+        int qh = q.get(ValueLayout.JAVA_BYTE, blk + 16 + l) & 0xff;
+        int ql = q.get(ValueLayout.JAVA_BYTE, blk + 48 + 32 * chunk + l) & 0xff;
+        boolean high = k % 64 >= 32;
+        int level = (high ? ql >> 4 : ql & 0xf) | (qh >> (2 * chunk + (high ? 1 : 0)) & 1) << 4;
+        return d * scale * level - dmin * min;
+    }
+
+    @Test
+    void q5_0BlockByHand() {
+        float[] x = new float[32];
+        x[0] = -16;         // the signed extreme: d = 1, level = trunc(x + 16.5)
+        x[1] = 15.2f;       // 31.7 -> 31
+        x[17] = 0.4f;       // 16.9 -> 16: fifth bit set at bit 17
+        x[18] = -0.6f;      // 15.9 -> 15
+        MemorySegment s = quantize(GgmlType.Q5_0, x);
+        assertEquals(HalfFloats.floatToF16(1f), s.get(Blocks.SHORT, 0));
+        int qh = s.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2);
+        // levels 16 (zeros) everywhere except element 0 (0), 1 (31) and 18 (15): fifth bits all but those of 0 and 18
+        assertEquals(~(1 | 1 << 18), qh);
+        assertEquals(0 | 0 << 4, s.get(ValueLayout.JAVA_BYTE, 6) & 0xFF);          // elements 0 and 16 (level 16)
+        assertEquals(15 | 0 << 4, s.get(ValueLayout.JAVA_BYTE, 7) & 0xFF);         // 31 and 16 (element 17)
+        assertEquals(0 | 15 << 4, s.get(ValueLayout.JAVA_BYTE, 8) & 0xFF);         // 16 and 15
+    }
+
+    @Test
+    void q4_1KeepsTheFirstOfEqualZerosAsItsMin() {
+        float[] x = new float[32];
+        x[0] = 1;
+        x[1] = -0.0f;   // not below the +0 of x[2..]: ggml's strict comparison keeps the first minimum seen
+        x[2] = 0;
+        x[3] = -0.0f;
+        float[] y = x.clone();
+        y[0] = -0.0f;
+        y[1] = 1;
+        MemorySegment a = quantize(GgmlType.Q4_1, x), b = quantize(GgmlType.Q4_1, y);
+        assertEquals((short) 0x8000, a.get(Blocks.SHORT, 2), "m = -0 when -0 came first");
+        assertEquals((short) 0x8000, b.get(Blocks.SHORT, 2));
+        x[1] = 0;
+        assertEquals((short) 0, quantize(GgmlType.Q4_1, x).get(Blocks.SHORT, 2), "m = +0 when +0 came first");
+    }
+
+    @Test
+    void kQuantsOfZeroAreZeroBytes() {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
+            byte[] b = quantize(t, new float[256]).toArray(ValueLayout.JAVA_BYTE);
+            assertArrayEquals(new byte[t.blockBytes()], b, t.toString());
+        }
     }
 
     private static MemorySegment quantize(GgmlType type, float[] x) {
