@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.ModelParameters;
+import de.kherud.llama.args.CacheType;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * llama.cpp itself (de.kherud's binding, llama.cpp b4916, CPU build), asked what it makes of a GGUF file: the oracle
- * for the files slm4j writes.
+ * for the files slm4j writes. Its KV cache is F32 (llama.cpp's default F16 cache moves logits by ~4e-3, enough to
+ * flip a greedy choice on a random-weight model), as in the shared fixtures.
  *
  * <p>Each question runs in a child JVM. The binding's native server thread outlives {@code close()} and keeps a JVM
  * alive, and a native crash on a bad file would take the test run with it; a child is killed after a time limit
@@ -87,7 +89,8 @@ public final class LlamaCpp {
         System.setOut(System.err);   // the binding prints its own chatter on stdout
         JsonNode q = JSON.readTree(Path.of(args[0]).toFile());
         var result = JSON.createObjectNode();
-        try (LlamaModel m = new LlamaModel(new ModelParameters().setModel(q.get("model").asText()).setThreads(1).setCtxSize(512))) {
+        try (LlamaModel m = new LlamaModel(new ModelParameters().setModel(q.get("model").asText())
+                .setThreads(1).setCtxSize(512).setCacheTypeK(CacheType.F32).setCacheTypeV(CacheType.F32))) {
             if (q.get("what").asText().equals("complete")) {
                 String prompt = q.get("texts").get(0).asText();
                 var params = new InferenceParameters(prompt).setNPredict(q.get("n").asInt())
