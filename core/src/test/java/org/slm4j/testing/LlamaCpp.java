@@ -58,7 +58,8 @@ public final class LlamaCpp {
             Path in = dir.resolve("in.json"), log = dir.resolve("log.txt");
             JSON.writeValue(in.toFile(), Map.of("model", gguf.toAbsolutePath().toString(), "what", what, "n", n, "texts", texts));
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    // its own temp dir: the binding extracts its library to a fixed name there, and children race
+                    "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + dir, "-Dde.kherud.llama.tmpdir=" + dir, "-cp", System.getProperty("java.class.path"),
                     LlamaCpp.class.getName(), in.toString())
                     .redirectError(log.toFile()).start();
             p.getOutputStream().close();
