@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.slm4j.testing.Shared;
 
 /**
- * The quantizer against llama-quantize: the shared fixtures' Q8_0 / Q4_0 / F16 files were made by llama-quantize from
- * their F32 twin, so quantizing the F32 rows must give the same bytes; plus blocks worked out by hand.
+ * The quantizer against llama-quantize: the shared fixtures' Q8_0 / Q4_0 / BF16 / Q4_1 / Q4_K / Q6_K files were made by
+ * llama-quantize from their F32 twin (the F16 ones by gguf-py, rounding the same way), so quantizing the F32 rows must give the same bytes; plus blocks worked out by hand.
  */
 class QuantizerTest {
     private static final String DIR = "fixtures/llamacpp/";
@@ -31,6 +31,10 @@ class QuantizerTest {
         "tiny-llama-f16.gguf,     tiny-llama-f32.gguf",
         "tiny-stablelm-q4_0.gguf, tiny-stablelm-f32.gguf",
         "tiny-stablelm-q8_0.gguf, tiny-stablelm-f32.gguf",
+        "tiny256q-llama-bf16.gguf,   tiny256q-llama-f32.gguf",
+        "tiny256q-llama-q4_1.gguf,   tiny256q-llama-f32.gguf",
+        "tiny256q-llama-q4_k_m.gguf, tiny256q-llama-f32.gguf",
+        "tiny256q-llama-q6_k.gguf,   tiny256q-llama-f32.gguf",
     })
     void quantizesAsLlamaQuantizeDid(String quantized, String original) throws IOException {
         try (var q = new TestGgufTensors(Shared.file(DIR + quantized)); var f = new TestGgufTensors(Shared.file(DIR + original))) {
@@ -106,9 +110,62 @@ class QuantizerTest {
     @Test
     void rejectsWhatItCannotWrite() {
         ByteBuffer b = ByteBuffer.allocate(1024);
-        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q6_K, new float[256], 0, 256, b));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q2_K, new float[256], 0, 256, b));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.Q8_0, new float[48], 0, 48, b));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantizeRow(GgmlType.F32, new float[512], 0, 512, b));
+    }
+
+    /**
+     * Quantize, dequantize with {@link Matrix}, and bound the error: per element from each 32-block's own scale where the
+     * rounding rule gives one, by the root mean square for the k-quants, whose scales come out of a search.
+     */
+    @ParameterizedTest
+    @CsvSource({"F16, 0", "BF16, 0", "Q8_0, 0", "Q4_0, 0", "Q4_1, 0", "Q4_K, 0.09", "Q6_K, 0.025"})
+    void roundTripErrorIsBounded(GgmlType type, double rmsBound) {
+        var rnd = new java.util.Random(7);
+        int n = 1024;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * (i < 512 ? 1 : 1e-3) + (i >= 768 ? 0.5 : 0));
+        x[3] = 9;          // an outlier in the first block
+        x[300] = -4;
+        for (int i = 640; i < 672; i++) x[i] = 0;   // a zero block
+        Matrix m = new Matrix("x", type, quantize(type, x), 1, n);
+        float[] y = new float[n];
+        m.dequantizeRow(0, y, 0);
+        double sumErr2 = 0, sumX2 = 0;
+        for (int b = 0; b < n; b += 32) {
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE, amax = 0;
+            for (int i = b; i < b + 32; i++) {
+                min = Math.min(min, x[i]);
+                max = Math.max(max, x[i]);
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            for (int i = b; i < b + 32; i++) {
+                double err = Math.abs(y[i] - x[i]);
+                double bound = switch (type) {
+                    case F16 -> Math.abs(x[i]) * 0x1p-11 + 0x1p-24;
+                    case BF16 -> Math.abs(x[i]) * 0x1p-8;
+                    // half a step plus d's F16 rounding, relative or (tiny blocks: subnormal d) absolute 2^-25 per level
+                    case Q8_0 -> amax / 127 * 0.57 + 127 * 0x1p-25;
+                    case Q4_0 -> amax / 8 * 1.01 + 8 * 0x1p-25;              // the opposite sign's extreme clamps to 7·d
+                    case Q4_1 -> (max - min) / 15 * 0.6 + Math.abs(min) * 0x1p-10 + 16 * 0x1p-25;
+                    default -> Double.POSITIVE_INFINITY;
+                };
+                assertTrue(err <= bound, type + " element " + i + ": " + x[i] + " came back as " + y[i]);
+                sumErr2 += err * err;
+                sumX2 += (double) x[i] * x[i];
+            }
+        }
+        for (int i = 640; i < 672; i++) assertTrue(y[i] == 0, type + ": a zero block stays zero, got " + y[i]);
+        if (rmsBound > 0) assertTrue(Math.sqrt(sumErr2 / sumX2) < rmsBound, type + " relative rms error " + Math.sqrt(sumErr2 / sumX2));
+    }
+
+    @Test
+    void kQuantsOfZeroAreZeroBytes() {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
+            byte[] b = quantize(t, new float[256]).toArray(ValueLayout.JAVA_BYTE);
+            assertArrayEquals(new byte[t.blockBytes()], b, t.toString());
+        }
     }
 
     private static MemorySegment quantize(GgmlType type, float[] x) {
