@@ -34,6 +34,11 @@ public final class Generator {
         this.options = options;
     }
 
+    /** Generates from a text prompt, tokenized as the model expects (BOS when its tokenizer asks for one). */
+    public Result generate(String prompt) {
+        return generate(model.tokenizer().encode(prompt, model.tokenizer().addBosByDefault(), true), (id, text) -> {});
+    }
+
     /** Generates from {@code prompt} (token ids, BOS included if wanted), calling {@code listener} per token. */
     public Result generate(int[] prompt, Listener listener) {
         int context = model.config().contextLength();

@@ -1,0 +1,81 @@
+package org.slm4j.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.slm4j.tensor.GgmlType;
+import org.slm4j.tensor.Kernels;
+import org.slm4j.tensor.Matrix;
+import org.slm4j.tensor.Parallel;
+import org.slm4j.tensor.Quantizer;
+
+/**
+ * One weight matrix of TinyLlama's shape (ffn_up: 5632 × 2048 by default) times a batch of activations: batch 1 is a
+ * generated token, a larger batch a block of prompt positions. Random weights written by the engine's own quantizer.
+ * Scores are milliseconds per matmul; weight bytes ÷ time is the bandwidth a decode step reaches.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class MatmulBenchmark {
+    @Param({"F32", "F16", "Q8_0", "Q4_0"}) public String type;
+    @Param({"1", "64"}) public int batch;
+    @Param({"5632"}) public int rows;
+    @Param({"2048"}) public int cols;
+    @Param({"vector"}) public String kernels;
+    @Param({"2"}) public int threads;
+
+    private Arena arena;
+    private Matrix w;
+    private Kernels k;
+    private float[] x, out;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        GgmlType t = GgmlType.valueOf(type);
+        SplittableRandom rnd = new SplittableRandom(42);
+        arena = Arena.ofShared();
+        MemorySegment data = arena.allocate(t.bytesFor((long) rows * cols), 64);
+        ByteBuffer dst = data.asByteBuffer();
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) row[c] = (float) (rnd.nextGaussian() * 0.02);
+            Quantizer.quantizeRow(t, row, 0, cols, dst);
+        }
+        w = new Matrix("bench", t, data, rows, cols);
+        x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        out = new float[batch * rows];
+        k = kernels.equals("scalar") ? Kernels.scalar() : Kernels.vector();
+        Parallel.setThreads(threads);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public float[] matmul() {
+        k.matmul(w, x, batch, out);
+        return out;
+    }
+}
