@@ -62,9 +62,8 @@ public final class HfToGguf {
     /** The {@code general.*} and {@code <arch>.*} keys llama.cpp reads for the architecture. */
     private static void hyperParameters(HfFolder folder, ModelConfig c, GgufWriter h) {
         String arch = c.architecture(), a = arch + ".";
-        Path name = folder.path().toAbsolutePath().normalize().getFileName();
         h.putString("general.architecture", arch);
-        h.putString("general.name", name == null ? arch : name.toString());
+        h.putString("general.name", modelName(folder.path(), arch));
         if (arch.equals("llama")) h.putUInt32(a + "vocab_size", c.vocabSize());
         h.putUInt32(a + "context_length", c.contextLength());
         h.putUInt32(a + "embedding_length", c.dim());
@@ -88,6 +87,18 @@ public final class HfToGguf {
         }
         // slm4j's own key: llama.cpp's converter drops Mistral's window (and llama.cpp attends fully)
         if (c.slidingWindow() > 0) h.putUInt32(a + "attention.sliding_window", c.slidingWindow());
+    }
+
+    /** The folder's name, or for a hub cache snapshot ({@code models--ORG--NAME/snapshots/REV}) the repository's NAME. */
+    static String modelName(Path folder, String dflt) {
+        Path p = folder.toAbsolutePath().normalize();
+        Path parent = p.getParent(), repo = parent == null ? null : parent.getParent();
+        if (parent != null && repo != null && repo.getFileName() != null && parent.getFileName().toString().equals("snapshots")
+                && repo.getFileName().toString().startsWith("models--")) {
+            String r = repo.getFileName().toString();
+            return r.substring(r.lastIndexOf("--") + 2);
+        }
+        return p.getFileName() == null ? dflt : p.getFileName().toString();
     }
 
     /** The tensors in llama.cpp's order (embedding, blocks, output norm, head); the head only when not tied. */

@@ -55,8 +55,7 @@ public final class GgufTokenizerWriter {
                     + vocabSize + " rows");
         }
         float[] scores = v.model() == Vocabulary.Model.CHAR_MERGES ? mergeScores(v) : v.scores();
-        Vocabulary padded = pad(v, scores, vocabSize);
-        Vocabulary framed = withSpecials(source, padded, config, tokenizerConfig);
+        Vocabulary framed = withSpecials(pad(addedTokensAsConverted(v), scores, vocabSize), config, tokenizerConfig);
 
         boolean spmModel = framed.model() != Vocabulary.Model.BYTE_LEVEL;
         out.putString(PREFIX + "model", spmModel ? "llama" : "gpt2");
@@ -110,13 +109,27 @@ public final class GgufTokenizerWriter {
                 throw new ModelFormatException(file.resolveSibling("tokenizer_config.json") + ": added_tokens_decoder[\""
                         + e.getKey() + "\"].content is missing or empty");
             }
-            String text = content.asText();
-            boolean control = e.getValue().path("special").asBoolean(false) || looksSpecial(text);
-            tokens[id] = control ? text : text.replace('▁', ' ');
-            types[id] = control ? TokenType.CONTROL : TokenType.USER_DEFINED;
+            tokens[id] = content.asText();
+            types[id] = e.getValue().path("special").asBoolean(false) ? TokenType.CONTROL : TokenType.USER_DEFINED;
             scores[id] = ADDED_SCORE;
         }
         return copy(v, tokens, scores, types);
+    }
+
+    /**
+     * Added tokens as llama.cpp's converter writes them: a user-defined one that looks like a control token
+     * ({@code <|...|>} and a few others) becomes one; the others have '▁' written as a space (llama.cpp matches them
+     * in raw text).
+     */
+    private static Vocabulary addedTokensAsConverted(Vocabulary v) {
+        String[] tokens = v.tokens().clone();
+        TokenType[] types = v.types().clone();
+        for (int i = 0; i < tokens.length; i++) {
+            if (types[i] != TokenType.USER_DEFINED) continue;
+            if (looksSpecial(tokens[i])) types[i] = TokenType.CONTROL;
+            else tokens[i] = tokens[i].replace('▁', ' ');
+        }
+        return copy(v, tokens, v.scores(), types);
     }
 
     /** llama.cpp's converter takes these added tokens for control tokens even when the file does not say special. */
@@ -154,24 +167,22 @@ public final class GgufTokenizerWriter {
     }
 
     /** Special ids by tokenizer_config.json's texts, then config.json's ids, then the tokenizer's own. */
-    private static Vocabulary withSpecials(Path source, Vocabulary v, JsonNode config, JsonNode tokenizerConfig) {
+    private static Vocabulary withSpecials(Vocabulary v, JsonNode config, JsonNode tokenizerConfig) {
         Map<String, Integer> ids = new HashMap<>();
-        for (int i = v.size() - 1; i >= 0; i--) ids.put(v.tokens()[i], i);
-        int bos = special(source, "bos", v.bos(), ids, config, tokenizerConfig, v.size());
-        int eos = special(source, "eos", v.eos(), ids, config, tokenizerConfig, v.size());
-        int unk = special(source, "unk", v.unk(), ids, config, tokenizerConfig, v.size());
-        int pad = special(source, "pad", v.pad(), ids, config, tokenizerConfig, v.size());
-        boolean addBos = tokenizerConfig.path("add_bos_token").isBoolean() ? tokenizerConfig.get("add_bos_token").booleanValue() : v.addBos();
-        boolean addEos = tokenizerConfig.path("add_eos_token").isBoolean() ? tokenizerConfig.get("add_eos_token").booleanValue() : v.addEos();
-        int[] eog = eos >= 0 && Arrays.stream(v.endOfGeneration()).noneMatch(x -> x == eos)
-                ? Arrays.copyOf(v.endOfGeneration(), v.endOfGeneration().length + 1) : v.endOfGeneration();
-        if (eog != v.endOfGeneration()) eog[eog.length - 1] = eos;
+        for (int i = v.size() - 1; i >= 0; i--) ids.put(v.tokens()[i], i);   // the first of equal texts wins
+        int bos = special("bos", v.bos(), ids, config, tokenizerConfig, v.size());
+        int eos = special("eos", v.eos(), ids, config, tokenizerConfig, v.size());
+        int unk = special("unk", v.unk(), ids, config, tokenizerConfig, v.size());
+        int pad = special("pad", v.pad(), ids, config, tokenizerConfig, v.size());
+        JsonNode addBos = tokenizerConfig.path("add_bos_token"), addEos = tokenizerConfig.path("add_eos_token");
+        // the metadata carries no end-of-generation list: llama.cpp derives it from eos and the token texts
+        int[] eog = eos >= 0 ? new int[] {eos} : new int[0];
         return new Vocabulary(v.model(), v.preTokenizer(), v.tokens(), v.scores(), v.types(), v.merges(), bos, eos, unk, pad,
-                eog, addBos, addEos, v.addSpacePrefix());
+                eog, addBos.isBoolean() ? addBos.booleanValue() : v.addBos(), addEos.isBoolean() ? addEos.booleanValue() : v.addEos(),
+                v.addSpacePrefix());
     }
 
-    private static int special(Path source, String typ, int own, Map<String, Integer> ids, JsonNode config,
-                               JsonNode tokenizerConfig, int n) {
+    private static int special(String typ, int own, Map<String, Integer> ids, JsonNode config, JsonNode tokenizerConfig, int n) {
         JsonNode t = tokenizerConfig.path(typ + "_token");
         if (t.isObject()) t = t.path("content");
         if (t.isTextual() && ids.containsKey(t.asText())) return ids.get(t.asText());

@@ -144,6 +144,25 @@ class HfToGgufTest {
     }
 
     @Test
+    void nameIsTheFolderOrTheHubRepository() {
+        assertEquals("tiny-llama", HfToGguf.modelName(Path.of("/x/tiny-llama"), "llama"));
+        assertEquals("TinyLlama-1.1B-Chat-v1.0",
+                HfToGguf.modelName(Path.of("/hub/models--TinyLlama--TinyLlama-1.1B-Chat-v1.0/snapshots/fe8a4ea1"), "llama"));
+    }
+
+    @Test
+    void aFolderWithoutTokenizerIsNamed() throws IOException {
+        Path hf = tmp.resolve("no-tokenizer");
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
+                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        java.nio.file.Files.delete(hf.resolve("tokenizer.json"));
+        var e = assertThrows(org.slm4j.format.ModelFormatException.class,
+                () -> HfToGguf.convert(hf, tmp.resolve("x.gguf"), FileType.F32, Progress.NONE));
+        assertTrue(e.getMessage().contains("no tokenizer.model or tokenizer.json"), e.getMessage());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("x.gguf")));
+    }
+
+    @Test
     void ropeOrderInterleavesEachHeadsHalves() {
         // head_dim 4: HF rows (0,2) and (1,3) are rotate_half pairs; GGUF wants them adjacent: 0,2,1,3
         assertArrayEquals(new int[] {0, 2, 1, 3, 4, 6, 5, 7}, HfToGguf.ropeOrder(2, 4));
