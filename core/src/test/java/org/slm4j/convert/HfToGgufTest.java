@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,12 +17,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.slm4j.Model;
 import org.slm4j.Models;
 import org.slm4j.format.GgufFile;
+import org.slm4j.format.HfFolder;
 import org.slm4j.format.Progress;
 import org.slm4j.generate.Sampler;
 import org.slm4j.model.Batch;
+import org.slm4j.model.HfModel;
 import org.slm4j.model.KvCache;
+import org.slm4j.model.LayerWeights;
 import org.slm4j.model.RopeLayout;
 import org.slm4j.model.Transformer;
+import org.slm4j.model.Weights;
+import org.slm4j.tensor.GgmlType;
+import org.slm4j.tensor.Matrix;
 import org.slm4j.testing.Shared;
 import org.slm4j.tokenizer.Tokenizer;
 
@@ -141,6 +150,72 @@ class HfToGgufTest {
         Path out = tmp.resolve(folder.getFileName() + ".gguf");
         HfToGguf.convert(folder, out, FileType.F32, Progress.NONE);
         return Tokenizer.open(out);
+    }
+
+    /** The negative control: the same conversion with q/k rows left in HF order is a different model for llama.cpp. */
+    @Test
+    void withoutThePermutationLlamaCppsLogitsAreMissed() throws IOException {
+        JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/tiny-llama-f32.json").toFile());
+        Path out = tmp.resolve("unpermuted.gguf");
+        try (HfFolder folder = HfFolder.open(Shared.file("fixtures/hf/tiny-llama"))) {
+            HfToGguf.Plan plan = HfToGguf.plan(folder);
+            Weights hf = HfModel.weights(folder, HfModel.config(folder));
+            List<SourceTensor> tensors = new ArrayList<>();
+            for (SourceTensor t : plan.tensors()) {
+                String[] part = t.name().split("\\.");
+                boolean qk = part.length == 4 && (part[2].equals("attn_q") || part[2].equals("attn_k"));
+                if (!qk) {
+                    tensors.add(t);
+                    continue;
+                }
+                LayerWeights lw = hf.layers()[Integer.parseInt(part[1])];
+                Matrix m = part[2].equals("attn_q") ? lw.attnQ() : lw.attnK();
+                tensors.add(new SourceTensor() {
+                    public String name() { return t.name(); }
+                    public long[] shape() { return t.shape(); }
+                    public GgmlType type() { return t.type(); }
+                    public void readRow(long row, float[] dst, int off) { m.dequantizeRow((int) row, dst, off); }
+                });
+            }
+            GgufQuantizer.write(plan.header(), tensors, FileType.F32, out, Progress.NONE);
+        }
+        try (Model gguf = Models.open(out)) {
+            double d = maxDiff(gguf.logits(ints(ref.get("tokens"))), ref.get("logits"));
+            System.out.printf("tiny-llama converted without the q/k permutation: max |diff| vs llama.cpp %.2f%n", d);
+            assertTrue(d > 0.5, "unpermuted q/k should not match llama.cpp, max diff " + d);
+        }
+    }
+
+    /** Embedding rows beyond the tokenizer (StableLM 2: 100289 tokens, 100352 rows) become UNUSED [PADi] tokens. */
+    @Test
+    void vocabularyIsPaddedToTheEmbedding() throws IOException {
+        Path hf = tmp.resolve("padded");
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
+                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        ObjectNode tok = (ObjectNode) JSON.readTree(hf.resolve("tokenizer.json").toFile());
+        ObjectNode vocab = (ObjectNode) tok.get("model").get("vocab");
+        for (int i = 290; i < 300; i++) vocab.remove("\u2581filler" + i);
+        JSON.writeValue(hf.resolve("tokenizer.json").toFile(), tok);
+        ObjectNode cfg = (ObjectNode) JSON.readTree(hf.resolve("tokenizer_config.json").toFile());
+        cfg.put("chat_template", "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}");
+        JSON.writeValue(hf.resolve("tokenizer_config.json").toFile(), cfg);
+
+        Path out = tmp.resolve("padded.gguf");
+        HfToGguf.convert(hf, out, FileType.F32, Progress.NONE);
+        try (GgufFile g = GgufFile.open(out)) {
+            String[] tokens = g.getStringArray("tokenizer.ggml.tokens");
+            int[] types = g.getIntArray("tokenizer.ggml.token_type");
+            assertEquals(300, tokens.length);
+            assertEquals("\u2581filler289", tokens[289]);
+            assertEquals("[PAD295]", tokens[295]);
+            assertEquals(5, types[295], "UNUSED");
+            assertEquals(6, types[3 + 0x41], "<0x41> is a BYTE token");
+            assertEquals(3, types[1], "<s> is CONTROL");
+            assertEquals(1, g.getInt("tokenizer.ggml.bos_token_id"));
+            assertEquals(2, g.getInt("tokenizer.ggml.eos_token_id"));
+            assertTrue(g.getBool("tokenizer.ggml.add_bos_token"));
+            assertEquals(cfg.get("chat_template").asText(), g.getString("tokenizer.chat_template"));
+        }
     }
 
     @Test
