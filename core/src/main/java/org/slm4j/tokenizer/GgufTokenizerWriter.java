@@ -43,7 +43,7 @@ public final class GgufTokenizerWriter {
      *                              than the embedding
      */
     public static void write(Path folder, JsonNode config, JsonNode tokenizerConfig, String chatTemplate,
-                                  int vocabSize, GgufWriter out) {
+                             int vocabSize, GgufWriter out) {
         Path spm = folder.resolve("tokenizer.model"), json = folder.resolve("tokenizer.json");
         Vocabulary v;
         if (Files.isRegularFile(spm)) v = sentencePiece(spm, tokenizerConfig, vocabSize);
