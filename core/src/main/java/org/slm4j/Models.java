@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.slm4j.format.GgufFile;
 import org.slm4j.format.HfFolder;
 import org.slm4j.format.HubClient;
+import org.slm4j.format.Progress;
 import org.slm4j.format.ModelFormatException;
 import org.slm4j.model.GgufModel;
 import org.slm4j.model.HfModel;
@@ -23,17 +24,18 @@ public final class Models {
      * {@link HubClient#fromEnvironment}, whose snapshot folder is then opened.
      */
     public static Model open(String model) {
-        return open(resolve(model, false));
+        return open(resolve(model, false, Progress.NONE));
     }
 
     /**
      * The local path {@code model} names: itself when it exists (or when it is no repo id, or names a .gguf file, so a
-     * mistyped path fails as a path), else the snapshot folder of the repo id it is, pulled unless {@code offline}.
+     * mistyped path fails as a path), else the snapshot folder of the repo id it is, pulled unless {@code offline},
+     * each file's download reported to {@code progress}.
      */
-    public static Path resolve(String model, boolean offline) {
+    public static Path resolve(String model, boolean offline, Progress progress) {
         Path path = Path.of(model);
         if (Files.exists(path) || !HubClient.isRepoSpec(model) || model.endsWith(".gguf")) return path;
-        return HubClient.fromEnvironment(offline).snapshot(model);
+        return HubClient.fromEnvironment(offline, progress).snapshot(model);
     }
 
     /**

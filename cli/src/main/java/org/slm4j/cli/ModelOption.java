@@ -21,7 +21,10 @@ final class ModelOption {
 
     Model open() {
         if (threads != null) Parallel.setThreads(threads);
-        Model m = Models.open(model);
+        Model m;
+        try (ProgressBars bars = new ProgressBars()) {
+            m = Models.open(Models.resolve(model, false, bars));
+        }
         return slidingWindow == null ? m : m.withSlidingWindow(slidingWindow);
     }
 }

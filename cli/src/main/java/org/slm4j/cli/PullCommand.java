@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "pull", mixinStandardHelpOptions = true,
         description = {"Download a hub model repo into the Hugging Face cache (as huggingface_hub does, so each reuses the other's "
                 + "files) and print its snapshot folder. Only configs, tokenizer files and safetensors weights are fetched.",
-                "Environment: HF_ENDPOINT, HF_TOKEN (or HF_HOME/token), HF_HUB_CACHE or HF_HOME, HF_HUB_OFFLINE=1."})
+                "Environment: HF_ENDPOINT, HF_TOKEN (or HF_HOME/token), HF_HUB_CACHE or HF_HOME, HF_HUB_OFFLINE=1, "
+                        + "HF_HUB_DOWNLOAD_TIMEOUT (seconds a stalled download waits, default 60)."})
 final class PullCommand implements Runnable {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -20,6 +21,8 @@ final class PullCommand implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().getOut().println(HubClient.fromEnvironment(offline).snapshot(repo));
+        try (ProgressBars bars = new ProgressBars()) {
+            spec.commandLine().getOut().println(HubClient.fromEnvironment(offline, bars).snapshot(repo));
+        }
     }
 }

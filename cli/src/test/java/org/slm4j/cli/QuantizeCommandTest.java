@@ -31,7 +31,7 @@ class QuantizeCommandTest {
     void namesTheChoicesForAnUnknownType() {
         CliTest.Run r = CliTest.run("quantize", "in.gguf", tmp.resolve("o.gguf").toString(), "--type", "q3_k_m");
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("unknown quantization type 'q3_k_m'") && r.err().contains("q4_k_m, q6_k"), r.err());
+        assertTrue(r.err().contains("unknown quantization type 'q3_k_m'") && r.err().contains("q4_k_m, q5_k_s, q5_k_m, q6_k"), r.err());
     }
 
     @Test

@@ -6,7 +6,8 @@ import java.util.stream.Collectors;
 import org.slm4j.tensor.GgmlType;
 
 /**
- * The quantization a user asks for, named as llama-quantize names it. Each is a mix: {@link #defaultType()} for most
+ * The quantization a user asks for, named as llama-quantize names it. (slm4j itself runs all but the Q5 ones; those
+ * are for llama.cpp.) Each is a mix: {@link #defaultType()} for most
  * matrices, with {@link GgufQuantizer}'s per-tensor rules on top (norms stay F32, output.weight gets more bits, ...).
  */
 public enum FileType {
@@ -16,8 +17,12 @@ public enum FileType {
     Q8_0(7, GgmlType.Q8_0),
     Q4_0(2, GgmlType.Q4_0),
     Q4_1(3, GgmlType.Q4_1),
+    Q5_0(8, GgmlType.Q5_0),
+    Q5_1(9, GgmlType.Q5_1),
     Q4_K_S(14, GgmlType.Q4_K),
     Q4_K_M(15, GgmlType.Q4_K),
+    Q5_K_S(16, GgmlType.Q5_K),
+    Q5_K_M(17, GgmlType.Q5_K),
     Q6_K(18, GgmlType.Q6_K);
 
     private final int id;

@@ -10,13 +10,12 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 import org.slm4j.format.GgufFile;
 import org.slm4j.format.GgufTensorInfo;
-import org.slm4j.format.GgufValue;
 import org.slm4j.format.GgufWriter;
 import org.slm4j.format.ModelFormatException;
 import org.slm4j.format.Progress;
@@ -32,8 +31,8 @@ import org.slm4j.tensor.Quantizer;
  *
  * <p>Only float sources (F32, F16, BF16) are accepted: requantizing an already quantized tensor would round twice and
  * lose precision, which llama-quantize only does under {@code --allow-requantize}. Like llama-quantize (whose row
- * validation rejects NaN and infinite results), a NaN or infinite weight, or one beyond F16's range in a tensor
- * written as F16, is refused with the tensor and row named instead of being written.
+ * validation rejects NaN and infinite results), a NaN or infinite weight is refused with the tensor, row and element
+ * named instead of being written, and so is a finite one the target type cannot hold (see {@code checkRow}).
  *
  * <p>Rows are quantized on {@link Parallel}'s threads in chunks of about {@value #CHUNK_FLOATS} floats and streamed
  * through {@link GgufWriter.TensorSource}, so memory use does not grow with the model.
@@ -55,13 +54,6 @@ public final class GgufQuantizer {
         Objects.requireNonNull(progress, "progress");
         for (SourceTensor t : tensors) checkSource(t);
         Map<SourceTensor, GgmlType> types = QuantMix.choose(tensors, type);
-        for (SourceTensor t : tensors) {
-            GgmlType target = types.get(t);
-            if (!Quantizer.supports(target)) {
-                throw new IllegalArgumentException("tensor '" + t.name() + "' " + Arrays.toString(t.shape()) + " would be " + target
-                        + " under " + type + " (llama.cpp's rule for it), which slm4j cannot write yet");
-            }
-        }
         // llama.cpp removes and re-adds both keys, so they come last
         header.remove("general.quantization_version").remove("general.file_type")
                 .putUInt32("general.quantization_version", QUANTIZATION_VERSION)
@@ -95,11 +87,7 @@ public final class GgufQuantizer {
             }
             List<SourceTensor> tensors = new ArrayList<>();
             for (GgufTensorInfo info : file.tensors()) {
-                if (info.type() != GgmlType.F32 && info.type() != GgmlType.F16 && info.type() != GgmlType.BF16) {
-                    throw new ModelFormatException(in + ": tensor '" + info.name() + "' is already " + info.type()
-                            + "; quantizing it again would lose precision (llama-quantize refuses it without --allow-requantize):"
-                            + " start from an F32, F16 or BF16 file");
-                }
+                if (!isFloat(info.type())) throw new ModelFormatException(in + ": " + notFloat(info.name(), info.type()));
                 tensors.add(new GgufSource(info, file.tensorData(info)));
             }
             tensors.sort((a, b) -> QuantMix.LLAMA_ORDER.compare(a.name(), b.name()));
@@ -116,12 +104,18 @@ public final class GgufQuantizer {
         return in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize());
     }
 
+    private static boolean isFloat(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16;
+    }
+
+    private static String notFloat(String name, GgmlType type) {
+        return "tensor '" + name + "' is " + (type.blockSize() > 1
+                ? "already " + type + "; quantizing it again would lose precision (llama-quantize refuses it without --allow-requantize)"
+                : type + ", not a float type") + ": start from an F32, F16 or BF16 model";
+    }
+
     private static void checkSource(SourceTensor t) {
-        GgmlType src = t.type();
-        if (src != GgmlType.F32 && src != GgmlType.F16 && src != GgmlType.BF16) {
-            throw new IllegalArgumentException("tensor '" + t.name() + "' is " + src
-                    + "; only F32, F16 and BF16 sources are quantized (requantizing would lose precision)");
-        }
+        if (!isFloat(t.type())) throw new IllegalArgumentException(notFloat(t.name(), t.type()));
         long[] shape = t.shape();
         if (shape.length == 0 || shape[0] <= 0 || shape[0] > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' has row length " + (shape.length == 0 ? "none" : shape[0])
@@ -136,7 +130,7 @@ public final class GgufQuantizer {
     }
 
     /** Quantizes {@code t} chunk by chunk (rows of a chunk in parallel) and writes each chunk as it is done. */
-    private static void stream(SourceTensor t, GgmlType type, WritableByteChannel out, java.util.function.LongConsumer written) throws IOException {
+    private static void stream(SourceTensor t, GgmlType type, WritableByteChannel out, LongConsumer written) throws IOException {
         int ne0 = (int) t.shape()[0];
         long rows = elements(t.shape()) / ne0;
         int rowBytes = Math.toIntExact(type.bytesFor(ne0));
@@ -159,17 +153,25 @@ public final class GgufQuantizer {
         }
     }
 
-    /** llama-quantize validates every quantized row and stops at a NaN or infinity; so does this, before rounding. */
+    /**
+     * llama-quantize validates every written row and stops at a NaN or infinity; this checks before rounding. A finite
+     * weight that F16 or BF16 would round to infinity is refused too, and for block types any beyond F16's range:
+     * their scales and mins are F16 (stricter than llama.cpp, whose Q8_0 scale, amax / 127, overflows only near 8e6).
+     */
     private static void checkRow(SourceTensor t, GgmlType type, long row, float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) {
             float v = x[i];
-            boolean bad = !Float.isFinite(v) || (type == GgmlType.F16 && Float.isInfinite(HalfFloats.f16ToFloat(HalfFloats.floatToF16(v))));
-            if (bad) {
-                throw new IllegalArgumentException("tensor '" + t.name() + "' row " + row + " element " + (i - off) + " is " + v
-                        + (Float.isFinite(v) ? ", beyond F16's range" : "") + "; llama.cpp refuses to quantize non-finite weights");
-            }
+            String why = !Float.isFinite(v) ? "llama.cpp refuses to quantize non-finite weights" : switch (type) {
+                case F32 -> null;
+                case F16 -> Float.isInfinite(HalfFloats.f16ToFloat(HalfFloats.floatToF16(v))) ? "beyond F16's range" : null;
+                case BF16 -> Float.isInfinite(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(v))) ? "beyond BF16's range" : null;
+                default -> Math.abs(v) > F16_MAX ? "beyond F16's range, in which " + type + " stores its scales" : null;
+            };
+            if (why != null) throw new IllegalArgumentException("tensor '" + t.name() + "' row " + row + " element " + (i - off) + " is " + v + ": " + why);
         }
     }
+
+    private static final float F16_MAX = 65504;
 
     /** A float tensor of a mapped GGUF file. */
     private record GgufSource(GgufTensorInfo info, MemorySegment data) implements SourceTensor {

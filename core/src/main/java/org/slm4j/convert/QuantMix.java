@@ -18,9 +18,10 @@ import org.slm4j.tensor.GgmlType;
  * not quantizable (fewer than 2 dims, a norm, a name not ending in "weight", ...)   kept in its source type
  * plain float file types (F32, F16, BF16)                                             the file type's own
  * output.weight (and token_embd.weight when there is no output.weight)              Q6_K, or Q8_0 if ne0 % block
- * attn_v / attn_qkv, Q4_K_M: the layers use_more_bits picks                          Q6_K
+ * attn_v / attn_qkv, Q4_K_M and Q5_K_M: the layers use_more_bits picks              Q6_K
  * attn_v / attn_qkv, Q4_K_S: the first 4                                             Q5_K
- * ffn_down, Q4_K_M: the layers use_more_bits picks; Q4_K_S: the first n_layer / 8    Q6_K / Q5_K
+ * ffn_down, Q4_K_M and Q5_K_M: the layers use_more_bits picks                        Q6_K
+ * ffn_down, Q4_K_S: the first n_layer / 8                                            Q5_K
  * then a row length that is not a whole number of blocks falls back:
  *   Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, and F16 when even that does not divide it.
  * </pre>
@@ -75,11 +76,11 @@ final class QuantMix {
             // keeps the default type
         } else if (isAttnV(name)) {
             int i = counters[0]++;
-            if (fileType == FileType.Q4_K_M && useMoreBits(i, nAttnV)) type = GgmlType.Q6_K;
+            if ((fileType == FileType.Q4_K_M || fileType == FileType.Q5_K_M) && useMoreBits(i, nAttnV)) type = GgmlType.Q6_K;
             else if (fileType == FileType.Q4_K_S && i < 4) type = GgmlType.Q5_K;
         } else if (name.contains("ffn_down")) {
             int i = counters[1]++;
-            if (fileType == FileType.Q4_K_M && useMoreBits(i, nLayer)) type = GgmlType.Q6_K;
+            if ((fileType == FileType.Q4_K_M || fileType == FileType.Q5_K_M) && useMoreBits(i, nLayer)) type = GgmlType.Q6_K;
             else if (fileType == FileType.Q4_K_S && i < nLayer / 8) type = GgmlType.Q5_K;
         }
         return fallback(type, ne0);

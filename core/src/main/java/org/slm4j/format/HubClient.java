@@ -1,17 +1,33 @@
 package org.slm4j.format;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.math.BigDecimal;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +40,13 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -34,52 +57,80 @@ import java.util.regex.Pattern;
  * CACHE/models--ORG--NAME/snapshots/COMMIT/FILE -> ../../blobs/ETAG
  * CACHE/models--ORG--NAME/refs/REVISION                  the commit REVISION pointed at when last pulled
  * </pre>
- * Downloads go to {@code blobs/ETAG.incomplete}, resume from its length with a Range request, are checked (size;
- * sha256 for LFS files) and only then renamed into place; the snapshot link comes last. Only what
+ * Downloads go to {@code blobs/ETAG.incomplete} under huggingface_hub's lock {@code CACHE/.locks/models--ORG--NAME/ETAG.lock},
+ * resume from its length with a Range request, are checked (size, and the hash the ETag is: sha256 for LFS files,
+ * the git blob sha1 for the rest) and only then renamed into place; the snapshot link comes last. Only what
  * {@link HfFolder} reads is fetched: configs, tokenizer files and safetensors weights.
  */
 public final class HubClient {
     /** The hub huggingface_hub talks to when HF_ENDPOINT is unset. */
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+    /** How long an answer, or the next bytes of a download, may keep a pull waiting when HF_HUB_DOWNLOAD_TIMEOUT is unset. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,96}");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern ETAG = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern SHA1 = Pattern.compile("[0-9a-f]{40}");
+    private static final int MAX_REDIRECTS = 10;
+    private static final long LOCK_POLL_MILLIS = 50;
+    /** Whether {@link Flock} may run; out of that class, whose loading already links to native code. */
+    private static final boolean USE_FLOCK = System.getProperty("os.name").equals("Linux")
+            && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))
+            && HubClient.class.getModule().isNativeAccessEnabled();
+    /** This JVM's blob locks by lock file: one JVM may hold a file lock only once, so its threads queue here first. */
+    private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
+    /** Closes the streams of stalled downloads (see {@link Watched}). */
+    private static final ScheduledThreadPoolExecutor WATCHDOG = new ScheduledThreadPoolExecutor(1,
+            Thread.ofPlatform().daemon().name("slm4j-hub-watchdog").factory());
     private static final List<String> WANTED = List.of(HfFolder.CONFIG, HfFolder.GENERATION_CONFIG, "tokenizer.json",
             "tokenizer_config.json", "tokenizer.model", "model.safetensors.index.json");
     private static final long MAX_API_BYTES = 50_000_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    static {
+        WATCHDOG.setRemoveOnCancelPolicy(true); // a read's watchdog is cancelled as soon as its bytes come: drop it then
+    }
+
     private final Path cache;
     private final String endpoint;
     private final String token;
     private final boolean offline;
-    private final PrintStream progress;
+    private final Progress progress;
+    private final Duration timeout;
     private final HttpClient http;
 
     /**
      * @param cache    the hub cache root (holds models--ORG--NAME folders)
      * @param endpoint the hub's base URL, without a trailing slash
-     * @param token    sent as {@code Authorization: Bearer}; null for none
+     * @param token    sent as {@code Authorization: Bearer} to the hub's own host only; null for none
      * @param offline  use the cache only, never the network
-     * @param progress where the per-file progress bars go; null for none
+     * @param progress told the bytes downloaded of each file (the task is the file's name)
+     * @param timeout  how long an answer or the next bytes of a download may keep the client waiting
      */
-    public HubClient(Path cache, String endpoint, String token, boolean offline, PrintStream progress) {
+    public HubClient(Path cache, String endpoint, String token, boolean offline, Progress progress, Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout " + timeout + " must be positive");
         this.cache = cache;
         this.endpoint = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
         this.token = token == null || token.isBlank() ? null : token.strip();
         this.offline = offline;
         this.progress = progress;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build(); // redirects: see send
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build(); // redirects: see send
+    }
+
+    /** {@link #fromEnvironment(boolean, Progress)} reporting no progress. */
+    public static HubClient fromEnvironment(boolean offline) {
+        return fromEnvironment(offline, Progress.NONE);
     }
 
     /**
      * The client huggingface_hub's environment describes: cache $HF_HUB_CACHE, else $HF_HOME/hub, else
      * ~/.cache/huggingface/hub; endpoint $HF_ENDPOINT; token $HF_TOKEN, else the file $HF_HOME/token; offline when
-     * {@code offline} or HF_HUB_OFFLINE=1. Progress bars go to stderr.
+     * {@code offline} or HF_HUB_OFFLINE=1; timeout $HF_HUB_DOWNLOAD_TIMEOUT seconds, else {@link #DEFAULT_TIMEOUT}.
      */
-    public static HubClient fromEnvironment(boolean offline) {
+    public static HubClient fromEnvironment(boolean offline, Progress progress) {
         String home = System.getenv("HF_HOME");
         Path hfHome = home != null && !home.isBlank() ? Path.of(home)
                 : Path.of(System.getProperty("user.home"), ".cache", "huggingface");
@@ -98,7 +149,19 @@ public final class HubClient {
         String off = System.getenv("HF_HUB_OFFLINE");
         boolean envOffline = off != null && List.of("1", "true", "yes", "on").contains(off.strip().toLowerCase(Locale.ROOT));
         return new HubClient(cache, endpoint == null || endpoint.isBlank() ? DEFAULT_ENDPOINT : endpoint, token,
-                offline || envOffline, System.err);
+                offline || envOffline, progress, timeout(System.getenv("HF_HUB_DOWNLOAD_TIMEOUT")));
+    }
+
+    /** HF_HUB_DOWNLOAD_TIMEOUT's value: seconds, fractions allowed; unset or blank for the default. */
+    static Duration timeout(String seconds) {
+        if (seconds == null || seconds.isBlank()) return DEFAULT_TIMEOUT;
+        try {
+            double s = Double.parseDouble(seconds.strip());
+            if (s > 0 && s <= 86_400) return Duration.ofMillis(Math.max(1, Math.round(s * 1000)));
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT='" + seconds + "' is not a number of seconds in (0, 86400]");
     }
 
     /** Whether {@code spec} reads as {@code ORG/NAME} or {@code ORG/NAME@REVISION} with valid names. */
@@ -205,32 +268,171 @@ public final class HubClient {
         if (!Files.exists(link)) download(repo, commit, file, repoDir, link);
     }
 
-    /** One file: HEAD for its ETag and size, the blob (resumed when partial), verified, then the snapshot link. */
+    /**
+     * One file: HEAD for its ETag and size, the blob (resumed when partial) written and verified under the blob's lock,
+     * then the snapshot link.
+     */
     private void download(String repo, String commit, String file, Path repoDir, Path link) throws IOException {
         URI uri = URI.create(endpoint + "/" + repo + "/resolve/" + commit + "/" + encode(file));
-        // a HEAD does not follow an LFS file's redirect to its storage: the X-Linked-* headers are on the hub's answer
-        HttpResponse<Void> head = send(repo, commit, uri, "HEAD", 0, false, HttpResponse.BodyHandlers.discarding());
+        // a HEAD stops at an LFS file's redirect to its storage: the X-Linked-* headers are on the hub's answer
+        HttpResponse<Void> head = send(repo, commit, uri, "HEAD", 0, HttpResponse.BodyHandlers.discarding());
         String etag = etag(head.headers().firstValue("X-Linked-Etag").orElse(head.headers().firstValue("ETag").orElse("")));
         if (!ETAG.matcher(etag).matches() || etag.contains("..")) {
             throw new HubException(uri + ": ETag '" + etag + "' cannot name a blob (expected letters, digits, '.', '_', '-')");
         }
-        long size = head.headers().firstValueAsLong("X-Linked-Size")
-                .orElse(head.statusCode() == 200 ? head.headers().firstValueAsLong("Content-Length").orElse(-1) : -1);
+        long size = size(uri, head);
         Path blobs = repoDir.resolve("blobs");
         Path blob = blobs.resolve(etag);
         if (!Files.exists(blob)) {
             Files.createDirectories(blobs);
-            Path partial = blobs.resolve(etag + ".incomplete");
-            fetch(repo, commit, uri, file, partial, size);
-            verify(uri, partial, etag, size);
-            Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try (BlobLock lock = lock(cache.resolve(".locks").resolve(repoDir.getFileName()).resolve(etag + ".lock"))) {
+                if (!Files.exists(blob)) { // unless another pull wrote it while this one waited for the lock
+                    Path partial = blobs.resolve(etag + ".incomplete");
+                    fetch(repo, commit, uri, file, partial, size);
+                    verify(uri, file, partial, etag, size);
+                    Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
         }
+        // a fresh link renamed over the old one: a concurrent pull of the same snapshot may be doing the same
         Files.createDirectories(link.getParent());
-        Files.deleteIfExists(link);
-        Files.createSymbolicLink(link, link.getParent().relativize(blob));
+        Path tmp = link.resolveSibling(link.getFileName() + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().threadId() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createSymbolicLink(tmp, link.getParent().relativize(blob));
+        Files.move(tmp, link, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** The body of {@code uri} into {@code partial}, continuing from what it holds when the server honours Range. */
+    /** The file's size: X-Linked-Size for an LFS file, else the Content-Length of the hub's 200; -1 when unknown. */
+    private static long size(URI uri, HttpResponse<?> head) {
+        var h = head.headers();
+        String size = h.firstValue("X-Linked-Size").orElse(head.statusCode() == 200 ? h.firstValue("Content-Length").orElse("-1") : "-1");
+        try {
+            long n = Long.parseLong(size.strip());
+            if (n >= -1) return n;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new HubException(uri + ": the hub announced the size '" + size + "', expected a byte count");
+    }
+
+    /**
+     * The lock huggingface_hub takes on {@code .locks/models--ORG--NAME/ETAG.lock} while it writes that blob, held until
+     * closed: two pulls of one blob (two slm4j processes, or slm4j and Python) take turns, and the second finds the blob
+     * written. Python's filelock takes a flock(2) lock, which on Linux does not see the fcntl lock {@link FileChannel}
+     * takes, so there both are taken (flock needs native access; without it only other slm4j processes are kept out).
+     * Threads of this JVM queue on a JVM-wide lock first, since one JVM may hold a file's fcntl lock only once.
+     */
+    private static BlobLock lock(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new ReentrantLock());
+        local.lock();
+        FileChannel channel = null;
+        BlobLock lock = null;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            while (!tryLock(channel)) Thread.sleep(LOCK_POLL_MILLIS);
+            lock = new BlobLock(channel, USE_FLOCK ? Flock.lock(file) : -1, local);
+            return lock;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException("interrupted while waiting for the lock " + file, e);
+        } finally {
+            if (lock == null) {
+                if (channel != null) channel.close();
+                local.unlock();
+            }
+        }
+    }
+
+    private static boolean tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock() != null;
+        } catch (OverlappingFileLockException e) {
+            return false; // held by other code of this JVM: wait as for another process
+        }
+    }
+
+    /** A blob's lock, held until closed: the fcntl lock of the channel, the flock of {@code fd} (unless -1), this JVM's lock. */
+    private record BlobLock(FileChannel channel, int fd, ReentrantLock local) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try {
+                if (fd >= 0) Flock.unlock(fd);
+            } finally {
+                try {
+                    channel.close(); // releases the fcntl lock
+                } finally {
+                    local.unlock();
+                }
+            }
+        }
+    }
+
+    /**
+     * flock(2) through the foreign-function API, on Linux (x86-64, AArch64: the open flags below are theirs) when this
+     * module may call native code ({@link #USE_FLOCK}); the lock huggingface_hub's filelock takes.
+     */
+    private static final class Flock {
+        private static final int O_WRONLY = 01, O_CREAT = 0100, O_CLOEXEC = 02000000, LOCK_EX = 2, LOCK_NB = 4;
+        private static final int EINTR = 4, EWOULDBLOCK = 11, ENOLCK = 37, ENOSYS = 38, EOPNOTSUPP = 95;
+        private static final Linker C = Linker.nativeLinker();
+        private static final StructLayout STATE = Linker.Option.captureStateLayout();
+        private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        private static final MethodHandle OPEN = function("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+        private static final MethodHandle FLOCK = function("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
+                Linker.Option.captureCallState("errno"));
+        private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+        private static MethodHandle function(String name, FunctionDescriptor type, Linker.Option... options) {
+            return C.downcallHandle(C.defaultLookup().find(name).orElseThrow(), type, options);
+        }
+
+        /**
+         * A descriptor of {@code file} holding its exclusive flock, waited for as long as another process holds it; -1
+         * on a file system without flock, where the fcntl lock alone guards the blob.
+         */
+        static int lock(Path file) throws IOException, InterruptedException {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = arena.allocate(STATE);
+                int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0) throw new IOException("cannot open the lock file " + file + ": errno " + (int) ERRNO.get(state, 0L));
+                boolean locked = false;
+                try {
+                    while (true) {
+                        if ((int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB) == 0) {
+                            locked = true;
+                            return fd;
+                        }
+                        int errno = (int) ERRNO.get(state, 0L);
+                        if (errno == ENOLCK || errno == ENOSYS || errno == EOPNOTSUPP) return -1;
+                        if (errno != EWOULDBLOCK && errno != EINTR) throw new IOException("cannot flock " + file + ": errno " + errno);
+                        Thread.sleep(LOCK_POLL_MILLIS);
+                    }
+                } finally {
+                    if (!locked) unlock(fd);
+                }
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException("calling flock failed", e);
+            }
+        }
+
+        /** Closes {@code fd}, which releases its flock. */
+        static void unlock(int fd) {
+            try {
+                int ignored = (int) CLOSE.invokeExact(fd); // nothing to do if closing fails: the lock goes with the descriptor
+            } catch (Throwable e) {
+                throw new IllegalStateException("calling close failed", e);
+            }
+        }
+    }
+
+    /**
+     * The body of {@code uri} into {@code partial}, continuing from what it holds when the server honours Range. A
+     * failure, a stall or a full disk leaves the partial file for the next run to resume from.
+     */
     private void fetch(String repo, String commit, URI uri, String file, Path partial, long size) throws IOException {
         long have = Files.exists(partial) ? Files.size(partial) : 0;
         if (size >= 0 && have == size) return; // complete but not yet verified: verify() decides
@@ -238,56 +440,76 @@ public final class HubClient {
             Files.delete(partial);
             have = 0;
         }
-        HttpResponse<InputStream> r = send(repo, commit, uri, "GET", have, true, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = send(repo, commit, uri, "GET", have, HttpResponse.BodyHandlers.ofInputStream());
         boolean resumed = r.statusCode() == 206;
-        if (!resumed) have = 0;
-        Progress bar = new Progress(file, size, have);
-        try (InputStream in = r.body();
+        long done = resumed ? have : 0;
+        if (size >= 0) progress.update(file, done, size);
+        try (InputStream in = new Watched(r.body(), timeout);
              OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-                bar.advance(n);
-                if (size >= 0 && bar.done > size) break;
+            for (int n; (n = read(in, buf, file, partial, done)) > 0; ) {
+                try {
+                    out.write(buf, 0, n);
+                } catch (IOException e) {
+                    throw new HubException("cannot write " + partial + " (" + e.getMessage() + "), the download of " + file
+                            + " stopped after " + done + " bytes; free some space and run again to resume", e);
+                }
+                done += n;
+                if (size >= 0) progress.update(file, Math.min(done, size), size);
+                if (size >= 0 && done > size) break;
             }
-        } catch (IOException e) {
-            bar.end();
-            throw new HubException("download of " + uri + " broke off after " + bar.done + " bytes (" + e.getMessage()
-                    + "); run again to resume from " + partial, e);
         }
-        bar.end();
+        if (size < 0) progress.update(file, done, done);
     }
 
-    /** The size must be the announced one and an LFS file's sha256 its ETag; a bad blob is deleted, never kept. */
-    private static void verify(URI uri, Path partial, String etag, long size) throws IOException {
+    /** The next bytes of a download, or a message that says it broke off or stalled and can be resumed. */
+    private int read(InputStream in, byte[] buf, String file, Path partial, long done) {
+        try {
+            return in.read(buf);
+        } catch (IOException e) {
+            String why = e instanceof SocketTimeoutException ? "stalled (no data for " + seconds(timeout)
+                    + " s; HF_HUB_DOWNLOAD_TIMEOUT sets the limit)" : "broke off (" + e.getMessage() + ")";
+            throw new HubException("the download of " + file + " " + why + " after " + done + " bytes; run again to resume "
+                    + "from " + partial, e);
+        }
+    }
+
+    /** The size must be the announced one and the content hash the ETag (see {@link #digest}); a bad blob is deleted. */
+    private static void verify(URI uri, String file, Path partial, String etag, long size) throws IOException {
         long got = Files.size(partial);
         String problem = null;
         if (size >= 0 && got != size) problem = got + " bytes where the hub announced " + size;
-        else if (SHA256.matcher(etag).matches()) {
-            String sha = sha256(partial);
-            if (!sha.equals(etag)) problem = "sha256 " + sha + " where the hub announced " + etag;
+        else if (SHA256.matcher(etag).matches() || SHA1.matcher(etag).matches()) {
+            boolean lfs = etag.length() == 64;
+            String hash = digest(partial, lfs);
+            if (!hash.equals(etag)) problem = (lfs ? "sha256 " : "git blob sha1 ") + hash + " where the hub announced " + etag;
         }
         if (problem != null) {
             Files.delete(partial);
-            throw new HubException(uri + ": corrupt download, " + problem + "; the partial file was deleted, run again");
+            throw new HubException(file + " (" + uri + "): corrupt download, " + problem + "; the partial file was deleted, run again");
         }
     }
 
-    private static String sha256(Path file) throws IOException {
+    /**
+     * The hash the hub names a blob by: an LFS file's ETag is the sha256 of its content, any other file's is its git
+     * object id, the sha1 of {@code "blob SIZE\0"} and the content.
+     */
+    private static String digest(Path file, boolean lfs) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            MessageDigest md = MessageDigest.getInstance(lfs ? "SHA-256" : "SHA-1");
+            if (!lfs) md.update(("blob " + Files.size(file) + "\0").getBytes(StandardCharsets.US_ASCII));
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
             return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
+            throw new IllegalStateException("every JDK has SHA-256 and SHA-1", e);
         }
     }
 
     private JsonNode json(String repo, String revision, URI uri) {
-        HttpResponse<InputStream> r = send(repo, revision, uri, "GET", 0, true, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body()) {
+        HttpResponse<InputStream> r = send(repo, revision, uri, "GET", 0, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = new Watched(r.body(), timeout)) {
             byte[] body = in.readNBytes((int) MAX_API_BYTES + 1);
             if (body.length > MAX_API_BYTES) throw new HubException(uri + ": answer longer than " + MAX_API_BYTES + " bytes");
             return JSON.readTree(body);
@@ -299,34 +521,47 @@ public final class HubClient {
     }
 
     /**
-     * Sends {@code method} (with a Range from {@code from} bytes when positive), following redirects only when
-     * {@code follow}; the token goes to the hub itself, never to the storage a file redirects to.
+     * Sends {@code method} (with a Range from {@code from} bytes when positive), following at most
+     * {@value #MAX_REDIRECTS} redirects: a GET all of them, a HEAD only those within the hub (a renamed repo) and not the
+     * one to an LFS file's storage. The token goes to the hub's own host only.
      */
-    private <T> HttpResponse<T> send(String repo, String revision, URI uri, String method, long from, boolean follow,
+    private <T> HttpResponse<T> send(String repo, String revision, URI uri, String method, long from,
                                      HttpResponse.BodyHandler<T> body) {
-        URI hub = URI.create(endpoint);
         for (int hops = 0; ; hops++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.noBody())
-                    .header("Accept-Encoding", "identity").header("User-Agent", "slm4j");
-            boolean toHub = java.util.Objects.equals(uri.getScheme(), hub.getScheme())
-                    && java.util.Objects.equals(uri.getHost(), hub.getHost()) && uri.getPort() == hub.getPort();
-            if (token != null && toHub) b.header("Authorization", "Bearer " + token);
+                    .header("Accept-Encoding", "identity").header("User-Agent", "slm4j").timeout(timeout); // until the headers
+            if (token != null && onHub(uri)) b.header("Authorization", "Bearer " + token);
             if (from > 0) b.header("Range", "bytes=" + from + "-");
-            // a download may take hours; the API and HEAD answers come at once
-            if (method.equals("HEAD") || uri.getPath().contains("/api/models/")) b.timeout(Duration.ofSeconds(60));
             HttpResponse<T> r = check(repo, revision, uri, exchange(b.build(), body));
-            var location = r.headers().firstValue("Location");
-            if (!follow || r.statusCode() < 300) return r;
+            if (r.statusCode() < 300) return r;
+            String location = r.headers().firstValue("Location").orElse("");
+            URI next = null;
+            try {
+                if (!location.isEmpty()) next = uri.resolve(location);
+            } catch (IllegalArgumentException e) {
+                // said below
+            }
+            if (next != null && method.equals("HEAD") && !onHub(next)) return r;
             close(r);
-            if (location.isEmpty()) throw new HubException(uri + ": HTTP " + r.statusCode() + " without a Location to follow");
-            if (hops == 10) throw new HubException(uri + ": more than 10 redirects");
-            uri = uri.resolve(location.get());
+            if (next == null) throw new HubException(uri + ": HTTP " + r.statusCode() + " redirects to '" + location + "', not a URL");
+            if (hops == MAX_REDIRECTS) throw new HubException(uri + ": more than " + MAX_REDIRECTS + " redirects");
+            uri = next;
         }
+    }
+
+    /** Whether {@code uri} is on the hub's own scheme, host and port, the only place the token may go. */
+    private boolean onHub(URI uri) {
+        URI hub = URI.create(endpoint);
+        return Objects.equals(uri.getScheme(), hub.getScheme()) && Objects.equals(uri.getHost(), hub.getHost())
+                && uri.getPort() == hub.getPort();
     }
 
     private <T> HttpResponse<T> exchange(HttpRequest req, HttpResponse.BodyHandler<T> body) {
         try {
             return http.send(req, body);
+        } catch (HttpTimeoutException e) {
+            throw new HubException(req.uri() + ": no answer within " + seconds(timeout) + " s (HF_HUB_DOWNLOAD_TIMEOUT sets "
+                    + "the limit); use --offline or HF_HUB_OFFLINE=1 to use the cache only", e);
         } catch (IOException e) {
             throw new HubException("cannot reach the hub at " + endpoint + " (" + e + "); use --offline or HF_HUB_OFFLINE=1 "
                     + "to use the cache only", e);
@@ -334,6 +569,10 @@ public final class HubClient {
             Thread.currentThread().interrupt();
             throw new HubException("interrupted while talking to " + endpoint, new IOException(e));
         }
+    }
+
+    private static String seconds(Duration d) {
+        return BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 
     private static void close(HttpResponse<?> r) {
@@ -384,37 +623,46 @@ public final class HubClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    /** A one-line bar on the progress stream, redrawn at most once per percent. */
-    private final class Progress {
-        final String file;
-        final long size;
-        long done;
-        int shown = -1;
+    /**
+     * A response body whose reads give up after the client's timeout without a byte: the HTTP client's own timeout
+     * ends with the headers, and a server that then sends nothing must not hang a pull. A watchdog closes the stream,
+     * which wakes the blocked read, and the read then throws {@link SocketTimeoutException}.
+     */
+    private static final class Watched extends FilterInputStream {
+        private final Duration timeout;
+        private volatile boolean stalled;
 
-        Progress(String file, long size, long done) {
-            this.file = file;
-            this.size = size;
-            this.done = done;
-            draw();
+        Watched(InputStream in, Duration timeout) {
+            super(in);
+            this.timeout = timeout;
         }
 
-        void advance(int n) {
-            done += n;
-            draw();
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
-        void draw() {
-            if (progress == null) return;
-            int pct = size > 0 ? (int) Math.min(100, done * 100 / size) : 0;
-            if (pct == shown) return;
-            shown = pct;
-            String bar = "=".repeat(pct / 4) + " ".repeat(25 - pct / 4);
-            progress.printf("\r%-32s [%s] %3d%% %,d / %,d bytes", file, bar, pct, done, Math.max(size, done));
-            progress.flush();
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            ScheduledFuture<?> dog = WATCHDOG.schedule(this::stall, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                return in.read(b, off, len);
+            } catch (IOException e) {
+                if (stalled) throw (SocketTimeoutException) new SocketTimeoutException("no data for " + timeout).initCause(e);
+                throw e;
+            } finally {
+                dog.cancel(false);
+            }
         }
 
-        void end() {
-            if (progress != null) progress.println();
+        private void stall() {
+            stalled = true;
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // the blocked read reports the stall
+            }
         }
     }
 }

@@ -69,7 +69,6 @@ public final class RandomModel {
     }
 
     static void write(Dims shape, String id, GgmlType type, long seed, Path file) {
-        // the types fileType knows (Quantizer writes more since the k-quants came; these stay the benchmark set)
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.Q8_0 && type != GgmlType.Q4_0) {
             throw new IllegalArgumentException("cannot write random " + type + " weights; supported: F32, F16, Q8_0, Q4_0");
         }

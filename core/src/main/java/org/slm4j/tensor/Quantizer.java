@@ -12,9 +12,11 @@ import java.nio.ByteOrder;
  * Q8_0      d = amax / 127,            q = round(x / d), halves away from zero
  * Q4_0      d = (signed max|x|) / -8,  q = min(15, trunc(x / d + 8.5)), elements j and j + 16 share byte j
  * Q4_1      d = (max - min) / 15, m = min, q = min(15, trunc((x - min) / d + 0.5))
+ * Q5_0/Q5_1 as Q4_0 / Q4_1 with 32 levels (d = max / -16, (max - min) / 31), fifth bits packed in a u32
  * Q4_K      8 sub-blocks of 32, each fitted with a scale and a min by a weighted least-squares search, the 8 scales
  *           and 8 mins then rounded to 6 bits against the super-block's d and dmin, and x re-rounded to 4 bits
  *           against the stored (F16 × 6-bit) scale and min
+ * Q5_K      Q4_K with 32 levels and a narrower search, fifth bits in a 32-byte plane
  * Q6_K      16 sub-blocks of 16, each fitted with a signed scale by a search over 19 candidate scales weighted by
  *           x², the scales rounded to int8 against d = max scale / -128, and x re-rounded to 6 bits
  * </pre>
@@ -29,7 +31,7 @@ public final class Quantizer {
     /** Whether {@link #quantizeRow} writes {@code type}. */
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -39,7 +41,7 @@ public final class Quantizer {
      * of the type's block.
      */
     public static void quantizeRow(GgmlType type, float[] x, int off, int n, ByteBuffer dst) {
-        if (!supports(type)) throw new IllegalArgumentException("cannot quantize to " + type + "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K");
+        if (!supports(type)) throw new IllegalArgumentException("cannot quantize to " + type + "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
         if (n % type.blockSize() != 0) throw new IllegalArgumentException(n + " elements is not a whole number of " + type + " blocks");
         if (dst.remaining() < type.bytesFor(n)) {
             throw new IllegalArgumentException(type + " row of " + n + " takes " + type.bytesFor(n) + " bytes, " + dst.remaining() + " left");
@@ -52,9 +54,15 @@ public final class Quantizer {
             case BF16 -> { for (int i = 0; i < n; i++) out.putShort(HalfFloats.floatToBf16(x[off + i])); }
             case Q4_0 -> { for (int b = off; b < off + n; b += Blocks.QK) q4_0(x, b, out); }
             case Q4_1 -> { for (int b = off; b < off + n; b += Blocks.QK) q4_1(x, b, out); }
+            case Q5_0 -> { for (int b = off; b < off + n; b += Blocks.QK) q5_0(x, b, out); }
+            case Q5_1 -> { for (int b = off; b < off + n; b += Blocks.QK) q5_1(x, b, out); }
             case Q4_K -> {
                 var s = new KScratch();
                 for (int b = off; b < off + n; b += Blocks.QK_K) q4_K(x, b, out, s);
+            }
+            case Q5_K -> {
+                var s = new KScratch();
+                for (int b = off; b < off + n; b += Blocks.QK_K) q5_K(x, b, out, s);
             }
             case Q6_K -> {
                 var s = new KScratch();
@@ -93,9 +101,9 @@ public final class Quantizer {
 
     private static void q4_1(float[] x, int b, ByteBuffer out) {
         float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-        for (int i = 0; i < Blocks.QK; i++) {
-            min = Math.min(min, x[b + i]);
-            max = Math.max(max, x[b + i]);
+        for (int i = 0; i < Blocks.QK; i++) {   // not Math.min: of 0 and -0 the first seen stays, and m keeps its sign
+            if (x[b + i] < min) min = x[b + i];
+            if (x[b + i] > max) max = x[b + i];
         }
         float d = (max - min) / 15, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));
@@ -107,6 +115,49 @@ public final class Quantizer {
             int hi = Math.min(15, (int) ((x[b + half + j] - min) * id + 0.5f));
             out.put((byte) (lo | hi << 4));
         }
+    }
+
+    private static void q5_0(float[] x, int b, ByteBuffer out) {
+        float amax = 0, max = 0;
+        for (int i = 0; i < Blocks.QK; i++) {
+            float v = x[b + i];
+            if (Math.abs(v) > amax) {   // strictly greater, as in Q4_0
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        float d = max / -16, id = d != 0 ? 1 / d : 0;
+        out.putShort(HalfFloats.floatToF16(d));
+        int half = Blocks.QK / 2, qh = 0;
+        byte[] qs = new byte[half];
+        for (int j = 0; j < half; j++) {
+            int lo = Math.min(31, (int) (x[b + j] * id + 16.5f));
+            int hi = Math.min(31, (int) (x[b + half + j] * id + 16.5f));
+            qs[j] = (byte) ((lo & 0xf) | (hi & 0xf) << 4);
+            qh |= (lo >> 4 & 1) << j | (hi >> 4 & 1) << (j + half);   // fifth bits: element i at bit i
+        }
+        out.putInt(qh).put(qs);
+    }
+
+    private static void q5_1(float[] x, int b, ByteBuffer out) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int i = 0; i < Blocks.QK; i++) {   // not Math.min: of 0 and -0 the first seen stays, and m keeps its sign
+            if (x[b + i] < min) min = x[b + i];
+            if (x[b + i] > max) max = x[b + i];
+        }
+        float d = (max - min) / 31, id = d != 0 ? 1 / d : 0;
+        out.putShort(HalfFloats.floatToF16(d));
+        out.putShort(HalfFloats.floatToF16(min));
+        int half = Blocks.QK / 2, qh = 0;
+        byte[] qs = new byte[half];
+        for (int j = 0; j < half; j++) {
+            // no clamp here in ggml: (x - min) / d stays below 31.5, and a C uint8_t cast is what the bits keep
+            int lo = (int) ((x[b + j] - min) * id + 0.5f) & 0xff;
+            int hi = (int) ((x[b + half + j] - min) * id + 0.5f) & 0xff;
+            qs[j] = (byte) ((lo & 0xf) | (hi & 0xf) << 4);
+            qh |= (lo >> 4 & 1) << j | (hi >> 4 & 1) << (j + half);
+        }
+        out.putInt(qh).put(qs);
     }
 
     /** Per-row work arrays of the k-quants, so a row does not allocate per block. */
@@ -123,6 +174,35 @@ public final class Quantizer {
      * {@code d·sc[j]·q − dmin·m[j]}.
      */
     private static void q4_K(float[] x, int b, ByteBuffer out, KScratch s) {
+        scalesAndMins(x, b, 15, -1f, 20, s, out);
+        for (int j = 0; j < Blocks.QK_K; j += 64) {
+            for (int l = 0; l < 32; l++) out.put((byte) (s.levels[j + l] | s.levels[j + l + 32] << 4));
+        }
+    }
+
+    /**
+     * Q5_K super-block: Q4_K's header, then 32 bytes of fifth bits (bit 2c of byte l for element l of 64-chunk c,
+     * bit 2c + 1 for element l + 32), then Q4_K's nibble layout of the low 4 bits.
+     */
+    private static void q5_K(float[] x, int b, ByteBuffer out, KScratch s) {
+        scalesAndMins(x, b, 31, -0.5f, 15, s, out);
+        byte[] qh = new byte[32], ql = new byte[128];
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                int lo = s.levels[64 * c + l], hi = s.levels[64 * c + l + 32];
+                qh[l] |= (byte) ((lo >> 4) << 2 * c | (hi >> 4) << 2 * c + 1);
+                ql[32 * c + l] = (byte) ((lo & 0xf) | (hi & 0xf) << 4);
+            }
+        }
+        out.put(qh).put(ql);
+    }
+
+    /**
+     * The part Q4_K and Q5_K share: fits each 32-element sub-block with a scale and min (levels 0..nmax), rounds the
+     * 8 scales and 8 mins to 6 bits against the super-block's d and dmin, writes d, dmin and the 12 packed bytes, and
+     * leaves in {@code s.levels} each element re-rounded against its stored scale and min.
+     */
+    private static void scalesAndMins(float[] x, int b, int nmax, float rmin, int nstep, KScratch s, ByteBuffer out) {
         float maxScale = 0, maxMin = 0;
         for (int j = 0; j < 8; j++) {
             int o = b + 32 * j;
@@ -131,7 +211,7 @@ public final class Quantizer {
             // weight each element by the sub-block's rms plus its own size: big weights matter more
             float avX = (float) Math.sqrt(sumX2 / 32);
             for (int l = 0; l < 32; l++) s.weights[l] = avX + Math.abs(x[o + l]);
-            s.scales[j] = fitScaleMin(x, o, s.weights, s.levels, 32 * j, s.aux, s.mins, j);
+            s.scales[j] = fitScaleMin(x, o, nmax, rmin, nstep, s, 32 * j, j);
             if (s.scales[j] > maxScale) maxScale = s.scales[j];
             if (s.mins[j] > maxMin) maxMin = s.mins[j];
         }
@@ -156,22 +236,21 @@ public final class Quantizer {
             float dj = HalfFloats.f16ToFloat(d) * sc[j];
             if (dj == 0) continue;   // keeps the fit's levels, as ggml does
             float mj = HalfFloats.f16ToFloat(dmin) * m[j];
-            for (int i = 0; i < 32; i++) s.levels[32 * j + i] = Math.clamp(nearestInt((x[b + 32 * j + i] + mj) / dj), 0, 15);
+            for (int i = 0; i < 32; i++) s.levels[32 * j + i] = Math.clamp(nearestInt((x[b + 32 * j + i] + mj) / dj), 0, nmax);
         }
         out.putShort(d).putShort(dmin).put(packed);
-        for (int j = 0; j < Blocks.QK_K; j += 64) {
-            for (int l = 0; l < 32; l++) out.put((byte) (s.levels[j + l] | s.levels[j + l + 32] << 4));
-        }
     }
 
     /**
-     * Fits x[o .. o + 32) ≈ scale·L − min with L in 0..15 and min ≥ 0, minimising the weighted squared error: a first
-     * guess from the range, then 21 candidate scales (nmax − 1 + 0.1·step over the range), each with the least-squares
-     * scale and min for the levels it rounds to. Stores the levels at {@code levels[lo ..]} and the min at
-     * {@code mins[j]}; returns the scale.
+     * Fits x[o .. o + 32) ≈ scale·L − min with L in 0..nmax and min ≥ 0, minimising the error weighted by
+     * {@code s.weights}: a first guess from the range, then nstep + 1 candidate scales ((nmax + rmin + 0.1·step) over
+     * the range), each with the least-squares scale and min for the levels it rounds to. Stores the levels at
+     * {@code s.levels[lo ..]} and the min at {@code s.mins[j]}; returns the scale.
      */
-    private static float fitScaleMin(float[] x, int o, float[] w, int[] levels, int lo, int[] aux, float[] mins, int j) {
-        final int n = 32, nmax = 15;
+    private static float fitScaleMin(float[] x, int o, int nmax, float rmin, int nstep, KScratch s, int lo, int j) {
+        final int n = 32;
+        float[] w = s.weights, mins = s.mins;
+        int[] levels = s.levels, aux = s.aux;
         float min = x[o], max = x[o];
         float sumW = w[0], sumX = sumW * x[o];
         for (int i = 1; i < n; i++) {
@@ -193,8 +272,8 @@ public final class Quantizer {
             float diff = scale * l + min - x[o + i];
             bestError += w[i] * (diff * diff);
         }
-        for (int step = 0; step <= 20; step++) {
-            iscale = (-1f + 0.1f * step + nmax) / (max - min);
+        for (int step = 0; step <= nstep; step++) {
+            iscale = (rmin + 0.1f * step + nmax) / (max - min);
             float sumL = 0, sumL2 = 0, sumXL = 0;
             for (int i = 0; i < n; i++) {
                 int l = Math.clamp(nearestInt(iscale * (x[o + i] - min)), 0, nmax);

@@ -1,6 +1,7 @@
 package org.slm4j.format;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,15 +12,26 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,16 +47,14 @@ import org.slm4j.testing.Shared;
 class HubClientTest {
     static final String REPO = "acme/tiny-llama", COMMIT = "0123456789abcdef0123456789abcdef01234567";
     static final String WEIGHTS = "model.safetensors";
+    static final String OLD_NAME = "acme/old-llama", LOOP = "acme/loop"; // renamed to REPO; redirects to itself
 
     @TempDir Path cache;
     FakeHub hub;
 
     @AfterEach
     void stop() {
-        if (hub != null) {
-            hub.server.stop(0);
-            hub.cdn.stop(0);
-        }
+        if (hub != null) hub.stop();
     }
 
     /** The fake repo: the tiny-llama fixture folder plus files slm4j must not fetch. */
@@ -62,17 +72,20 @@ class HubClientTest {
     }
 
     HubClient client(boolean offline) {
-        return new HubClient(cache, "http://127.0.0.1:" + hub.port(), null, offline, null);
+        return client(null, offline);
+    }
+
+    HubClient client(String token, boolean offline) {
+        return new HubClient(cache, "http://127.0.0.1:" + hub.port(), token, offline, Progress.NONE, Duration.ofSeconds(20));
     }
 
     @Test
     void pullWritesHuggingFaceHubCacheLayout() throws Exception {
         hub = new FakeHub(tinyLlama());
-        var bars = new java.io.ByteArrayOutputStream();
+        record Update(String task, long done, long total) {}
+        List<Update> updates = new ArrayList<>();
         Path snap = new HubClient(cache, "http://127.0.0.1:" + hub.port() + "/", null, false,
-                new java.io.PrintStream(bars, true, StandardCharsets.UTF_8)).snapshot(REPO);
-        String shown = bars.toString(StandardCharsets.UTF_8);
-        assertTrue(shown.contains(WEIGHTS) && shown.contains("100% " + String.format("%,d", hub.files.get(WEIGHTS).length)), shown);
+                (task, done, total) -> updates.add(new Update(task, done, total)), Duration.ofSeconds(20)).snapshot(REPO);
         Path repoDir = cache.resolve("models--acme--tiny-llama");
         assertEquals(repoDir.resolve("snapshots").resolve(COMMIT), snap);
         assertEquals(COMMIT, Files.readString(repoDir.resolve("refs/main")));
@@ -92,6 +105,18 @@ class HubClientTest {
         try (var s = Files.list(repoDir.resolve("blobs"))) {
             assertEquals(pulled.size(), s.count(), "one blob per file, no .incomplete left");
         }
+        for (String f : pulled) {
+            long size = hub.files.get(f).length;
+            List<Update> mine = updates.stream().filter(u -> u.task.equals(f)).toList();
+            assertEquals(new Update(f, size, size), mine.getLast(), f + " ends at its size");
+            for (int i = 0; i < mine.size(); i++) {
+                assertEquals(size, mine.get(i).total, f);
+                assertTrue(i == 0 || mine.get(i).done >= mine.get(i - 1).done, f + " never goes back: " + mine);
+            }
+        }
+        assertTrue(updates.stream().filter(u -> u.task.equals(WEIGHTS)).count() > 2, "the weights report as they come");
+        assertTrue(Files.isRegularFile(cache.resolve(".locks/models--acme--tiny-llama/" + FakeHub.etag(WEIGHTS, hub.files.get(WEIGHTS))
+                + ".lock")), "huggingface_hub's lock file");
     }
 
     @Test
@@ -126,7 +151,8 @@ class HubClientTest {
         hub = new FakeHub(tinyLlama());
         hub.cutAfter = hub.files.get(WEIGHTS).length / 2;
         HubException e = assertThrows(HubException.class, () -> client(false).snapshot(REPO));
-        assertTrue(e.getMessage().contains("broke off"), e.getMessage());
+        assertTrue(e.getMessage().contains("broke off") && e.getMessage().contains(WEIGHTS) && e.getMessage().contains("resume"),
+                e.getMessage());
         String etag = FakeHub.etag(WEIGHTS, hub.files.get(WEIGHTS));
         Path blobs = cache.resolve("models--acme--tiny-llama/blobs");
         long partial = Files.size(blobs.resolve(etag + ".incomplete"));
@@ -163,7 +189,7 @@ class HubClientTest {
         HubException e = assertThrows(HubException.class, () -> client(false).snapshot(REPO));
         assertTrue(e.getMessage().contains("HF_TOKEN") && e.getMessage().contains("401"), e.getMessage());
         hub.requests.clear();
-        Path snap = new HubClient(cache, "http://127.0.0.1:" + hub.port(), "hf_secret\n", false, null).snapshot(REPO);
+        Path snap = client("hf_secret\n", false).snapshot(REPO);
         assertTrue(Files.isRegularFile(snap.resolve(WEIGHTS)));
         assertFalse(hub.requests.isEmpty());
         for (FakeHub.Request r : hub.requests) {
@@ -191,7 +217,7 @@ class HubClientTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
-        HubClient c = new HubClient(cache, "http://127.0.0.1:" + closed, null, false, null);
+        HubClient c = new HubClient(cache, "http://127.0.0.1:" + closed, null, false, Progress.NONE, Duration.ofSeconds(20));
         HubException e = assertThrows(HubException.class, () -> c.snapshot(REPO));
         assertTrue(e.getMessage().contains("cannot reach the hub at http://127.0.0.1:" + closed)
                 && e.getMessage().contains("--offline"), e.getMessage());
@@ -213,6 +239,187 @@ class HubClientTest {
             assertThrows(IllegalArgumentException.class, () -> client(false).snapshot(spec), spec);
         }
         assertTrue(HubClient.isRepoSpec("TinyLlama/TinyLlama-1.1B-Chat-v1.0@main"));
+    }
+
+    @Test
+    void concurrentPullsTakeTurnsOnEachBlob() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        hub.slow = true;
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService two = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Path>> pulls = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                pulls.add(two.submit(() -> {
+                    go.await();
+                    return client(false).snapshot(REPO);
+                }));
+            }
+            go.countDown();
+            Path snap = pulls.get(0).get(60, TimeUnit.SECONDS);
+            assertEquals(snap, pulls.get(1).get(60, TimeUnit.SECONDS));
+            for (String f : List.of("config.json", "tokenizer.json", WEIGHTS)) {
+                assertArrayEquals(hub.files.get(f), Files.readAllBytes(snap.resolve(f)), f);
+            }
+        } finally {
+            two.shutdownNow();
+        }
+        assertEquals(1, hub.count("GET /cdn/" + WEIGHTS), "the second pull waited and found the blob: " + hub.requests);
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model")) {
+            assertEquals(1, hub.count("GET /" + REPO + "/resolve/" + COMMIT + "/" + f), f);
+        }
+        try (var s = Files.list(cache.resolve("models--acme--tiny-llama/blobs"))) {
+            assertEquals(List.of(), s.filter(p -> p.toString().endsWith(".incomplete")).toList());
+        }
+    }
+
+    /** Another process (huggingface_hub, another slm4j) writing the blob holds its lock: the pull waits, then uses it. */
+    @Test
+    void pullWaitsForTheLockAnotherWriterHolds() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        byte[] weights = hub.files.get(WEIGHTS);
+        String etag = FakeHub.etag(WEIGHTS, weights);
+        Path lockFile = cache.resolve(".locks/models--acme--tiny-llama/" + etag + ".lock");
+        Files.createDirectories(lockFile.getParent());
+        CompletableFuture<Path> pull;
+        try (FileChannel held = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             var lock = held.lock()) {
+            pull = CompletableFuture.supplyAsync(() -> client(false).snapshot(REPO));
+            String head = "HEAD /" + REPO + "/resolve/" + COMMIT + "/" + WEIGHTS;
+            for (long end = System.nanoTime() + 20_000_000_000L; hub.count(head) == 0 && System.nanoTime() < end; ) Thread.sleep(10);
+            Thread.sleep(300);
+            assertFalse(pull.isDone(), "the pull waits for the lock");
+            assertEquals(0, hub.count("GET /cdn/" + WEIGHTS));
+            Path blobs = cache.resolve("models--acme--tiny-llama/blobs");
+            Path tmp = Files.write(blobs.resolve(etag + ".other"), weights);
+            Files.move(tmp, blobs.resolve(etag), StandardCopyOption.ATOMIC_MOVE);
+        }
+        Path snap = pull.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve(WEIGHTS)));
+        assertEquals(0, hub.count("GET /cdn/" + WEIGHTS), "the blob the other writer finished is used");
+    }
+
+    /** Python's huggingface_hub locks with flock(2), as the flock command does; on Linux an fcntl lock does not see it. */
+    @Test
+    void pullWaitsForAFlockHolderAsHuggingfaceHubTakesIt() throws Exception {
+        assumeTrue(System.getProperty("os.name").equals("Linux") && Files.isExecutable(Path.of("/usr/bin/flock")), "Linux with flock(1)");
+        hub = new FakeHub(tinyLlama());
+        byte[] weights = hub.files.get(WEIGHTS);
+        String etag = FakeHub.etag(WEIGHTS, weights);
+        Path lockFile = cache.resolve(".locks/models--acme--tiny-llama/" + etag + ".lock");
+        Files.createDirectories(lockFile.getParent());
+        Process python = new ProcessBuilder("/usr/bin/flock", lockFile.toString(), "sh", "-c", "echo locked; cat").start();
+        try {
+            assertEquals("locked", python.inputReader().readLine());
+            CompletableFuture<Path> pull = CompletableFuture.supplyAsync(() -> client(false).snapshot(REPO));
+            String head = "HEAD /" + REPO + "/resolve/" + COMMIT + "/" + WEIGHTS;
+            for (long end = System.nanoTime() + 20_000_000_000L; hub.count(head) == 0 && System.nanoTime() < end; ) Thread.sleep(10);
+            Thread.sleep(300);
+            assertFalse(pull.isDone(), "the pull waits for the flock");
+            Path blobs = cache.resolve("models--acme--tiny-llama/blobs");
+            Files.move(Files.write(blobs.resolve(etag + ".other"), weights), blobs.resolve(etag), StandardCopyOption.ATOMIC_MOVE);
+            python.getOutputStream().close(); // cat ends, flock releases
+            assertArrayEquals(weights, Files.readAllBytes(pull.get(30, TimeUnit.SECONDS).resolve(WEIGHTS)));
+            assertEquals(0, hub.count("GET /cdn/" + WEIGHTS), "the blob the other writer finished is used");
+        } finally {
+            python.destroy();
+        }
+    }
+
+    @Test
+    void stalledDownloadEndsAndResumes() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        int half = hub.files.get(WEIGHTS).length / 2;
+        hub.stallAfter = half;
+        HubClient c = new HubClient(cache, "http://127.0.0.1:" + hub.port(), null, false, Progress.NONE, Duration.ofSeconds(1));
+        HubException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThrows(HubException.class, () -> c.snapshot(REPO)));
+        assertTrue(e.getMessage().contains(WEIGHTS) && e.getMessage().contains("stalled") && e.getMessage().contains("resume")
+                && e.getMessage().contains("HF_HUB_DOWNLOAD_TIMEOUT"), e.getMessage());
+        Path blobs = cache.resolve("models--acme--tiny-llama/blobs");
+        String etag = FakeHub.etag(WEIGHTS, hub.files.get(WEIGHTS));
+        assertEquals(half, Files.size(blobs.resolve(etag + ".incomplete")), "what came is kept for resuming");
+        assertFalse(Files.exists(blobs.resolve(etag)));
+
+        hub.stallAfter = -1;
+        hub.requests.clear();
+        Path snap = c.snapshot(REPO);
+        assertEquals(List.of("bytes=" + half + "-"), hub.requests.stream().filter(r -> r.line.equals("GET /cdn/" + WEIGHTS))
+                .map(r -> r.range).toList());
+        assertArrayEquals(hub.files.get(WEIGHTS), Files.readAllBytes(snap.resolve(WEIGHTS)));
+    }
+
+    /** A full disk (the partial file leads to /dev/full) leaves the partial file and says so, never a complete-looking blob. */
+    @Test
+    void fullDiskSaysSoAndLeavesNoBlob() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/full")), "a /dev/full device");
+        hub = new FakeHub(tinyLlama());
+        String etag = FakeHub.etag(WEIGHTS, hub.files.get(WEIGHTS));
+        Path blobs = Files.createDirectories(cache.resolve("models--acme--tiny-llama/blobs"));
+        Files.createSymbolicLink(blobs.resolve(etag + ".incomplete"), Path.of("/dev/full"));
+        HubException e = assertThrows(HubException.class, () -> client(false).snapshot(REPO));
+        assertTrue(e.getMessage().contains(WEIGHTS) && e.getMessage().contains("free some space")
+                && e.getMessage().contains("resume"), e.getMessage());
+        assertFalse(Files.exists(blobs.resolve(etag), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(cache.resolve("models--acme--tiny-llama/snapshots").resolve(COMMIT).resolve(WEIGHTS),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void hubThatNeverAnswersTimesOut() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        hub.stallAnswers = true;
+        HubClient c = new HubClient(cache, "http://127.0.0.1:" + hub.port(), null, false, Progress.NONE, Duration.ofSeconds(1));
+        HubException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThrows(HubException.class, () -> c.snapshot(REPO)));
+        assertTrue(e.getMessage().contains("no answer within 1 s") && e.getMessage().contains("HF_HUB_DOWNLOAD_TIMEOUT"), e.getMessage());
+    }
+
+    @Test
+    void downloadTimeoutFromTheEnvironmentReadsSeconds() {
+        assertEquals(HubClient.DEFAULT_TIMEOUT, HubClient.timeout(null));
+        assertEquals(HubClient.DEFAULT_TIMEOUT, HubClient.timeout(" "));
+        assertEquals(Duration.ofSeconds(10), HubClient.timeout("10"));
+        assertEquals(Duration.ofMillis(2500), HubClient.timeout(" 2.5 "));
+        for (String bad : List.of("0", "-3", "ten", "1e9", "NaN")) {
+            var e = assertThrows(IllegalArgumentException.class, () -> HubClient.timeout(bad), bad);
+            assertTrue(e.getMessage().contains("HF_HUB_DOWNLOAD_TIMEOUT='" + bad + "'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void corruptNonLfsFileIsRefusedByItsGitBlobSha1() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        hub.corruptFile = "tokenizer.json";
+        HubException e = assertThrows(HubException.class, () -> client(false).snapshot(REPO));
+        assertTrue(e.getMessage().contains("tokenizer.json") && e.getMessage().contains("corrupt download")
+                && e.getMessage().contains("sha1"), e.getMessage());
+        Path repoDir = cache.resolve("models--acme--tiny-llama");
+        String etag = FakeHub.etag("tokenizer.json", hub.files.get("tokenizer.json"));
+        assertFalse(Files.exists(repoDir.resolve("blobs").resolve(etag)));
+        assertFalse(Files.exists(repoDir.resolve("blobs").resolve(etag + ".incomplete")));
+        assertFalse(Files.exists(repoDir.resolve("snapshots").resolve(COMMIT).resolve("tokenizer.json"),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        hub.corruptFile = null;
+        assertArrayEquals(hub.files.get("tokenizer.json"), Files.readAllBytes(client(false).snapshot(REPO).resolve("tokenizer.json")));
+    }
+
+    @Test
+    void renamedRepoIsFollowedAndTheTokenStaysOnTheHub() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        hub.token = "hf_secret";
+        Path snap = client("hf_secret", false).snapshot(OLD_NAME);
+        assertEquals(cache.resolve("models--acme--old-llama/snapshots").resolve(COMMIT), snap, "cached under the name asked for");
+        for (String f : List.of("config.json", "tokenizer.json", WEIGHTS)) {
+            assertArrayEquals(hub.files.get(f), Files.readAllBytes(snap.resolve(f)), f);
+        }
+        assertEquals(1, hub.count("GET /api/models/" + REPO + "/revision/main"), "relative Location: " + hub.requests);
+        assertEquals(1, hub.count("HEAD /" + REPO + "/resolve/" + COMMIT + "/config.json"), "absolute Location on the hub");
+        assertEquals(1, hub.count("GET /cdn/" + WEIGHTS));
+        for (FakeHub.Request r : hub.requests) {
+            assertEquals(r.line.contains("/cdn/") ? null : "Bearer hf_secret", r.auth, r.line + ": the token goes to the hub only");
+        }
+        HubException e = assertThrows(HubException.class, () -> client("hf_secret", false).snapshot(LOOP));
+        assertTrue(e.getMessage().contains("more than 10 redirects"), e.getMessage());
+        assertEquals(11, hub.count("GET /api/models/" + LOOP + "/revision/main"));
     }
 
     @Test
@@ -244,18 +451,43 @@ class HubClientTest {
         final HttpServer server, cdn;  // the hub redirects LFS downloads to its storage, another host
         final Map<String, byte[]> files;
         final List<Request> requests = new CopyOnWriteArrayList<>();
+        final ExecutorService threads = Executors.newCachedThreadPool(); // concurrent clients are served concurrently
+        final CountDownLatch unstall = new CountDownLatch(1);
         volatile String token;
-        volatile int cutAfter = -1;
-        volatile boolean corrupt;
+        volatile int cutAfter = -1, stallAfter = -1;
+        volatile boolean corrupt, slow, stallAnswers;
+        volatile String corruptFile;
 
         FakeHub(Map<String, byte[]> files) throws IOException {
             this.files = files;
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
             server.createContext("/", this::handle);
+            server.setExecutor(threads);
             server.start();
             cdn = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
             cdn.createContext("/", this::handle);
+            cdn.setExecutor(threads);
             cdn.start();
+        }
+
+        void stop() {
+            unstall.countDown();
+            server.stop(0);
+            cdn.stop(0);
+            threads.shutdownNow();
+        }
+
+        long count(String requestLine) {
+            return requests.stream().filter(r -> r.line.equals(requestLine)).count();
+        }
+
+        /** Holds a stalled answer until the test ends it; the client must have given up long before. */
+        void stall() {
+            try {
+                unstall.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         int port() {
@@ -283,6 +515,17 @@ class HubClientTest {
                     body(x, path.substring(5));
                 } else if (token != null && !("Bearer " + token).equals(x.getRequestHeaders().getFirst("Authorization"))) {
                     x.sendResponseHeaders(401, -1);
+                } else if (stallAnswers) {
+                    stall();
+                } else if (path.startsWith("/api/models/" + OLD_NAME + "/")) { // a renamed repo: relative Location
+                    x.getResponseHeaders().set("Location", path.replace(OLD_NAME, REPO));
+                    x.sendResponseHeaders(307, -1);
+                } else if (path.startsWith("/" + OLD_NAME + "/")) { // absolute, on the same host
+                    x.getResponseHeaders().set("Location", "http://127.0.0.1:" + port() + path.replace(OLD_NAME, REPO));
+                    x.sendResponseHeaders(307, -1);
+                } else if (path.startsWith("/api/models/" + LOOP + "/")) {
+                    x.getResponseHeaders().set("Location", path);
+                    x.sendResponseHeaders(307, -1);
                 } else if (path.startsWith("/api/models/" + REPO + "/revision/")) {
                     StringBuilder json = new StringBuilder("{\"id\":\"" + REPO + "\",\"sha\":\"" + COMMIT + "\",\"siblings\":[");
                     int i = 0;
@@ -323,8 +566,10 @@ class HubClientTest {
                 h.set("Content-Length", Long.toString(b.length));
                 x.sendResponseHeaders(200, -1);
             } else {
-                x.sendResponseHeaders(200, b.length);
-                x.getResponseBody().write(b);
+                byte[] body = b.clone();
+                if (name.equals(corruptFile)) body[body.length / 2] ^= 1; // same size, other content
+                x.sendResponseHeaders(200, body.length);
+                x.getResponseBody().write(body);
             }
         }
 
@@ -346,6 +591,24 @@ class HubClientTest {
                 out.write(body, 0, cutAfter);
                 out.flush();
                 throw new IOException("the fake hub breaks the connection after " + cutAfter + " bytes");
+            }
+            if (stallAfter >= 0 && name.endsWith(".safetensors")) {
+                out.write(body, 0, stallAfter);
+                out.flush();
+                stall();
+                throw new IOException("the fake hub gave up its stalled answer");
+            }
+            if (slow) { // 16 pieces over about 400 ms: long enough for a concurrent pull to arrive meanwhile
+                for (int i = 0; i < 16; i++) {
+                    out.write(body, i * body.length / 16, (i + 1) * body.length / 16 - i * body.length / 16);
+                    out.flush();
+                    try {
+                        Thread.sleep(25);
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                }
+                return;
             }
             out.write(body);
         }

@@ -160,6 +160,100 @@ class QuantizerTest {
         if (rmsBound > 0) assertTrue(Math.sqrt(sumErr2 / sumX2) < rmsBound, type + " relative rms error " + Math.sqrt(sumErr2 / sumX2));
     }
 
+    /**
+     * The Q5 types, which slm4j writes for llama.cpp but does not run: decoded here from ggml's block layouts (a
+     * fifth bit per element in a separate plane), the same bounds as their 4-bit twins at twice the levels.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q5_0", "Q5_1", "Q5_K"})
+    void q5RoundTripThroughGgmlsLayout(GgmlType type) {
+        var rnd = new java.util.Random(11);
+        float[] x = new float[512];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() + (i >= 256 ? 0.7 : 0));
+        x[5] = -6;
+        MemorySegment q = quantize(type, x);
+        double sumErr2 = 0, sumX2 = 0;
+        for (int b = 0; b < x.length; b += 32) {
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE, amax = 0;
+            for (int i = b; i < b + 32; i++) {
+                min = Math.min(min, x[i]);
+                max = Math.max(max, x[i]);
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            for (int i = b; i < b + 32; i++) {
+                double err = Math.abs(q5(type, q, i) - x[i]);
+                double bound = switch (type) {
+                    case Q5_0 -> amax / 16 * 1.01;
+                    case Q5_1 -> (max - min) / 31 * 0.6 + Math.abs(min) * 0x1p-10;
+                    default -> Double.POSITIVE_INFINITY;
+                };
+                assertTrue(err <= bound, type + " element " + i + ": " + x[i] + " came back as " + q5(type, q, i));
+                sumErr2 += err * err;
+                sumX2 += (double) x[i] * x[i];
+            }
+        }
+        assertTrue(Math.sqrt(sumErr2 / sumX2) < (type == GgmlType.Q5_K ? 0.04 : 0.05), type + " rms " + Math.sqrt(sumErr2 / sumX2));
+    }
+
+    /** Element i of a row of Q5 blocks, decoded as ggml's dequantize_row_q5_* lays them out. */
+    private static float q5(GgmlType type, MemorySegment q, int i) {
+        long blk = (long) (i / type.blockSize()) * type.blockBytes();
+        int k = i % type.blockSize();
+        float d = HalfFloats.f16ToFloat(q.get(Blocks.SHORT, blk));
+        if (type != GgmlType.Q5_K) {
+            int head = type == GgmlType.Q5_0 ? 2 : 4;
+            int qh = q.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), blk + head);
+            int nib = q.get(ValueLayout.JAVA_BYTE, blk + head + 4 + k % 16) >> (k < 16 ? 0 : 4) & 0xf;
+            int level = nib | (qh >>> k & 1) << 4;
+            return type == GgmlType.Q5_0 ? (level - 16) * d : level * d + HalfFloats.f16ToFloat(q.get(Blocks.SHORT, blk + 2));
+        }
+        float dmin = HalfFloats.f16ToFloat(q.get(Blocks.SHORT, blk + 2));
+        int sub = k / 32, chunk = k / 64, l = k % 32;
+        int[] sc = new int[12];
+        for (int j = 0; j < 12; j++) sc[j] = q.get(ValueLayout.JAVA_BYTE, blk + 4 + j) & 0xff;
+        int scale = sub < 4 ? sc[sub] & 63 : (sc[sub + 4] & 0xf) | (sc[sub - 4] >> 6) << 4;
+        int min = sub < 4 ? sc[sub + 4] & 63 : (sc[sub + 4] >> 4) | (sc[sub] >> 6) << 4;
+        int qh = q.get(ValueLayout.JAVA_BYTE, blk + 16 + l) & 0xff;
+        int ql = q.get(ValueLayout.JAVA_BYTE, blk + 48 + 32 * chunk + l) & 0xff;
+        boolean high = k % 64 >= 32;
+        int level = (high ? ql >> 4 : ql & 0xf) | (qh >> (2 * chunk + (high ? 1 : 0)) & 1) << 4;
+        return d * scale * level - dmin * min;
+    }
+
+    @Test
+    void q5_0BlockByHand() {
+        float[] x = new float[32];
+        x[0] = -16;         // the signed extreme: d = 1, level = trunc(x + 16.5)
+        x[1] = 15.2f;       // 31.7 -> 31
+        x[17] = 0.4f;       // 16.9 -> 16: fifth bit set at bit 17
+        x[18] = -0.6f;      // 15.9 -> 15
+        MemorySegment s = quantize(GgmlType.Q5_0, x);
+        assertEquals(HalfFloats.floatToF16(1f), s.get(Blocks.SHORT, 0));
+        int qh = s.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2);
+        // levels 16 (zeros) everywhere except element 0 (0), 1 (31) and 18 (15): fifth bits all but those of 0 and 18
+        assertEquals(~(1 | 1 << 18), qh);
+        assertEquals(0 | 0 << 4, s.get(ValueLayout.JAVA_BYTE, 6) & 0xFF);          // elements 0 and 16 (level 16)
+        assertEquals(15 | 0 << 4, s.get(ValueLayout.JAVA_BYTE, 7) & 0xFF);         // 31 and 16 (element 17)
+        assertEquals(0 | 15 << 4, s.get(ValueLayout.JAVA_BYTE, 8) & 0xFF);         // 16 and 15
+    }
+
+    @Test
+    void q4_1KeepsTheFirstOfEqualZerosAsItsMin() {
+        float[] x = new float[32];
+        x[0] = 1;
+        x[1] = -0.0f;   // not below the +0 of x[2..]: ggml's strict comparison keeps the first minimum seen
+        x[2] = 0;
+        x[3] = -0.0f;
+        float[] y = x.clone();
+        y[0] = -0.0f;
+        y[1] = 1;
+        MemorySegment a = quantize(GgmlType.Q4_1, x), b = quantize(GgmlType.Q4_1, y);
+        assertEquals((short) 0x8000, a.get(Blocks.SHORT, 2), "m = -0 when -0 came first");
+        assertEquals((short) 0x8000, b.get(Blocks.SHORT, 2));
+        x[1] = 0;
+        assertEquals((short) 0, quantize(GgmlType.Q4_1, x).get(Blocks.SHORT, 2), "m = +0 when +0 came first");
+    }
+
     @Test
     void kQuantsOfZeroAreZeroBytes() {
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
