@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "slm4j", mixinStandardHelpOptions = true, version = "slm4j 0.1.0",
         description = "Run small language models (StableLM 2, TinyLlama, H2O-Danube) on the JVM.",
         subcommands = {GenerateCommand.class, LogitsCommand.class, TokenizeCommand.class, InfoCommand.class,
-                PullCommand.class, CreateRandomCommand.class, BenchCommand.class, QuantizeCommand.class,
+                PullCommand.class, CreateRandomCommand.class, BenchCommand.class, QuantizeCommand.class, ConvertCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

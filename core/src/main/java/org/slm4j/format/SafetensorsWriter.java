@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +26,8 @@ import org.slm4j.format.SafetensorsFile.Dtype;
  * atomically, so a killed write never leaves a complete-looking file. Data segments are read at write time.
  */
 public final class SafetensorsWriter {
-    private record Entry(String name, Dtype dtype, long[] shape, MemorySegment data) {}
+    /** {@code bytes}: the stored size; {@code source} writes exactly that many at {@code write} time. */
+    private record Entry(String name, Dtype dtype, long[] shape, long bytes, GgufWriter.TensorSource source) {}
 
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private final Map<String, Entry> tensors = new LinkedHashMap<>();
@@ -39,8 +40,30 @@ public final class SafetensorsWriter {
 
     /** Adds a tensor of PyTorch shape {@code shape} (last dimension fastest) whose little-endian bytes are {@code data}. */
     public SafetensorsWriter add(String name, Dtype dtype, long[] shape, MemorySegment data) {
-        Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(data, "data");
+        long bytes = byteSize(name, dtype, shape);
+        if (bytes != data.byteSize()) {
+            throw new IllegalArgumentException(name + ": " + dtype + " " + Arrays.toString(shape) + " takes " + bytes
+                    + " bytes, data has " + data.byteSize() + " bytes");
+        }
+        tensors.put(name, new Entry(name, dtype, shape.clone(), bytes, ch -> writeSegment(ch, data)));
+        return this;
+    }
+
+    /**
+     * Adds a tensor whose little-endian bytes {@code source} produces when the file is written (in the order tensors
+     * were added), so a model of gigabytes can be written piece by piece without holding it in memory.
+     */
+    public SafetensorsWriter add(String name, Dtype dtype, long[] shape, GgufWriter.TensorSource source) {
+        Objects.requireNonNull(source, "source");
+        long bytes = byteSize(name, dtype, shape);
+        tensors.put(name, new Entry(name, dtype, shape.clone(), bytes, source));
+        return this;
+    }
+
+    /** Checks name and shape; the stored size of a {@code dtype} tensor of {@code shape}. */
+    private long byteSize(String name, Dtype dtype, long[] shape) {
+        Objects.requireNonNull(dtype, "dtype");
         if (name == null || name.isEmpty() || name.equals(SafetensorsFile.METADATA_KEY)) {
             throw new IllegalArgumentException("tensor name '" + name + "' is empty or reserved");
         }
@@ -51,12 +74,8 @@ public final class SafetensorsWriter {
             count = Math.multiplyExact(count, d);
         }
         long bits = Math.multiplyExact(count, (long) dtype.bits());
-        if (bits % 8 != 0 || bits / 8 != data.byteSize()) {
-            throw new IllegalArgumentException(name + ": " + dtype + " " + Arrays.toString(shape) + " takes " + bits
-                    + " bits, data has " + data.byteSize() + " bytes");
-        }
-        tensors.put(name, new Entry(name, dtype, shape.clone(), data));
-        return this;
+        if (bits % 8 != 0) throw new IllegalArgumentException(name + ": " + dtype + " " + Arrays.toString(shape) + " takes " + bits + " bits, not whole bytes");
+        return bits / 8;
     }
 
     /** Adds an F32 tensor holding {@code values}, copied now. */
@@ -75,8 +94,8 @@ public final class SafetensorsWriter {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("dtype", e.dtype.name());
             t.put("shape", e.shape);
-            t.put("data_offsets", new long[] {offset, offset + e.data.byteSize()});
-            offset += e.data.byteSize();
+            t.put("data_offsets", new long[] {offset, offset + e.bytes});
+            offset += e.bytes;
             root.put(e.name, t);
         }
         byte[] json;
@@ -97,12 +116,19 @@ public final class SafetensorsWriter {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
             List<ByteBuffer> parts = new ArrayList<>(List.of(len, ByteBuffer.wrap(header)));
             for (ByteBuffer b : parts) while (b.hasRemaining()) ch.write(b);
-            for (Entry e : tensors.values()) writeSegment(ch, e.data);
+            for (Entry e : tensors.values()) {
+                long before = ch.position();
+                e.source.writeTo(ch);
+                if (ch.position() - before != e.bytes) {
+                    throw new IllegalArgumentException("tensor '" + e.name + "': its source wrote " + (ch.position() - before)
+                            + " bytes, expected " + e.bytes);
+                }
+            }
         });
     }
 
     /** Streams {@code s} in 1 MiB chunks, so a mapped multi-GB tensor never lands in the heap whole. */
-    private static void writeSegment(FileChannel ch, MemorySegment s) throws IOException {
+    private static void writeSegment(WritableByteChannel ch, MemorySegment s) throws IOException {
         byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(1, s.byteSize()))];
         for (long off = 0; off < s.byteSize(); ) {
             int n = (int) Math.min(chunk.length, s.byteSize() - off);

@@ -25,8 +25,14 @@ import org.slm4j.tensor.Quantizer;
 public final class RandomModel {
     private RandomModel() {}
 
-    /** The sizes a random model is made of; {@link Shape} holds the real ones. */
-    record Dims(String arch, int vocab, int dim, int ffn, int layers, int heads, int kvHeads, int ropeDims, int context,
+    /**
+     * The sizes a random model is made of; {@link Shape} holds the real ones, tests make small ones.
+     *
+     * @param arch          "llama" or "stablelm"
+     * @param ropeDims      rotated dims of each head (StableLM: a quarter of the head)
+     * @param slidingWindow attention window, 0 for full attention (a Danube-like Mistral model when set)
+     */
+    public record Dims(String arch, int vocab, int dim, int ffn, int layers, int heads, int kvHeads, int ropeDims, int context,
                 int slidingWindow) {}
 
     /** The shapes of REFERENCE.md's model table. */
@@ -36,7 +42,7 @@ public final class RandomModel {
         DANUBE_1_8B("danube-1_8b", new Dims("llama", 32000, 2560, 6912, 24, 32, 8, 80, 16384, 4096));
 
         private final String id;
-        final Dims dims;
+        private final Dims dims;
 
         Shape(String id, Dims dims) {
             this.id = id;
@@ -45,6 +51,9 @@ public final class RandomModel {
 
         /** The command-line name, e.g. "tinyllama-1_1b". */
         public String id() { return id; }
+
+        /** The sizes. */
+        public Dims dims() { return dims; }
 
         /** The shape named {@code id}; an IllegalArgumentException lists the names when none matches. */
         public static Shape of(String id) {
@@ -147,7 +156,7 @@ public final class RandomModel {
         w.putUInt32("tokenizer.ggml.unknown_token_id", 0);
     }
 
-    private static SplittableRandom random(long seed, String name) {
+    static SplittableRandom random(long seed, String name) {
         return new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ name.hashCode());
     }
 
@@ -180,7 +189,7 @@ public final class RandomModel {
     }
 
     /** Uniform on [-√3·std, √3·std): standard deviation {@code std}. */
-    private static float uniform(SplittableRandom r, float std) {
+    static float uniform(SplittableRandom r, float std) {
         return (float) ((r.nextDouble() * 2 - 1) * 1.7320508 * std);
     }
 }

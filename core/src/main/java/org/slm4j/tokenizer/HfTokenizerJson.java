@@ -71,11 +71,16 @@ final class HfTokenizerJson {
     }
 
     static Tokenizer read(Path path) {
+        return Tokenizer.of(vocabulary(path));
+    }
+
+    /** The vocabulary of a tokenizer.json (with tokenizer_config.json beside it when present); errors name the file. */
+    static Vocabulary vocabulary(Path path) {
         JsonNode root = readJson(path);
         Path configPath = path.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(configPath) ? readJson(configPath) : null;
         try {
-            return Tokenizer.of(vocabulary(path, root, config));
+            return vocabulary(path, root, config);
         } catch (ModelFormatException e) {
             throw e.getMessage().startsWith(path.toString()) ? e : new ModelFormatException(path + ": " + e.getMessage(), e);
         }

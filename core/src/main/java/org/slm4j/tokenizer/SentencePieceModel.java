@@ -27,6 +27,11 @@ final class SentencePieceModel {
     private static final int MAX_PIECES = 4 << 20;
 
     static Tokenizer read(Path path) {
+        return Tokenizer.of(vocabulary(path));
+    }
+
+    /** The vocabulary of a SentencePiece {@code .model} file; errors name the file. */
+    static Vocabulary vocabulary(Path path) {
         byte[] data;
         try {
             long size = Files.size(path);
@@ -36,7 +41,7 @@ final class SentencePieceModel {
             throw new UncheckedIOException(e);
         }
         try {
-            return Tokenizer.of(parse(data));
+            return parse(data);
         } catch (ModelFormatException e) {
             throw new ModelFormatException(path + ": " + e.getMessage(), e);
         }
