@@ -5,6 +5,8 @@
  * {@link org.slm4j.convert.SourceTensor}s rounded to the mix of ggml types llama.cpp's {@code llama-quantize} picks for
  * a {@link org.slm4j.convert.FileType} (no importance matrix), byte for byte as it would write them: same tensor
  * types, same blocks, same {@code general.file_type}. Rows are quantized on several threads and streamed to disk, so
- * a model never has to fit in memory.
+ * a model never has to fit in memory. {@link org.slm4j.convert.HfToGguf} turns a Hugging Face folder into those
+ * sources and the metadata llama.cpp's converter writes (hparams, tokenizer, chat template), q/k rows permuted for the
+ * llama architecture's adjacent-pair rotary.
  */
 package org.slm4j.convert;
