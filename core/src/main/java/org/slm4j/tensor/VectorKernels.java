@@ -74,42 +74,33 @@ final class VectorKernels extends RowKernels {
         };
     }
 
-    /**
-     * With a batch (a prompt), F16, Q8_0 and Q4_0 rows are decoded to floats once and then multiplied with every
-     * input, four inputs at a time so each decoded vector is loaded once for four: decoding no longer repeats per
-     * input. The arithmetic per output is {@link #dot}'s (same lanes, same order); only the final
-     * {@code reduceLanes}, whose order the Vector API leaves open, may round differently.
-     */
+    /** A batch of two or more inputs of a type {@link Gemm} handles goes there: a blocked multiply. */
+    @Override
+    boolean batched(Matrix w, Activations in, int batch, float[] out) {
+        if (!Gemm.supports(w.type())) return false;
+        Gemm.multiply(w, in, batch, out);
+        return true;
+    }
+
+    /** F16 rows are decoded to floats once and then multiplied with every input ({@link #f32}'s arithmetic). */
     @Override
     void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
-        GgmlType t = w.type();
         // F16 takes this path even for one input: halves() with five inlined half() calls was seen (JFR) running the
         // Vector API's allocating fallback, gigabytes of garbage per run; the plain widening loop allocates nothing
-        boolean decodes = t == GgmlType.F16 || (batch >= 2 && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0));
-        if (!decodes) {
+        if (w.type() != GgmlType.F16) {
             super.rows(w, r0, r1, in, batch, out);
             return;
         }
         int n = w.cols(), rows = w.rows();
         Decoded dec = DECODED.get().fit(r1 - r0, n);
         for (int r = r0; r < r1; r++) decode(w, r, dec, (r - r0) * n);
-        for (int b = 0; b < batch; b += 4) {
-            int nb = Math.min(4, batch - b);
-            for (int r = r0; r < r1; r++) {
-                int wo = (r - r0) * n;
-                if (t == GgmlType.F16) {
-                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = dotFloats(dec.w, wo, in.f, (b + j) * n, n);
-                } else if (nb == 4) {
-                    quants4(dec, wo, in, b * n, n, out, b * rows + r, rows);
-                } else {
-                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = quants1(dec, wo, in, (b + j) * n, n);
-                }
-            }
+        for (int r = r0; r < r1; r++) {
+            for (int b = 0; b < batch; b++) out[b * rows + r] = dotFloats(dec.w, (r - r0) * n, in.f, b * n, n);
         }
     }
 
     /** One thread's decoded weight rows: floats (F16 values, or exact quants) and per-block scales. */
-    private static final class Decoded {
+    static final class Decoded {
         float[] w = new float[0];        // [rows * cols]
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
 
@@ -125,11 +116,15 @@ final class VectorKernels extends RowKernels {
     private static final ThreadLocal<Decoded> DECODED = ThreadLocal.withInitial(Decoded::new);
 
     /** Row r of w into dec at wo: floats, and for Q8_0 / Q4_0 the block scales at wo / 32. */
-    private static void decode(Matrix w, int r, Decoded dec, int wo) {
+    static void decode(Matrix w, int r, Decoded dec, int wo) {
         MemorySegment s = w.data();
         int n = w.cols();
         long row = r * w.rowBytes();
         switch (w.type()) {
+            case F32 -> MemorySegment.copy(s, Blocks.FLOAT, row, dec.w, wo, n);
+            case BF16 -> {
+                for (int i = 0; i < n; i++) dec.w[wo + i] = HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
+            }
             case F16 -> {   // a plain loop of exact conversions: no vector objects to fall back on
                 for (int i = 0; i < n; i++) dec.w[wo + i] = Float.float16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
             }
@@ -162,44 +157,6 @@ final class VectorKernels extends RowKernels {
             }
             default -> throw new AssertionError(w.type());
         }
-    }
-
-    /** {@link #q8_0}'s arithmetic over a decoded row: exact per-block lane sums, scaled and accumulated in order. */
-    private static float quants1(Decoded dec, int wo, Activations in, int x, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < n / QK; k++) {
-            int xk = x + QK * k, wk = wo + QK * k;
-            FloatVector dot = FloatVector.zero(F);
-            for (int i = 0; i < QK; i += L) dot = FloatVector.fromArray(F, dec.w, wk + i).fma(FloatVector.fromArray(F, in.qf, xk + i), dot);
-            acc = dot.fma(FloatVector.broadcast(F, dec.d[wk / QK] * in.d[xk / QK]), acc);
-        }
-        return acc.reduceLanes(ADD);
-    }
-
-    /** {@link #quants1} for inputs x, x + n, x + 2n, x + 3n together, into out[o + j * stride]. */
-    private static void quants4(Decoded dec, int wo, Activations in, int x, int n, float[] out, int o, int stride) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        float[] qf = in.qf, dx = in.d;
-        for (int k = 0; k < n / QK; k++) {
-            int xk = x + QK * k, wk = wo + QK * k;
-            FloatVector d0 = FloatVector.zero(F), d1 = d0, d2 = d0, d3 = d0;
-            for (int i = 0; i < QK; i += L) {
-                FloatVector wv = FloatVector.fromArray(F, dec.w, wk + i);
-                d0 = wv.fma(FloatVector.fromArray(F, qf, xk + i), d0);
-                d1 = wv.fma(FloatVector.fromArray(F, qf, xk + n + i), d1);
-                d2 = wv.fma(FloatVector.fromArray(F, qf, xk + 2 * n + i), d2);
-                d3 = wv.fma(FloatVector.fromArray(F, qf, xk + 3 * n + i), d3);
-            }
-            float dw = dec.d[wk / QK];
-            a0 = d0.fma(FloatVector.broadcast(F, dw * dx[xk / QK]), a0);
-            a1 = d1.fma(FloatVector.broadcast(F, dw * dx[(xk + n) / QK]), a1);
-            a2 = d2.fma(FloatVector.broadcast(F, dw * dx[(xk + 2 * n) / QK]), a2);
-            a3 = d3.fma(FloatVector.broadcast(F, dw * dx[(xk + 3 * n) / QK]), a3);
-        }
-        out[o] = a0.reduceLanes(ADD);
-        out[o + stride] = a1.reduceLanes(ADD);
-        out[o + 2 * stride] = a2.reduceLanes(ADD);
-        out[o + 3 * stride] = a3.reduceLanes(ADD);
     }
 
     /** {@link #f32}'s arithmetic, step for step, with the weights already floats in an array. */

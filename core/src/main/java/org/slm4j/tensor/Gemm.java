@@ -1,0 +1,209 @@
+package org.slm4j.tensor;
+
+import static org.slm4j.tensor.Blocks.QK;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector kernels' matmul for a batch of inputs (a prompt): a blocked matrix multiply.
+ *
+ * <p>The inputs are transposed once per call into groups of {@code G} positions, element-major, so one vector holds
+ * one element of L positions. A register tile is 4 weight rows by G positions (8 accumulators): each step
+ * broadcasts one decoded weight per row and multiplies it with two input vectors, so a weight is loaded once for G
+ * positions and an input vector once for 4 rows. Work is split in units of {@code SUB} rows; a unit decodes its
+ * rows once and then passes over {@code KC} elements at a time, every group and tile in turn, so each pass's inputs
+ * (KC x G floats) are reused from L1 by all the unit's tiles.
+ *
+ * <p>Quantized weights are decoded to their integer quants: each lane sums one position's products of one block,
+ * the same exact integer the scalar kernel sums (at most 32 products of |q| &lt;= 128 by |q_x| &lt;= 127), and then
+ * adds it times {@code d_w * d_x} with one fused multiply-add, block after block. That is the scalar kernel's order;
+ * only the fused rounding differs. Float weights sum their products in element order, one chain per output.
+ */
+final class Gemm implements Parallel.RangeTask {
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = VectorKernels.L;
+    private static final int R = 4;                // weight rows per register tile
+    private static final int G = 2 * L;            // positions per register tile: two vectors
+    private static final int SUB = 32;             // rows per unit of work, decoded once per call
+    private static final int KC = 128;             // elements per pass: G * KC inputs stay in L1 across tiles
+    private static final long SERIAL_WORK = 1 << 15;
+    private static final ThreadLocal<Gemm> CALLS = ThreadLocal.withInitial(Gemm::new);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private float[] xt = new float[0];             // inputs by group, element, lane          [groups * cols * G]
+    private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
+    private Matrix w;
+    private int batch, groups;
+    private boolean quantized;
+    private float[] out;
+
+    /** One worker's decoded rows and accumulators, reused by its next unit. */
+    private static final class Scratch {
+        final VectorKernels.Decoded dec = new VectorKernels.Decoded();
+        float[] acc = new float[0];                // by group, tile, row, lane              [groups * SUB * G]
+    }
+
+    static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0 -> true;
+            default -> false;
+        };
+    }
+
+    /** out = w times the batch of {@code in}, prepared for w's type; {@link #supports} must hold. */
+    static void multiply(Matrix w, Activations in, int batch, float[] out) {
+        Gemm g = CALLS.get();
+        g.prepare(w, in, batch, out);
+        int units = (w.rows() + SUB - 1) / SUB;
+        try {
+            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) g.run(0, units);
+            else Parallel.forRange(units, g);
+        } finally {
+            g.w = null;
+            g.out = null;
+        }
+    }
+
+    private void prepare(Matrix w, Activations in, int batch, float[] out) {
+        this.w = w;
+        this.batch = batch;
+        this.out = out;
+        int n = w.cols();
+        groups = (batch + G - 1) / G;
+        quantized = w.type().blockSize() > 1;
+        if (xt.length < groups * n * G) xt = new float[groups * n * G];
+        float[] x = quantized ? in.qf : in.f;
+        for (int p = 0; p < groups * G; p++) {
+            int base = p / G * n * G + p % G;
+            if (p < batch) for (int i = 0; i < n; i++) xt[base + i * G] = x[p * n + i];
+            else for (int i = 0; i < n; i++) xt[base + i * G] = 0;
+        }
+        if (!quantized) return;
+        int nb = n / QK;
+        if (dxt.length < groups * nb * G) dxt = new float[groups * nb * G];
+        for (int p = 0; p < groups * G; p++) {
+            int base = p / G * nb * G + p % G;
+            for (int k = 0; k < nb; k++) dxt[base + k * G] = p < batch ? in.d[p * nb + k] : 0;
+        }
+    }
+
+    /** Units [start, end) of SUB rows each. */
+    @Override
+    public void run(int start, int end) {
+        Scratch s = SCRATCH.get();
+        int n = w.cols(), rows = w.rows();
+        for (int u = start; u < end; u++) {
+            int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + R - 1) / R;
+            VectorKernels.Decoded dec = s.dec.fit(tiles * R, n);
+            for (int r = 0; r < count; r++) VectorKernels.decode(w, r0 + r, dec, r * n);
+            Arrays.fill(dec.w, count * n, tiles * R * n, 0);         // the last tile's missing rows multiply to 0
+            if (quantized) Arrays.fill(dec.d, count * n / QK, tiles * R * n / QK, 0);
+            int accSize = groups * tiles * R * G;
+            if (s.acc.length < accSize) s.acc = new float[accSize];
+            float[] acc = s.acc;
+            Arrays.fill(acc, 0, accSize, 0);
+            for (int k0 = 0; k0 < n; k0 += KC) {
+                int k1 = Math.min(n, k0 + KC);
+                for (int g = 0; g < groups; g++) {
+                    for (int t = 0; t < tiles; t++) {
+                        int ao = (g * tiles + t) * R * G;
+                        if (quantized) blocks(dec, t * R * n, n, xt, dxt, g, k0, k1, acc, ao);
+                        else floats(dec.w, t * R * n, n, xt, g * n * G, k0, k1, acc, ao);
+                    }
+                }
+            }
+            for (int g = 0; g < groups; g++) {
+                for (int j = 0; j < G && g * G + j < batch; j++) {
+                    int o = (g * G + j) * rows + r0;
+                    for (int r = 0; r < count; r++) out[o + r] = acc[(g * tiles + r / R) * R * G + r % R * G + j];
+                }
+            }
+        }
+    }
+
+    /** Adds elements [k0, k1) of 4 float rows (at wo, wo + n, ..) times group g's inputs (at xo) to acc at ao. */
+    private static void floats(float[] wf, int wo, int n, float[] xt, int xo, int k0, int k1, float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao), a01 = FloatVector.fromArray(F, acc, ao + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 2 * L), a11 = FloatVector.fromArray(F, acc, ao + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 4 * L), a21 = FloatVector.fromArray(F, acc, ao + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 6 * L), a31 = FloatVector.fromArray(F, acc, ao + 7 * L);
+        for (int i = k0; i < k1; i++) {
+            int e = xo + i * G;
+            FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
+            FloatVector w = FloatVector.broadcast(F, wf[wo + i]);
+            a00 = w.fma(x0, a00);
+            a01 = w.fma(x1, a01);
+            w = FloatVector.broadcast(F, wf[wo + n + i]);
+            a10 = w.fma(x0, a10);
+            a11 = w.fma(x1, a11);
+            w = FloatVector.broadcast(F, wf[wo + 2 * n + i]);
+            a20 = w.fma(x0, a20);
+            a21 = w.fma(x1, a21);
+            w = FloatVector.broadcast(F, wf[wo + 3 * n + i]);
+            a30 = w.fma(x0, a30);
+            a31 = w.fma(x1, a31);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + L);
+        a10.intoArray(acc, ao + 2 * L);
+        a11.intoArray(acc, ao + 3 * L);
+        a20.intoArray(acc, ao + 4 * L);
+        a21.intoArray(acc, ao + 5 * L);
+        a30.intoArray(acc, ao + 6 * L);
+        a31.intoArray(acc, ao + 7 * L);
+    }
+
+    /**
+     * {@link #floats} for quants: per block of 32 the exact integer sums of 4 rows by G positions, then each times
+     * its d_w * d_x, added to acc with one fused multiply-add.
+     */
+    private static void blocks(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1,
+                               float[] acc, int ao) {
+        float[] wf = dec.w, dw = dec.d;
+        int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao), a01 = FloatVector.fromArray(F, acc, ao + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 2 * L), a11 = FloatVector.fromArray(F, acc, ao + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 4 * L), a21 = FloatVector.fromArray(F, acc, ao + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 6 * L), a31 = FloatVector.fromArray(F, acc, ao + 7 * L);
+        for (int k = k0; k < k1; k += QK) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int i = k; i < k + QK; i++) {
+                int e = xo + i * G;
+                FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
+                FloatVector w = FloatVector.broadcast(F, wf[wo + i]);
+                s00 = w.fma(x0, s00);
+                s01 = w.fma(x1, s01);
+                w = FloatVector.broadcast(F, wf[wo + n + i]);
+                s10 = w.fma(x0, s10);
+                s11 = w.fma(x1, s11);
+                w = FloatVector.broadcast(F, wf[wo + 2 * n + i]);
+                s20 = w.fma(x0, s20);
+                s21 = w.fma(x1, s21);
+                w = FloatVector.broadcast(F, wf[wo + 3 * n + i]);
+                s30 = w.fma(x0, s30);
+                s31 = w.fma(x1, s31);
+            }
+            int b = k / QK, e = dxo + b * G;
+            FloatVector dx0 = FloatVector.fromArray(F, dxt, e), dx1 = FloatVector.fromArray(F, dxt, e + L);
+            float w0 = dw[d0 + b], w1 = dw[d0 + nb + b], w2 = dw[d0 + 2 * nb + b], w3 = dw[d0 + 3 * nb + b];
+            a00 = s00.fma(dx0.mul(w0), a00);
+            a01 = s01.fma(dx1.mul(w0), a01);
+            a10 = s10.fma(dx0.mul(w1), a10);
+            a11 = s11.fma(dx1.mul(w1), a11);
+            a20 = s20.fma(dx0.mul(w2), a20);
+            a21 = s21.fma(dx1.mul(w2), a21);
+            a30 = s30.fma(dx0.mul(w3), a30);
+            a31 = s31.fma(dx1.mul(w3), a31);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + L);
+        a10.intoArray(acc, ao + 2 * L);
+        a11.intoArray(acc, ao + 3 * L);
+        a20.intoArray(acc, ao + 4 * L);
+        a21.intoArray(acc, ao + 5 * L);
+        a30.intoArray(acc, ao + 6 * L);
+        a31.intoArray(acc, ao + 7 * L);
+    }
+}
