@@ -34,7 +34,9 @@ final class Gemm implements Parallel.RangeTask {
 
     private float[] xt = new float[0];             // inputs by group, element, lane          [groups * cols * G]
     private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
+    private final Parallel.RangeTask transpose = this::transpose;
     private Matrix w;
+    private Activations in;
     private int batch, groups;
     private boolean quantized;
     private float[] out;
@@ -62,29 +64,35 @@ final class Gemm implements Parallel.RangeTask {
             else Parallel.forRange(units, g);
         } finally {
             g.w = null;
+            g.in = null;
             g.out = null;
         }
     }
 
     private void prepare(Matrix w, Activations in, int batch, float[] out) {
         this.w = w;
+        this.in = in;
         this.batch = batch;
         this.out = out;
         int n = w.cols();
         groups = (batch + G - 1) / G;
         quantized = w.type().blockSize() > 1;
         if (xt.length < groups * n * G) xt = new float[groups * n * G];
+        if (quantized && dxt.length < groups * n / QK * G) dxt = new float[groups * n / QK * G];
+        if ((long) batch * n < SERIAL_WORK) transpose(0, groups);
+        else Parallel.forRange(groups, transpose);
+    }
+
+    /** Groups [g0, g1) of the inputs (and their block scales) into xt (and dxt); positions past the batch are 0. */
+    private void transpose(int g0, int g1) {
+        int n = w.cols(), nb = n / QK;
         float[] x = quantized ? in.qf : in.f;
-        for (int p = 0; p < groups * G; p++) {
+        for (int p = g0 * G; p < g1 * G; p++) {
             int base = p / G * n * G + p % G;
             if (p < batch) for (int i = 0; i < n; i++) xt[base + i * G] = x[p * n + i];
             else for (int i = 0; i < n; i++) xt[base + i * G] = 0;
-        }
-        if (!quantized) return;
-        int nb = n / QK;
-        if (dxt.length < groups * nb * G) dxt = new float[groups * nb * G];
-        for (int p = 0; p < groups * G; p++) {
-            int base = p / G * nb * G + p % G;
+            if (!quantized) continue;
+            base = p / G * nb * G + p % G;
             for (int k = 0; k < nb; k++) dxt[base + k * G] = p < batch ? in.d[p * nb + k] : 0;
         }
     }
