@@ -1,6 +1,7 @@
 package org.slm4j.tensor;
 
 import static org.slm4j.tensor.Blocks.QK;
+import static org.slm4j.tensor.Blocks.QK_K;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -16,10 +17,12 @@ import jdk.incubator.vector.VectorSpecies;
  * rows once and then passes over {@code KC} elements at a time, every group and tile in turn, so each pass's inputs
  * (KC x G floats) are reused from L1 by all the unit's tiles.
  *
- * <p>Quantized weights are decoded to their integer quants: each lane sums one position's products of one block,
- * the same exact integer the scalar kernel sums (at most 32 products of |q| &lt;= 128 by |q_x| &lt;= 127), and then
- * adds it times {@code d_w * d_x} with one fused multiply-add, block after block. That is the scalar kernel's order;
- * only the fused rounding differs. Float weights sum their products in element order, one chain per output.
+ * <p>Quantized weights are decoded to integers, the quants times any integer sub-block scale: each lane sums one
+ * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q8_0
+ * |w| &lt;= 128, Q4_K 15 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
+ * fused multiply-add, block after block. A super-block's integer sum is thus split in 8 exact parts, each scaled;
+ * only that order of float additions differs from the scalar kernel. The min terms of Q4_1 and Q4_K are summed
+ * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
  */
 final class Gemm implements Parallel.RangeTask {
     private static final VectorSpecies<Float> F = VectorKernels.F;
@@ -34,11 +37,14 @@ final class Gemm implements Parallel.RangeTask {
 
     private float[] xt = new float[0];             // inputs by group, element, lane          [groups * cols * G]
     private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
+    private float[] mst = new float[0];            // Q4_1: s_x; Q4_K: sum of the block's quants  [groups * cols / 32 * G]
+    private float[] mdt = new float[0];            // scale of mst: Q4_1 1, Q4_K d_x per min block  [groups * cols / 32 * G]
     private final Parallel.RangeTask transpose = this::transpose;
     private Matrix w;
     private Activations in;
     private int batch, groups;
     private boolean quantized;
+    private int minBlock;                          // elements per min term scale: Q4_1 32, Q4_K 256, else 0
     private float[] out;
 
     /** One worker's decoded rows and accumulators, reused by its next unit. */
@@ -49,7 +55,7 @@ final class Gemm implements Parallel.RangeTask {
 
     static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -77,8 +83,17 @@ final class Gemm implements Parallel.RangeTask {
         int n = w.cols();
         groups = (batch + G - 1) / G;
         quantized = w.type().blockSize() > 1;
+        minBlock = switch (w.type()) {
+            case Q4_1 -> QK;
+            case Q4_K -> QK_K;
+            default -> 0;
+        };
         if (xt.length < groups * n * G) xt = new float[groups * n * G];
-        if (quantized && dxt.length < groups * n / QK * G) dxt = new float[groups * n / QK * G];
+        if (quantized && dxt.length < groups * n / QK * G) {
+            dxt = new float[groups * n / QK * G];
+            mst = new float[groups * n / QK * G];
+            mdt = new float[groups * n / QK * G];
+        }
         if ((long) batch * n < SERIAL_WORK) transpose(0, groups);
         else Parallel.forRange(groups, transpose);
     }
@@ -93,7 +108,18 @@ final class Gemm implements Parallel.RangeTask {
             else for (int i = 0; i < n; i++) xt[base + i * G] = 0;
             if (!quantized) continue;
             base = p / G * nb * G + p % G;
-            for (int k = 0; k < nb; k++) dxt[base + k * G] = p < batch ? in.d[p * nb + k] : 0;
+            boolean real = p < batch, superBlocks = w.type().blockSize() == QK_K;
+            for (int k = 0; k < nb; k++) dxt[base + k * G] = !real ? 0 : superBlocks ? in.d[p * nb / 8 + k / 8] : in.d[p * nb + k];
+            if (minBlock == QK) {
+                for (int k = 0; k < nb; k++) {
+                    mst[base + k * G] = real ? in.s[p * nb + k] : 0;
+                    mdt[base + k * G] = 1;
+                }
+            } else if (minBlock == QK_K) {
+                for (int k = 0; k < nb; k++) mst[base + k * G] = real ? in.bsums[2 * (p * nb + k)] + in.bsums[2 * (p * nb + k) + 1] : 0;
+                int mbase = p / G * (nb / 8) * G + p % G;
+                for (int k = 0; k < nb / 8; k++) mdt[mbase + k * G] = real ? in.d[p * nb / 8 + k] : 0;
+            }
         }
     }
 
@@ -105,9 +131,8 @@ final class Gemm implements Parallel.RangeTask {
         for (int u = start; u < end; u++) {
             int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + R - 1) / R;
             VectorKernels.Decoded dec = s.dec.fit(tiles * R, n);
+            // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) VectorKernels.decode(w, r0 + r, dec, r * n);
-            Arrays.fill(dec.w, count * n, tiles * R * n, 0);         // the last tile's missing rows multiply to 0
-            if (quantized) Arrays.fill(dec.d, count * n / QK, tiles * R * n / QK, 0);
             int accSize = groups * tiles * R * G;
             if (s.acc.length < accSize) s.acc = new float[accSize];
             float[] acc = s.acc;
@@ -120,6 +145,11 @@ final class Gemm implements Parallel.RangeTask {
                         if (quantized) blocks(dec, t * R * n, n, xt, dxt, g, k0, k1, acc, ao);
                         else floats(dec.w, t * R * n, n, xt, g * n * G, k0, k1, acc, ao);
                     }
+                }
+            }
+            if (minBlock > 0) {
+                for (int g = 0; g < groups; g++) {
+                    for (int t = 0; t < tiles; t++) mins(dec, t * R * n, n, minBlock, mst, mdt, g, acc, (g * tiles + t) * R * G);
                 }
             }
             for (int g = 0; g < groups; g++) {
@@ -213,5 +243,54 @@ final class Gemm implements Parallel.RangeTask {
         a21.intoArray(acc, ao + 5 * L);
         a30.intoArray(acc, ao + 6 * L);
         a31.intoArray(acc, ao + 7 * L);
+    }
+
+    /**
+     * Adds the min terms of 4 rows (at wo) for group g to acc at ao: per min block of {@code qm} elements, the exact
+     * sum of the rows' integer mins times the input's block sums (Q4_K), or the one product m_w * s_x (Q4_1), times
+     * dm_w * dm_x with one fused multiply-add; the terms are summed apart and added at the end, as ggml does.
+     */
+    private static void mins(VectorKernels.Decoded dec, int wo, int n, int qm, float[] mst, float[] mdt, int g, float[] acc, int ao) {
+        float[] m = dec.m, dm = dec.dm;
+        int nb = n / QK, nq = n / qm, per = qm / QK, m0 = wo / QK, q0 = wo / qm, xo = g * nb * G, dxo = g * nq * G;
+        FloatVector t00 = FloatVector.zero(F), t01 = t00, t10 = t00, t11 = t00, t20 = t00, t21 = t00, t30 = t00, t31 = t00;
+        for (int q = 0; q < nq; q++) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int j = q * per; j < (q + 1) * per; j++) {
+                int e = xo + j * G;
+                FloatVector x0 = FloatVector.fromArray(F, mst, e), x1 = FloatVector.fromArray(F, mst, e + L);
+                FloatVector v = FloatVector.broadcast(F, m[m0 + j]);
+                s00 = v.fma(x0, s00);
+                s01 = v.fma(x1, s01);
+                v = FloatVector.broadcast(F, m[m0 + nb + j]);
+                s10 = v.fma(x0, s10);
+                s11 = v.fma(x1, s11);
+                v = FloatVector.broadcast(F, m[m0 + 2 * nb + j]);
+                s20 = v.fma(x0, s20);
+                s21 = v.fma(x1, s21);
+                v = FloatVector.broadcast(F, m[m0 + 3 * nb + j]);
+                s30 = v.fma(x0, s30);
+                s31 = v.fma(x1, s31);
+            }
+            int e = dxo + q * G;
+            FloatVector dx0 = FloatVector.fromArray(F, mdt, e), dx1 = FloatVector.fromArray(F, mdt, e + L);
+            float d0 = dm[q0 + q], d1 = dm[q0 + nq + q], d2 = dm[q0 + 2 * nq + q], d3 = dm[q0 + 3 * nq + q];
+            t00 = s00.fma(dx0.mul(d0), t00);
+            t01 = s01.fma(dx1.mul(d0), t01);
+            t10 = s10.fma(dx0.mul(d1), t10);
+            t11 = s11.fma(dx1.mul(d1), t11);
+            t20 = s20.fma(dx0.mul(d2), t20);
+            t21 = s21.fma(dx1.mul(d2), t21);
+            t30 = s30.fma(dx0.mul(d3), t30);
+            t31 = s31.fma(dx1.mul(d3), t31);
+        }
+        FloatVector.fromArray(F, acc, ao).add(t00).intoArray(acc, ao);
+        FloatVector.fromArray(F, acc, ao + L).add(t01).intoArray(acc, ao + L);
+        FloatVector.fromArray(F, acc, ao + 2 * L).add(t10).intoArray(acc, ao + 2 * L);
+        FloatVector.fromArray(F, acc, ao + 3 * L).add(t11).intoArray(acc, ao + 3 * L);
+        FloatVector.fromArray(F, acc, ao + 4 * L).add(t20).intoArray(acc, ao + 4 * L);
+        FloatVector.fromArray(F, acc, ao + 5 * L).add(t21).intoArray(acc, ao + 5 * L);
+        FloatVector.fromArray(F, acc, ao + 6 * L).add(t30).intoArray(acc, ao + 6 * L);
+        FloatVector.fromArray(F, acc, ao + 7 * L).add(t31).intoArray(acc, ao + 7 * L);
     }
 }

@@ -99,15 +99,22 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /** One thread's decoded weight rows: floats (F16 values, or exact quants) and per-block scales. */
+    /**
+     * One thread's decoded weight rows: floats (F16 values, or integers: the quants times any integer sub-block
+     * scale) and per block of 32 the float scale; for Q4_1 and Q4_K also the min terms' integer weights and scales.
+     */
     static final class Decoded {
         float[] w = new float[0];        // [rows * cols]
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
+        float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
+        float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
 
         Decoded fit(int rows, int cols) {
             if (w.length < rows * cols) {
                 w = new float[rows * cols];
                 d = new float[rows * cols / QK];
+                m = new float[rows * cols / QK];
+                dm = new float[rows * cols / QK];
             }
             return this;
         }
@@ -115,7 +122,11 @@ final class VectorKernels extends RowKernels {
 
     private static final ThreadLocal<Decoded> DECODED = ThreadLocal.withInitial(Decoded::new);
 
-    /** Row r of w into dec at wo: floats, and for Q8_0 / Q4_0 the block scales at wo / 32. */
+    /**
+     * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
+     * per block of 32: Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
+     * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale.
+     */
     static void decode(Matrix w, int r, Decoded dec, int wo) {
         MemorySegment s = w.data();
         int n = w.cols();
@@ -151,6 +162,60 @@ final class VectorKernels extends RowKernels {
                             int e = wo + QK * k + i + p * L;
                             floats(v.and(0xF).sub(8)).intoArray(dec.w, e);
                             floats(v.lanewise(LSHR, 4).sub(8)).intoArray(dec.w, e + 16);
+                        }
+                    }
+                }
+            }
+            case Q4_1 -> {
+                for (int k = 0; k < n / QK; k++) {
+                    long block = row + 20L * k;
+                    int b = wo / QK + k, e = wo + QK * k;
+                    dec.d[b] = f16(s, block);
+                    dec.m[b] = f16(s, block + 2);
+                    dec.dm[b] = 1;
+                    for (int i = 0; i < 16; i++) {
+                        int q = Blocks.u8(s, block + 4 + i);
+                        dec.w[e + i] = q & 0xF;
+                        dec.w[e + 16 + i] = q >>> 4;
+                    }
+                }
+            }
+            case Q4_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = row + 144L * k;
+                    float d = f16(s, block);
+                    dec.dm[wo / QK_K + k] = -f16(s, block + 2);
+                    for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                        int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
+                        int hi = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
+                        int b = wo / QK + 8 * k + 2 * c, e = wo + QK_K * k + 64 * c;
+                        dec.d[b] = dec.d[b + 1] = d;
+                        dec.m[b] = lo >>> 8;
+                        dec.m[b + 1] = hi >>> 8;
+                        float scLo = lo & 0xFF, scHi = hi & 0xFF;
+                        for (int l = 0; l < 32; l++) {
+                            int q = Blocks.u8(s, block + Blocks.Q4K_QS + 32 * c + l);
+                            dec.w[e + l] = (q & 0xF) * scLo;
+                            dec.w[e + 32 + l] = (q >>> 4) * scHi;
+                        }
+                    }
+                }
+            }
+            case Q6_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = row + 210L * k;
+                    float d = f16(s, block + Blocks.Q6K_D);
+                    for (int b = 0; b < 8; b++) dec.d[wo / QK + 8 * k + b] = d;
+                    for (int half = 0; half < 2; half++) {
+                        long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
+                        int e = wo + QK_K * k + 128 * half;
+                        for (int l = 0; l < 32; l++) {      // quarter j of the half: sub-blocks 2j + l / 16
+                            int a = Blocks.u8(s, ql + l), c = Blocks.u8(s, ql + 32 + l), h = Blocks.u8(s, qh + l);
+                            int sub = l / 16;
+                            dec.w[e + l] = ((a & 0xF | (h & 3) << 4) - 32) * s.get(JAVA_BYTE, sc + sub);
+                            dec.w[e + 32 + l] = ((c & 0xF | (h & 0xC) << 2) - 32) * s.get(JAVA_BYTE, sc + 2 + sub);
+                            dec.w[e + 64 + l] = ((a >>> 4 | h & 0x30) - 32) * s.get(JAVA_BYTE, sc + 4 + sub);
+                            dec.w[e + 96 + l] = ((c >>> 4 | (h & 0xC0) >>> 2) - 32) * s.get(JAVA_BYTE, sc + 6 + sub);
                         }
                     }
                 }
