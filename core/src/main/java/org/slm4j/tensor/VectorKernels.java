@@ -151,32 +151,25 @@ final class VectorKernels extends RowKernels {
                     }
                 }
             }
-            case Q4_0 -> {
+            case Q4_0, Q4_1 -> {
+                boolean withMin = w.type() == GgmlType.Q4_1;
+                int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2, offset = withMin ? 0 : 8;
                 for (int k = 0; k < n / QK; k++) {
-                    long block = row + 18L * k;
-                    dec.d[wo / QK + k] = f16(s, block);
+                    long block = row + (long) blockBytes * k;
+                    int b = wo / QK + k;
+                    dec.d[b] = f16(s, block);
+                    if (withMin) {
+                        dec.m[b] = f16(s, block + 2);
+                        dec.dm[b] = 1;
+                    }
                     for (int i = 0; i < 16; i += B.length()) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
                         for (int p = 0; p < PARTS; p++) {
                             IntVector v = widen(q, p);
                             int e = wo + QK * k + i + p * L;
-                            floats(v.and(0xF).sub(8)).intoArray(dec.w, e);
-                            floats(v.lanewise(LSHR, 4).sub(8)).intoArray(dec.w, e + 16);
+                            floats(v.and(0xF).sub(offset)).intoArray(dec.w, e);
+                            floats(v.lanewise(LSHR, 4).sub(offset)).intoArray(dec.w, e + 16);
                         }
-                    }
-                }
-            }
-            case Q4_1 -> {
-                for (int k = 0; k < n / QK; k++) {
-                    long block = row + 20L * k;
-                    int b = wo / QK + k, e = wo + QK * k;
-                    dec.d[b] = f16(s, block);
-                    dec.m[b] = f16(s, block + 2);
-                    dec.dm[b] = 1;
-                    for (int i = 0; i < 16; i++) {
-                        int q = Blocks.u8(s, block + 4 + i);
-                        dec.w[e + i] = q & 0xF;
-                        dec.w[e + 16 + i] = q >>> 4;
                     }
                 }
             }
@@ -209,13 +202,16 @@ final class VectorKernels extends RowKernels {
                     for (int half = 0; half < 2; half++) {
                         long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
                         int e = wo + QK_K * k + 128 * half;
-                        for (int l = 0; l < 32; l++) {      // quarter j of the half: sub-blocks 2j + l / 16
-                            int a = Blocks.u8(s, ql + l), c = Blocks.u8(s, ql + 32 + l), h = Blocks.u8(s, qh + l);
-                            int sub = l / 16;
-                            dec.w[e + l] = ((a & 0xF | (h & 3) << 4) - 32) * s.get(JAVA_BYTE, sc + sub);
-                            dec.w[e + 32 + l] = ((c & 0xF | (h & 0xC) << 2) - 32) * s.get(JAVA_BYTE, sc + 2 + sub);
-                            dec.w[e + 64 + l] = ((a >>> 4 | h & 0x30) - 32) * s.get(JAVA_BYTE, sc + 4 + sub);
-                            dec.w[e + 96 + l] = ((c >>> 4 | (h & 0xC0) >>> 2) - 32) * s.get(JAVA_BYTE, sc + 6 + sub);
+                        for (int sub = 0; sub < 2; sub++) {  // quarter j of the half: sub-blocks 2j and 2j + 1
+                            int s0 = s.get(JAVA_BYTE, sc + sub), s1 = s.get(JAVA_BYTE, sc + 2 + sub);
+                            int s2 = s.get(JAVA_BYTE, sc + 4 + sub), s3 = s.get(JAVA_BYTE, sc + 6 + sub);
+                            for (int l = 16 * sub; l < 16 * sub + 16; l++) {
+                                int a = Blocks.u8(s, ql + l), c = Blocks.u8(s, ql + 32 + l), h = Blocks.u8(s, qh + l);
+                                dec.w[e + l] = ((a & 0xF | (h & 3) << 4) - 32) * s0;
+                                dec.w[e + 32 + l] = ((c & 0xF | (h & 0xC) << 2) - 32) * s1;
+                                dec.w[e + 64 + l] = ((a >>> 4 | h & 0x30) - 32) * s2;
+                                dec.w[e + 96 + l] = ((c >>> 4 | (h & 0xC0) >>> 2) - 32) * s3;
+                            }
                         }
                     }
                 }
