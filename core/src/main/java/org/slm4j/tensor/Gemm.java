@@ -30,7 +30,7 @@ final class Gemm implements Parallel.RangeTask {
     private static final int R = 4;                // weight rows per register tile
     private static final int G = 2 * L;            // positions per register tile: two vectors
     private static final int SUB = 32;             // rows per unit of work, decoded once per call
-    private static final int KC = 128;             // elements per pass: G * KC inputs stay in L1 across tiles
+    private static final int KC = 256;             // elements per pass: its inputs (G * KC) stay in L1 or L2
     private static final long SERIAL_WORK = 1 << 15;
     private static final ThreadLocal<Gemm> CALLS = ThreadLocal.withInitial(Gemm::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
