@@ -34,6 +34,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         job.out = out;
         int chunks = (w.rows() + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
         try {
+            if (batch >= 2 && batched(w, job.in, batch, out)) return;
             if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) job.run(0, chunks);
             else Parallel.forRange(chunks, job);
         } finally {
@@ -41,6 +42,11 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
             job.w = null;
             job.out = null;
         }
+    }
+
+    /** Multiplies a batch of two or more prepared inputs its own way and returns true, or returns false. */
+    boolean batched(Matrix w, Activations in, int batch, float[] out) {
+        return false;
     }
 
     /** The dot product of the weight row at byte offset {@code row} with prepared input vector {@code b}. */

@@ -74,49 +74,47 @@ final class VectorKernels extends RowKernels {
         };
     }
 
-    /**
-     * With a batch (a prompt), F16, Q8_0 and Q4_0 rows are decoded to floats once and then multiplied with every
-     * input, four inputs at a time so each decoded vector is loaded once for four: decoding no longer repeats per
-     * input. The arithmetic per output is {@link #dot}'s (same lanes, same order); only the final
-     * {@code reduceLanes}, whose order the Vector API leaves open, may round differently.
-     */
+    /** A batch of two or more inputs of a type {@link Gemm} handles goes there: a blocked multiply. */
+    @Override
+    boolean batched(Matrix w, Activations in, int batch, float[] out) {
+        if (!Gemm.supports(w.type())) return false;
+        Gemm.multiply(w, in, batch, out);
+        return true;
+    }
+
+    /** F16 rows are decoded to floats once and then multiplied with every input ({@link #f32}'s arithmetic). */
     @Override
     void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
-        GgmlType t = w.type();
         // F16 takes this path even for one input: halves() with five inlined half() calls was seen (JFR) running the
         // Vector API's allocating fallback, gigabytes of garbage per run; the plain widening loop allocates nothing
-        boolean decodes = t == GgmlType.F16 || (batch >= 2 && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0));
-        if (!decodes) {
+        if (w.type() != GgmlType.F16) {
             super.rows(w, r0, r1, in, batch, out);
             return;
         }
         int n = w.cols(), rows = w.rows();
         Decoded dec = DECODED.get().fit(r1 - r0, n);
         for (int r = r0; r < r1; r++) decode(w, r, dec, (r - r0) * n);
-        for (int b = 0; b < batch; b += 4) {
-            int nb = Math.min(4, batch - b);
-            for (int r = r0; r < r1; r++) {
-                int wo = (r - r0) * n;
-                if (t == GgmlType.F16) {
-                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = dotFloats(dec.w, wo, in.f, (b + j) * n, n);
-                } else if (nb == 4) {
-                    quants4(dec, wo, in, b * n, n, out, b * rows + r, rows);
-                } else {
-                    for (int j = 0; j < nb; j++) out[(b + j) * rows + r] = quants1(dec, wo, in, (b + j) * n, n);
-                }
-            }
+        for (int r = r0; r < r1; r++) {
+            for (int b = 0; b < batch; b++) out[b * rows + r] = dotFloats(dec.w, (r - r0) * n, in.f, b * n, n);
         }
     }
 
-    /** One thread's decoded weight rows: floats (F16 values, or exact quants) and per-block scales. */
-    private static final class Decoded {
+    /**
+     * One thread's decoded weight rows: floats (F16 values, or integers: the quants times any integer sub-block
+     * scale) and per block of 32 the float scale; for Q4_1 and Q4_K also the min terms' integer weights and scales.
+     */
+    static final class Decoded {
         float[] w = new float[0];        // [rows * cols]
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
+        float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
+        float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
 
         Decoded fit(int rows, int cols) {
             if (w.length < rows * cols) {
                 w = new float[rows * cols];
                 d = new float[rows * cols / QK];
+                m = new float[rows * cols / QK];
+                dm = new float[rows * cols / QK];
             }
             return this;
         }
@@ -124,12 +122,20 @@ final class VectorKernels extends RowKernels {
 
     private static final ThreadLocal<Decoded> DECODED = ThreadLocal.withInitial(Decoded::new);
 
-    /** Row r of w into dec at wo: floats, and for Q8_0 / Q4_0 the block scales at wo / 32. */
-    private static void decode(Matrix w, int r, Decoded dec, int wo) {
+    /**
+     * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
+     * per block of 32: Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
+     * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale.
+     */
+    static void decode(Matrix w, int r, Decoded dec, int wo) {
         MemorySegment s = w.data();
         int n = w.cols();
         long row = r * w.rowBytes();
         switch (w.type()) {
+            case F32 -> MemorySegment.copy(s, Blocks.FLOAT, row, dec.w, wo, n);
+            case BF16 -> {
+                for (int i = 0; i < n; i++) dec.w[wo + i] = HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
+            }
             case F16 -> {   // a plain loop of exact conversions: no vector objects to fall back on
                 for (int i = 0; i < n; i++) dec.w[wo + i] = Float.float16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
             }
@@ -145,61 +151,73 @@ final class VectorKernels extends RowKernels {
                     }
                 }
             }
-            case Q4_0 -> {
+            case Q4_0, Q4_1 -> {
+                boolean withMin = w.type() == GgmlType.Q4_1;
+                int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2, offset = withMin ? 0 : 8;
                 for (int k = 0; k < n / QK; k++) {
-                    long block = row + 18L * k;
-                    dec.d[wo / QK + k] = f16(s, block);
+                    long block = row + (long) blockBytes * k;
+                    int b = wo / QK + k;
+                    dec.d[b] = f16(s, block);
+                    if (withMin) {
+                        dec.m[b] = f16(s, block + 2);
+                        dec.dm[b] = 1;
+                    }
                     for (int i = 0; i < 16; i += B.length()) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
                         for (int p = 0; p < PARTS; p++) {
                             IntVector v = widen(q, p);
                             int e = wo + QK * k + i + p * L;
-                            floats(v.and(0xF).sub(8)).intoArray(dec.w, e);
-                            floats(v.lanewise(LSHR, 4).sub(8)).intoArray(dec.w, e + 16);
+                            floats(v.and(0xF).sub(offset)).intoArray(dec.w, e);
+                            floats(v.lanewise(LSHR, 4).sub(offset)).intoArray(dec.w, e + 16);
+                        }
+                    }
+                }
+            }
+            case Q4_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = row + 144L * k;
+                    float d = f16(s, block);
+                    dec.dm[wo / QK_K + k] = -f16(s, block + 2);
+                    for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                        int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
+                        int hi = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
+                        int b = wo / QK + 8 * k + 2 * c, e = wo + QK_K * k + 64 * c;
+                        dec.d[b] = dec.d[b + 1] = d;
+                        dec.m[b] = lo >>> 8;
+                        dec.m[b + 1] = hi >>> 8;
+                        float scLo = lo & 0xFF, scHi = hi & 0xFF;
+                        for (int l = 0; l < 32; l++) {
+                            int q = Blocks.u8(s, block + Blocks.Q4K_QS + 32 * c + l);
+                            dec.w[e + l] = (q & 0xF) * scLo;
+                            dec.w[e + 32 + l] = (q >>> 4) * scHi;
+                        }
+                    }
+                }
+            }
+            case Q6_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = row + 210L * k;
+                    float d = f16(s, block + Blocks.Q6K_D);
+                    for (int b = 0; b < 8; b++) dec.d[wo / QK + 8 * k + b] = d;
+                    for (int half = 0; half < 2; half++) {
+                        long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
+                        int e = wo + QK_K * k + 128 * half;
+                        for (int sub = 0; sub < 2; sub++) {  // quarter j of the half: sub-blocks 2j and 2j + 1
+                            int s0 = s.get(JAVA_BYTE, sc + sub), s1 = s.get(JAVA_BYTE, sc + 2 + sub);
+                            int s2 = s.get(JAVA_BYTE, sc + 4 + sub), s3 = s.get(JAVA_BYTE, sc + 6 + sub);
+                            for (int l = 16 * sub; l < 16 * sub + 16; l++) {
+                                int a = Blocks.u8(s, ql + l), c = Blocks.u8(s, ql + 32 + l), h = Blocks.u8(s, qh + l);
+                                dec.w[e + l] = ((a & 0xF | (h & 3) << 4) - 32) * s0;
+                                dec.w[e + 32 + l] = ((c & 0xF | (h & 0xC) << 2) - 32) * s1;
+                                dec.w[e + 64 + l] = ((a >>> 4 | h & 0x30) - 32) * s2;
+                                dec.w[e + 96 + l] = ((c >>> 4 | (h & 0xC0) >>> 2) - 32) * s3;
+                            }
                         }
                     }
                 }
             }
             default -> throw new AssertionError(w.type());
         }
-    }
-
-    /** {@link #q8_0}'s arithmetic over a decoded row: exact per-block lane sums, scaled and accumulated in order. */
-    private static float quants1(Decoded dec, int wo, Activations in, int x, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < n / QK; k++) {
-            int xk = x + QK * k, wk = wo + QK * k;
-            FloatVector dot = FloatVector.zero(F);
-            for (int i = 0; i < QK; i += L) dot = FloatVector.fromArray(F, dec.w, wk + i).fma(FloatVector.fromArray(F, in.qf, xk + i), dot);
-            acc = dot.fma(FloatVector.broadcast(F, dec.d[wk / QK] * in.d[xk / QK]), acc);
-        }
-        return acc.reduceLanes(ADD);
-    }
-
-    /** {@link #quants1} for inputs x, x + n, x + 2n, x + 3n together, into out[o + j * stride]. */
-    private static void quants4(Decoded dec, int wo, Activations in, int x, int n, float[] out, int o, int stride) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        float[] qf = in.qf, dx = in.d;
-        for (int k = 0; k < n / QK; k++) {
-            int xk = x + QK * k, wk = wo + QK * k;
-            FloatVector d0 = FloatVector.zero(F), d1 = d0, d2 = d0, d3 = d0;
-            for (int i = 0; i < QK; i += L) {
-                FloatVector wv = FloatVector.fromArray(F, dec.w, wk + i);
-                d0 = wv.fma(FloatVector.fromArray(F, qf, xk + i), d0);
-                d1 = wv.fma(FloatVector.fromArray(F, qf, xk + n + i), d1);
-                d2 = wv.fma(FloatVector.fromArray(F, qf, xk + 2 * n + i), d2);
-                d3 = wv.fma(FloatVector.fromArray(F, qf, xk + 3 * n + i), d3);
-            }
-            float dw = dec.d[wk / QK];
-            a0 = d0.fma(FloatVector.broadcast(F, dw * dx[xk / QK]), a0);
-            a1 = d1.fma(FloatVector.broadcast(F, dw * dx[(xk + n) / QK]), a1);
-            a2 = d2.fma(FloatVector.broadcast(F, dw * dx[(xk + 2 * n) / QK]), a2);
-            a3 = d3.fma(FloatVector.broadcast(F, dw * dx[(xk + 3 * n) / QK]), a3);
-        }
-        out[o] = a0.reduceLanes(ADD);
-        out[o + stride] = a1.reduceLanes(ADD);
-        out[o + 2 * stride] = a2.reduceLanes(ADD);
-        out[o + 3 * stride] = a3.reduceLanes(ADD);
     }
 
     /** {@link #f32}'s arithmetic, step for step, with the weights already floats in an array. */

@@ -8,10 +8,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The vector kernels' batched path (rows decoded once, four inputs at a time) gives what one input at a time gives:
- * the same lane sums in the same order. Only the final sum across lanes may differ, because the Vector API leaves
- * the order of {@code reduceLanes(ADD)} open (interpreted and compiled code differ): a few roundings of
- * 2^-24 times the sum of the lanes' magnitudes, bounded here by 2^-20 · Σ|w_i·x_i|.
+ * The vector kernels' batched path (the blocked {@link Gemm}) gives what one input at a time gives: both add the
+ * same exact block products (quantized types) or the same exact float products, in another order. The bound used,
+ * 2^-20 · Σ|w_i·x_i|, is far tighter than the worst case of n roundings; these seeds stay well inside it.
  */
 class BatchedRowsTest {
     @ParameterizedTest(name = "{0} cols {1} batch {2}")

@@ -1,0 +1,296 @@
+package org.slm4j.tensor;
+
+import static org.slm4j.tensor.Blocks.QK;
+import static org.slm4j.tensor.Blocks.QK_K;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector kernels' matmul for a batch of inputs (a prompt): a blocked matrix multiply.
+ *
+ * <p>The inputs are transposed once per call into groups of {@code G} positions, element-major, so one vector holds
+ * one element of L positions. A register tile is 4 weight rows by G positions (8 accumulators): each step
+ * broadcasts one decoded weight per row and multiplies it with two input vectors, so a weight is loaded once for G
+ * positions and an input vector once for 4 rows. Work is split in units of {@code SUB} rows; a unit decodes its
+ * rows once and then passes over {@code KC} elements at a time, every group and tile in turn, so each pass's inputs
+ * (KC x G floats) are reused from L1 by all the unit's tiles.
+ *
+ * <p>Quantized weights are decoded to integers, the quants times any integer sub-block scale: each lane sums one
+ * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q8_0
+ * |w| &lt;= 128, Q4_K 15 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
+ * fused multiply-add, block after block. A super-block's integer sum is thus split in 8 exact parts, each scaled;
+ * only that order of float additions differs from the scalar kernel. The min terms of Q4_1 and Q4_K are summed
+ * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
+ */
+final class Gemm implements Parallel.RangeTask {
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = VectorKernels.L;
+    private static final int R = 4;                // weight rows per register tile
+    private static final int G = 2 * L;            // positions per register tile: two vectors
+    private static final int SUB = 32;             // rows per unit of work, decoded once per call
+    private static final int KC = 256;             // elements per pass: its inputs (G * KC) stay in L1 or L2
+    private static final long SERIAL_WORK = 1 << 15;
+    private static final ThreadLocal<Gemm> CALLS = ThreadLocal.withInitial(Gemm::new);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private float[] xt = new float[0];             // inputs by group, element, lane          [groups * cols * G]
+    private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
+    private float[] mst = new float[0];            // Q4_1: s_x; Q4_K: sum of the block's quants  [groups * cols / 32 * G]
+    private float[] mdt = new float[0];            // scale of mst: Q4_1 1, Q4_K d_x per min block  [groups * cols / 32 * G]
+    private final Parallel.RangeTask transpose = this::transpose;
+    private Matrix w;
+    private Activations in;
+    private int batch, groups;
+    private boolean quantized;
+    private int minBlock;                          // elements per min term scale: Q4_1 32, Q4_K 256, else 0
+    private float[] out;
+
+    /** One worker's decoded rows and accumulators, reused by its next unit. */
+    private static final class Scratch {
+        final VectorKernels.Decoded dec = new VectorKernels.Decoded();
+        float[] acc = new float[0];                // by group, tile, row, lane              [groups * SUB * G]
+    }
+
+    static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** out = w times the batch of {@code in}, prepared for w's type; {@link #supports} must hold. */
+    static void multiply(Matrix w, Activations in, int batch, float[] out) {
+        Gemm g = CALLS.get();
+        g.prepare(w, in, batch, out);
+        int units = (w.rows() + SUB - 1) / SUB;
+        try {
+            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) g.run(0, units);
+            else Parallel.forRange(units, g);
+        } finally {
+            g.w = null;
+            g.in = null;
+            g.out = null;
+        }
+    }
+
+    private void prepare(Matrix w, Activations in, int batch, float[] out) {
+        this.w = w;
+        this.in = in;
+        this.batch = batch;
+        this.out = out;
+        int n = w.cols();
+        groups = (batch + G - 1) / G;
+        quantized = w.type().blockSize() > 1;
+        minBlock = switch (w.type()) {
+            case Q4_1 -> QK;
+            case Q4_K -> QK_K;
+            default -> 0;
+        };
+        if (xt.length < groups * n * G) xt = new float[groups * n * G];
+        if (quantized && dxt.length < groups * n / QK * G) {
+            dxt = new float[groups * n / QK * G];
+            mst = new float[groups * n / QK * G];
+            mdt = new float[groups * n / QK * G];
+        }
+        if ((long) batch * n < SERIAL_WORK) transpose(0, groups);
+        else Parallel.forRange(groups, transpose);
+    }
+
+    /** Groups [g0, g1) of the inputs (and their block scales) into xt (and dxt); positions past the batch are 0. */
+    private void transpose(int g0, int g1) {
+        int n = w.cols(), nb = n / QK;
+        float[] x = quantized ? in.qf : in.f;
+        for (int p = g0 * G; p < g1 * G; p++) {
+            int base = p / G * n * G + p % G;
+            if (p < batch) for (int i = 0; i < n; i++) xt[base + i * G] = x[p * n + i];
+            else for (int i = 0; i < n; i++) xt[base + i * G] = 0;
+            if (!quantized) continue;
+            base = p / G * nb * G + p % G;
+            boolean real = p < batch, superBlocks = w.type().blockSize() == QK_K;
+            for (int k = 0; k < nb; k++) dxt[base + k * G] = !real ? 0 : superBlocks ? in.d[p * nb / 8 + k / 8] : in.d[p * nb + k];
+            if (minBlock == QK) {
+                for (int k = 0; k < nb; k++) {
+                    mst[base + k * G] = real ? in.s[p * nb + k] : 0;
+                    mdt[base + k * G] = 1;
+                }
+            } else if (minBlock == QK_K) {
+                for (int k = 0; k < nb; k++) mst[base + k * G] = real ? in.bsums[2 * (p * nb + k)] + in.bsums[2 * (p * nb + k) + 1] : 0;
+                int mbase = p / G * (nb / 8) * G + p % G;
+                for (int k = 0; k < nb / 8; k++) mdt[mbase + k * G] = real ? in.d[p * nb / 8 + k] : 0;
+            }
+        }
+    }
+
+    /** Units [start, end) of SUB rows each. */
+    @Override
+    public void run(int start, int end) {
+        Scratch s = SCRATCH.get();
+        int n = w.cols(), rows = w.rows();
+        for (int u = start; u < end; u++) {
+            int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + R - 1) / R;
+            VectorKernels.Decoded dec = s.dec.fit(tiles * R, n);
+            // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
+            for (int r = 0; r < count; r++) VectorKernels.decode(w, r0 + r, dec, r * n);
+            int accSize = groups * tiles * R * G;
+            if (s.acc.length < accSize) s.acc = new float[accSize];
+            float[] acc = s.acc;
+            Arrays.fill(acc, 0, accSize, 0);
+            for (int k0 = 0; k0 < n; k0 += KC) {
+                int k1 = Math.min(n, k0 + KC);
+                for (int g = 0; g < groups; g++) {
+                    for (int t = 0; t < tiles; t++) {
+                        int ao = (g * tiles + t) * R * G;
+                        if (quantized) blocks(dec, t * R * n, n, xt, dxt, g, k0, k1, acc, ao);
+                        else floats(dec.w, t * R * n, n, xt, g * n * G, k0, k1, acc, ao);
+                    }
+                }
+            }
+            if (minBlock > 0) {
+                for (int g = 0; g < groups; g++) {
+                    for (int t = 0; t < tiles; t++) mins(dec, t * R * n, n, minBlock, mst, mdt, g, acc, (g * tiles + t) * R * G);
+                }
+            }
+            for (int g = 0; g < groups; g++) {
+                for (int j = 0; j < G && g * G + j < batch; j++) {
+                    int o = (g * G + j) * rows + r0;
+                    for (int r = 0; r < count; r++) out[o + r] = acc[(g * tiles + r / R) * R * G + r % R * G + j];
+                }
+            }
+        }
+    }
+
+    /** Adds elements [k0, k1) of 4 float rows (at wo, wo + n, ..) times group g's inputs (at xo) to acc at ao. */
+    private static void floats(float[] wf, int wo, int n, float[] xt, int xo, int k0, int k1, float[] acc, int ao) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao), a01 = FloatVector.fromArray(F, acc, ao + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 2 * L), a11 = FloatVector.fromArray(F, acc, ao + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 4 * L), a21 = FloatVector.fromArray(F, acc, ao + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 6 * L), a31 = FloatVector.fromArray(F, acc, ao + 7 * L);
+        for (int i = k0; i < k1; i++) {
+            int e = xo + i * G;
+            FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
+            FloatVector w = FloatVector.broadcast(F, wf[wo + i]);
+            a00 = w.fma(x0, a00);
+            a01 = w.fma(x1, a01);
+            w = FloatVector.broadcast(F, wf[wo + n + i]);
+            a10 = w.fma(x0, a10);
+            a11 = w.fma(x1, a11);
+            w = FloatVector.broadcast(F, wf[wo + 2 * n + i]);
+            a20 = w.fma(x0, a20);
+            a21 = w.fma(x1, a21);
+            w = FloatVector.broadcast(F, wf[wo + 3 * n + i]);
+            a30 = w.fma(x0, a30);
+            a31 = w.fma(x1, a31);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + L);
+        a10.intoArray(acc, ao + 2 * L);
+        a11.intoArray(acc, ao + 3 * L);
+        a20.intoArray(acc, ao + 4 * L);
+        a21.intoArray(acc, ao + 5 * L);
+        a30.intoArray(acc, ao + 6 * L);
+        a31.intoArray(acc, ao + 7 * L);
+    }
+
+    /**
+     * {@link #floats} for quants: per block of 32 the exact integer sums of 4 rows by G positions, then each times
+     * its d_w * d_x, added to acc with one fused multiply-add.
+     */
+    private static void blocks(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1,
+                               float[] acc, int ao) {
+        float[] wf = dec.w, dw = dec.d;
+        int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
+        FloatVector a00 = FloatVector.fromArray(F, acc, ao), a01 = FloatVector.fromArray(F, acc, ao + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, ao + 2 * L), a11 = FloatVector.fromArray(F, acc, ao + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, ao + 4 * L), a21 = FloatVector.fromArray(F, acc, ao + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, ao + 6 * L), a31 = FloatVector.fromArray(F, acc, ao + 7 * L);
+        for (int k = k0; k < k1; k += QK) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int i = k; i < k + QK; i++) {
+                int e = xo + i * G;
+                FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
+                FloatVector w = FloatVector.broadcast(F, wf[wo + i]);
+                s00 = w.fma(x0, s00);
+                s01 = w.fma(x1, s01);
+                w = FloatVector.broadcast(F, wf[wo + n + i]);
+                s10 = w.fma(x0, s10);
+                s11 = w.fma(x1, s11);
+                w = FloatVector.broadcast(F, wf[wo + 2 * n + i]);
+                s20 = w.fma(x0, s20);
+                s21 = w.fma(x1, s21);
+                w = FloatVector.broadcast(F, wf[wo + 3 * n + i]);
+                s30 = w.fma(x0, s30);
+                s31 = w.fma(x1, s31);
+            }
+            int b = k / QK, e = dxo + b * G;
+            FloatVector dx0 = FloatVector.fromArray(F, dxt, e), dx1 = FloatVector.fromArray(F, dxt, e + L);
+            float w0 = dw[d0 + b], w1 = dw[d0 + nb + b], w2 = dw[d0 + 2 * nb + b], w3 = dw[d0 + 3 * nb + b];
+            a00 = s00.fma(dx0.mul(w0), a00);
+            a01 = s01.fma(dx1.mul(w0), a01);
+            a10 = s10.fma(dx0.mul(w1), a10);
+            a11 = s11.fma(dx1.mul(w1), a11);
+            a20 = s20.fma(dx0.mul(w2), a20);
+            a21 = s21.fma(dx1.mul(w2), a21);
+            a30 = s30.fma(dx0.mul(w3), a30);
+            a31 = s31.fma(dx1.mul(w3), a31);
+        }
+        a00.intoArray(acc, ao);
+        a01.intoArray(acc, ao + L);
+        a10.intoArray(acc, ao + 2 * L);
+        a11.intoArray(acc, ao + 3 * L);
+        a20.intoArray(acc, ao + 4 * L);
+        a21.intoArray(acc, ao + 5 * L);
+        a30.intoArray(acc, ao + 6 * L);
+        a31.intoArray(acc, ao + 7 * L);
+    }
+
+    /**
+     * Adds the min terms of 4 rows (at wo) for group g to acc at ao: per min block of {@code qm} elements, the exact
+     * sum of the rows' integer mins times the input's block sums (Q4_K), or the one product m_w * s_x (Q4_1), times
+     * dm_w * dm_x with one fused multiply-add; the terms are summed apart and added at the end, as ggml does.
+     */
+    private static void mins(VectorKernels.Decoded dec, int wo, int n, int qm, float[] mst, float[] mdt, int g, float[] acc, int ao) {
+        float[] m = dec.m, dm = dec.dm;
+        int nb = n / QK, nq = n / qm, per = qm / QK, m0 = wo / QK, q0 = wo / qm, xo = g * nb * G, dxo = g * nq * G;
+        FloatVector t00 = FloatVector.zero(F), t01 = t00, t10 = t00, t11 = t00, t20 = t00, t21 = t00, t30 = t00, t31 = t00;
+        for (int q = 0; q < nq; q++) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int j = q * per; j < (q + 1) * per; j++) {
+                int e = xo + j * G;
+                FloatVector x0 = FloatVector.fromArray(F, mst, e), x1 = FloatVector.fromArray(F, mst, e + L);
+                FloatVector v = FloatVector.broadcast(F, m[m0 + j]);
+                s00 = v.fma(x0, s00);
+                s01 = v.fma(x1, s01);
+                v = FloatVector.broadcast(F, m[m0 + nb + j]);
+                s10 = v.fma(x0, s10);
+                s11 = v.fma(x1, s11);
+                v = FloatVector.broadcast(F, m[m0 + 2 * nb + j]);
+                s20 = v.fma(x0, s20);
+                s21 = v.fma(x1, s21);
+                v = FloatVector.broadcast(F, m[m0 + 3 * nb + j]);
+                s30 = v.fma(x0, s30);
+                s31 = v.fma(x1, s31);
+            }
+            int e = dxo + q * G;
+            FloatVector dx0 = FloatVector.fromArray(F, mdt, e), dx1 = FloatVector.fromArray(F, mdt, e + L);
+            float d0 = dm[q0 + q], d1 = dm[q0 + nq + q], d2 = dm[q0 + 2 * nq + q], d3 = dm[q0 + 3 * nq + q];
+            t00 = s00.fma(dx0.mul(d0), t00);
+            t01 = s01.fma(dx1.mul(d0), t01);
+            t10 = s10.fma(dx0.mul(d1), t10);
+            t11 = s11.fma(dx1.mul(d1), t11);
+            t20 = s20.fma(dx0.mul(d2), t20);
+            t21 = s21.fma(dx1.mul(d2), t21);
+            t30 = s30.fma(dx0.mul(d3), t30);
+            t31 = s31.fma(dx1.mul(d3), t31);
+        }
+        FloatVector.fromArray(F, acc, ao).add(t00).intoArray(acc, ao);
+        FloatVector.fromArray(F, acc, ao + L).add(t01).intoArray(acc, ao + L);
+        FloatVector.fromArray(F, acc, ao + 2 * L).add(t10).intoArray(acc, ao + 2 * L);
+        FloatVector.fromArray(F, acc, ao + 3 * L).add(t11).intoArray(acc, ao + 3 * L);
+        FloatVector.fromArray(F, acc, ao + 4 * L).add(t20).intoArray(acc, ao + 4 * L);
+        FloatVector.fromArray(F, acc, ao + 5 * L).add(t21).intoArray(acc, ao + 5 * L);
+        FloatVector.fromArray(F, acc, ao + 6 * L).add(t30).intoArray(acc, ao + 6 * L);
+        FloatVector.fromArray(F, acc, ao + 7 * L).add(t31).intoArray(acc, ao + 7 * L);
+    }
+}

@@ -1,0 +1,69 @@
+package org.slm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The blocked batch multiply against the scalar reference at its edges: row counts around its tile (4 rows) and
+ * unit (32 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns around
+ * its passes of 128 elements, odd columns for the float types. Tolerance as in {@link KernelTwinTest}: the same
+ * exact products or block sums, added in another order.
+ */
+class GemmTest {
+    static Stream<Arguments> cases() {
+        int l = VectorKernels.L;
+        List<Arguments> cases = new ArrayList<>();
+        for (GgmlType type : GgmlType.values()) {
+            if (!type.supported()) continue;
+            int[] cols = switch (type.blockSize()) {
+                case 1 -> new int[] {1, 5, 127, 129, 300};
+                case 32 -> new int[] {32, 96, 128, 160, 416};
+                default -> new int[] {256, 512};
+            };
+            int[] rows = {1, 3, 4, 5, 31, 33, 70};
+            int[] batches = {2, 3, 4, 5, 6, 7, 8, 9, l - 1, 2 * l, 2 * l + 1, 4 * l + 3};
+            for (int i = 0; i < rows.length; i++) {
+                for (int j = 0; j < batches.length; j += 1 + i % 2) {
+                    cases.add(Arguments.of(type, rows[i], cols[(i + j) % cols.length], batches[j]));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} rows {1} cols {2} batch {3}")
+    @MethodSource("cases")
+    void matchesScalar(GgmlType type, int rows, int cols, int batch) {
+        Random rnd = new Random(131L * type.ordinal() + 17L * rows + 7L * cols + batch);
+        RandomWeights w = RandomWeights.of(type, rows, cols, rnd);
+        float[] x = KernelTwinTest.randomInput(rnd, batch * cols, type.blockSize() == 1 ? 32 : type.blockSize());
+        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        Kernels.scalar().matmul(w.matrix(), x, batch, expected);
+        Kernels.vector().matmul(w.matrix(), x, batch, actual);
+        int block = type.blockSize() == 256 ? 256 : 32;
+        for (int b = 0; b < batch; b++) {
+            for (int r = 0; r < rows; r++) {
+                double magnitude = 0;
+                for (int i = 0; i < cols; i++) {
+                    int from = b * cols + i / block * block;
+                    double xi = 0;
+                    if (type.blockSize() == 1) xi = Math.abs(x[b * cols + i]) * 1.01;
+                    else for (int j = from; j < from + block; j++) xi = Math.max(xi, Math.abs(x[j]) * 1.01);
+                    magnitude += w.magnitude()[r * cols + i] * xi;
+                }
+                double tolerance = 2 * (cols + 16) * 0x1p-24 * magnitude;
+                float e = expected[b * rows + r], a = actual[b * rows + r];
+                if (!(Math.abs(e - a) <= tolerance)) {
+                    fail("out[" + b + ", " + r + "] scalar " + e + ", vector " + a + ", tolerance " + tolerance);
+                }
+            }
+        }
+    }
+}
