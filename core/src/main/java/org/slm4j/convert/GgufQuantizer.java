@@ -117,9 +117,9 @@ public final class GgufQuantizer {
     private static void checkSource(SourceTensor t) {
         if (!isFloat(t.type())) throw new IllegalArgumentException(notFloat(t.name(), t.type()));
         long[] shape = t.shape();
-        if (shape.length == 0 || shape[0] <= 0 || shape[0] > Integer.MAX_VALUE - 8) {
+        if (shape.length == 0 || shape[0] < 0 || shape[0] > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' has row length " + (shape.length == 0 ? "none" : shape[0])
-                    + "; expected 1 .. 2^31 - 9");
+                    + "; expected 0 .. 2^31 - 9");
         }
     }
 
@@ -132,6 +132,7 @@ public final class GgufQuantizer {
     /** Quantizes {@code t} chunk by chunk (rows of a chunk in parallel) and writes each chunk as it is done. */
     private static void stream(SourceTensor t, GgmlType type, WritableByteChannel out, LongConsumer written) throws IOException {
         int ne0 = (int) t.shape()[0];
+        if (ne0 == 0) return;   // an empty tensor (legal GGUF): no rows, no bytes
         long rows = elements(t.shape()) / ne0;
         int rowBytes = Math.toIntExact(type.bytesFor(ne0));
         int chunkRows = (int) Math.max(1, Math.min(rows, CHUNK_FLOATS / ne0));

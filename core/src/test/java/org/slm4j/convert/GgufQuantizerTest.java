@@ -158,6 +158,20 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void copiesEmptyTensorsOfAFile() {
+        // ne[0] = 0 is legal GGUF (an empty tensor): it has no rows to quantize, so it is written empty, not refused
+        Path in = tmp.resolve("in.gguf"), out = tmp.resolve("out.gguf");
+        new GgufWriter().putString("general.architecture", "llama").addTensor("blk.0.empty.weight", new float[0], 0, 4)
+                .addTensor("blk.0.attn_q.weight", new float[64 * 2], 64, 2).write(in);
+        GgufQuantizer.quantize(in, out, FileType.Q8_0, Progress.NONE);
+        try (GgufFile f = GgufFile.open(out)) {
+            assertArrayEquals(new long[] {0, 4}, f.tensor("blk.0.empty.weight").shape());
+            assertEquals(0, f.tensor("blk.0.empty.weight").byteSize());
+            assertEquals(GgmlType.Q8_0, f.tensor("blk.0.attn_q.weight").type());
+        }
+    }
+
+    @Test
     void progressCountsOutputBytesToTheEnd() {
         Path out = tmp.resolve("m.gguf");
         AtomicLong last = new AtomicLong(-1), total = new AtomicLong();
