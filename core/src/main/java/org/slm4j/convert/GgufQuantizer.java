@@ -92,6 +92,8 @@ public final class GgufQuantizer {
             }
             tensors.sort((a, b) -> QuantMix.LLAMA_ORDER.compare(a.name(), b.name()));
             write(header, tensors, type, out, progress);
+        } catch (IllegalArgumentException e) {   // a weight write() refuses is a fault of the file: name it
+            throw new ModelFormatException(in + ": " + e.getMessage(), e);
         }
     }
 

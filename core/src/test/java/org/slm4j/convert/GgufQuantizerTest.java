@@ -172,6 +172,17 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void aNonFiniteWeightInAFileIsAFormatErrorNamingTheFile() {
+        Path in = tmp.resolve("in.gguf");
+        float[] w = new float[64 * 2];
+        w[64 + 3] = Float.POSITIVE_INFINITY;
+        new GgufWriter().putString("general.architecture", "llama").addTensor("blk.0.attn_q.weight", w, 64, 2).write(in);
+        var e = assertThrows(ModelFormatException.class, () -> GgufQuantizer.quantize(in, tmp.resolve("o.gguf"), FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().contains(in.toString()) && e.getMessage().contains("'blk.0.attn_q.weight' row 1 element 3 is Infinity"),
+                e.getMessage());
+    }
+
+    @Test
     void progressCountsOutputBytesToTheEnd() {
         Path out = tmp.resolve("m.gguf");
         AtomicLong last = new AtomicLong(-1), total = new AtomicLong();
