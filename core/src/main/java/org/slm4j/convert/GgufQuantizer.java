@@ -80,6 +80,10 @@ public final class GgufQuantizer {
     public static void quantize(Path in, Path out, FileType type, Progress progress) {
         if (sameFile(in, out)) throw new IllegalArgumentException("output " + out + " is the input file; choose another path");
         try (GgufFile file = GgufFile.open(in)) {
+            if (file.getLong("split.count", 1) > 1) {   // the other shards' tensors are not in this file
+                throw new ModelFormatException(in + ": split.count is " + file.getLong("split.count", 1)
+                        + ", one shard of a split model; merge the shards first (llama-gguf-split --merge)");
+            }
             GgufWriter header = new GgufWriter((int) file.alignment());
             for (var e : file.metadata().entrySet()) {
                 if (e.getKey().equals("general.alignment") || e.getKey().startsWith("split.")) continue;

@@ -183,6 +183,16 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void refusesOneShardOfASplitFile() {
+        // the other shards' tensors are not in this file: quantizing it alone would write an incomplete model
+        Path in = tmp.resolve("m-00001-of-00002.gguf");
+        new GgufWriter().putString("general.architecture", "llama").put("split.no", org.slm4j.format.GgufValue.ofUInt16(0))
+                .put("split.count", org.slm4j.format.GgufValue.ofUInt16(2)).addTensor("token_embd.weight", new float[64 * 2], 64, 2).write(in);
+        var e = assertThrows(ModelFormatException.class, () -> GgufQuantizer.quantize(in, tmp.resolve("o.gguf"), FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().contains(in.toString()) && e.getMessage().contains("split.count"), e.getMessage());
+    }
+
+    @Test
     void progressCountsOutputBytesToTheEnd() {
         Path out = tmp.resolve("m.gguf");
         AtomicLong last = new AtomicLong(-1), total = new AtomicLong();
