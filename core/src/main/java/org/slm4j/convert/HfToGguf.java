@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slm4j.format.GgufWriter;
 import org.slm4j.format.HfFolder;
+import org.slm4j.format.ModelFormatException;
 import org.slm4j.format.Progress;
 import org.slm4j.model.HfModel;
 import org.slm4j.model.LayerWeights;
@@ -39,6 +40,8 @@ public final class HfToGguf {
         try (HfFolder folder = HfFolder.open(hfDir)) {
             Plan plan = plan(folder);
             GgufQuantizer.write(plan.header(), plan.tensors(), type, out, progress);
+        } catch (IllegalArgumentException e) {   // a weight the writer refuses (NaN, beyond F16) is a fault of the folder
+            throw new ModelFormatException(hfDir + ": " + e.getMessage(), e);
         }
     }
 

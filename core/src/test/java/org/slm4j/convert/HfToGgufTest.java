@@ -238,6 +238,23 @@ class HfToGgufTest {
     }
 
     @Test
+    void aNonFiniteWeightIsAFormatErrorNamingTheFolder() throws IOException {
+        Path hf = tmp.resolve("nan");
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
+                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path weights = hf.resolve(HfFolder.WEIGHTS);
+        try (var ch = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
+            // lm_head.weight [300, 64] is written last: its last element is the file's last 4 bytes
+            ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN).flip(), ch.size() - 4);
+        }
+        var e = assertThrows(org.slm4j.format.ModelFormatException.class,
+                () -> HfToGguf.convert(hf, tmp.resolve("x.gguf"), FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().contains(hf.toString()) && e.getMessage().contains("'output.weight' row 299 element 63 is NaN"),
+                e.getMessage());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("x.gguf")));
+    }
+
+    @Test
     void ropeOrderInterleavesEachHeadsHalves() {
         // head_dim 4: HF rows (0,2) and (1,3) are rotate_half pairs; GGUF wants them adjacent: 0,2,1,3
         assertArrayEquals(new int[] {0, 2, 1, 3, 4, 6, 5, 7}, HfToGguf.ropeOrder(2, 4));
