@@ -14,9 +14,10 @@ import org.slm4j.format.ModelFormatException;
  * convert_hf_to_gguf.py does, so that {@link GgufVocabulary} and llama.cpp read back the same tokenizer:
  *
  * <ul>
- * <li>{@code tokenizer.model} present: SentencePiece ("llama", pre "default"): its pieces, scores and types; the
- *     added tokens of tokenizer_config.json's {@code added_tokens_decoder} override their slots (CONTROL when
- *     special or when they look like {@code <|...|>}, else USER_DEFINED with '▁' written as a space; score -1000);
+ * <li>{@code tokenizer.model} present (for {@code stablelm}, only without a tokenizer.json: llama.cpp's converter
+ *     reads a StableLM folder's tokenizer.json first, a Llama folder's tokenizer.model first): SentencePiece ("llama",
+ *     pre "default"): its pieces, scores and types; the added tokens of tokenizer_config.json's
+ *     {@code added_tokens_decoder} override their slots (CONTROL when special or when they look like {@code <|...|>}, else USER_DEFINED with '▁' written as a space; score -1000);
  *     slots up to the embedding's size are {@code [PADi]}, UNUSED, score -10000.</li>
  * <li>else a Llama-layout tokenizer.json (byte fallback, '▁'): "llama" as well. llama.cpp's converter writes the
  *     placeholder score -1000 for every piece, which leaves its SentencePiece merger no order to follow; here a
@@ -37,19 +38,19 @@ public final class GgufTokenizerWriter {
 
     /**
      * Puts the tokenizer of {@code folder} into {@code out}, padded to {@code vocabSize} tokens (the embedding's
-     * rows); {@code config} is config.json and {@code tokenizerConfig} tokenizer_config.json (empty when absent).
+     * rows); {@code architecture} is the GGUF one ({@code llama}, {@code stablelm}), {@code config} is config.json and
+     * {@code tokenizerConfig} tokenizer_config.json (empty when absent).
      *
      * @throws ModelFormatException naming the file and field when the tokenizer is malformed, unsupported, or larger
      *                              than the embedding
      */
-    public static void write(Path folder, JsonNode config, JsonNode tokenizerConfig, String chatTemplate,
-                             int vocabSize, GgufWriter out) {
+    public static void write(Path folder, String architecture, JsonNode config, JsonNode tokenizerConfig,
+                             String chatTemplate, int vocabSize, GgufWriter out) {
         Path spm = folder.resolve("tokenizer.model"), json = folder.resolve("tokenizer.json");
-        Vocabulary v;
-        if (Files.isRegularFile(spm)) v = sentencePiece(spm, tokenizerConfig, vocabSize);
-        else if (Files.isRegularFile(json)) v = HfTokenizerJson.vocabulary(json);
-        else throw new ModelFormatException(folder + ": no tokenizer.model or tokenizer.json to convert");
-        Path source = Files.isRegularFile(spm) ? spm : json;
+        boolean hasSpm = Files.isRegularFile(spm), hasJson = Files.isRegularFile(json);
+        if (!hasSpm && !hasJson) throw new ModelFormatException(folder + ": no tokenizer.model or tokenizer.json to convert");
+        Path source = hasSpm && !(hasJson && architecture.equals("stablelm")) ? spm : json;
+        Vocabulary v = source == spm ? sentencePiece(spm, tokenizerConfig, vocabSize) : HfTokenizerJson.vocabulary(json);
         if (v.size() > vocabSize) {
             throw new ModelFormatException(source + ": " + v.size() + " tokens, but the embedding (vocab_size) has only "
                     + vocabSize + " rows");

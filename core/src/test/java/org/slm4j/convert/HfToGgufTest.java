@@ -254,6 +254,21 @@ class HfToGgufTest {
         assertFalse(java.nio.file.Files.exists(tmp.resolve("x.gguf")));
     }
 
+    /** llama.cpp's converter reads a stablelm folder's tokenizer.json even beside a tokenizer.model (llama's reads the .model). */
+    @Test
+    void stablelmTakesTokenizerJsonOverATokenizerModel() throws IOException {
+        Path hf = tmp.resolve("stablelm-both");
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("stablelm"), "stablelm",
+                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        java.nio.file.Files.copy(Shared.file("models/stories260K/original/tok512.model"), hf.resolve("tokenizer.model"));
+        Path out = tmp.resolve("both.gguf");
+        HfToGguf.convert(hf, out, FileType.F32, Progress.NONE);
+        try (GgufFile g = GgufFile.open(out)) {
+            assertEquals("gpt2", g.getString("tokenizer.ggml.model"));
+            assertEquals("<|endoftext|>", g.getStringArray("tokenizer.ggml.tokens")[299]);
+        }
+    }
+
     @Test
     void ropeOrderInterleavesEachHeadsHalves() {
         // head_dim 4: HF rows (0,2) and (1,3) are rotate_half pairs; GGUF wants them adjacent: 0,2,1,3
