@@ -57,8 +57,7 @@ public final class HfToGguf {
         Weights w = HfModel.weights(folder, c);
         GgufWriter header = new GgufWriter();
         hyperParameters(folder, c, header);
-        GgufTokenizerWriter.write(folder.path(), c.architecture(), folder.config(), folder.tokenizerConfig(),
-                folder.chatTemplate(), c.vocabSize(), header);
+        GgufTokenizerWriter.write(folder, c.architecture(), c.vocabSize(), header);
         return new Plan(header, tensors(c, w));
     }
 

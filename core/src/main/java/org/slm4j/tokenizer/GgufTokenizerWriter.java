@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.slm4j.format.GgufWriter;
+import org.slm4j.format.HfFolder;
 import org.slm4j.format.ModelFormatException;
 
 /**
@@ -38,17 +39,16 @@ public final class GgufTokenizerWriter {
 
     /**
      * Puts the tokenizer of {@code folder} into {@code out}, padded to {@code vocabSize} tokens (the embedding's
-     * rows); {@code architecture} is the GGUF one ({@code llama}, {@code stablelm}), {@code config} is config.json and
-     * {@code tokenizerConfig} tokenizer_config.json (empty when absent).
+     * rows); {@code architecture} is the GGUF one ({@code llama}, {@code stablelm}).
      *
      * @throws ModelFormatException naming the file and field when the tokenizer is malformed, unsupported, or larger
      *                              than the embedding
      */
-    public static void write(Path folder, String architecture, JsonNode config, JsonNode tokenizerConfig,
-                             String chatTemplate, int vocabSize, GgufWriter out) {
-        Path spm = folder.resolve("tokenizer.model"), json = folder.resolve("tokenizer.json");
+    public static void write(HfFolder folder, String architecture, int vocabSize, GgufWriter out) {
+        JsonNode config = folder.config(), tokenizerConfig = folder.tokenizerConfig();
+        Path spm = folder.path().resolve("tokenizer.model"), json = folder.path().resolve("tokenizer.json");
         boolean hasSpm = Files.isRegularFile(spm), hasJson = Files.isRegularFile(json);
-        if (!hasSpm && !hasJson) throw new ModelFormatException(folder + ": no tokenizer.model or tokenizer.json to convert");
+        if (!hasSpm && !hasJson) throw new ModelFormatException(folder.path() + ": no tokenizer.model or tokenizer.json to convert");
         Path source = hasSpm && !(hasJson && architecture.equals("stablelm")) ? spm : json;
         Vocabulary v = source == spm ? sentencePiece(spm, tokenizerConfig, vocabSize) : HfTokenizerJson.vocabulary(json);
         if (v.size() > vocabSize) {
@@ -76,7 +76,8 @@ public final class GgufTokenizerWriter {
         JsonNode prefix = tokenizerConfig.path("add_prefix_space");
         if (prefix.isBoolean()) out.putBool(PREFIX + "add_space_prefix", prefix.booleanValue());
         else if (spmModel && !framed.addSpacePrefix()) out.putBool(PREFIX + "add_space_prefix", false);
-        if (chatTemplate != null) out.putString("tokenizer.chat_template", chatTemplate);
+        String template = folder.chatTemplate();
+        if (template != null) out.putString("tokenizer.chat_template", template);
     }
 
     /** The SentencePiece model with tokenizer_config.json's added tokens put into their slots. */
