@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.slm4j.format.GgufFile;
 import org.slm4j.format.GgufTensorInfo;
@@ -144,16 +145,26 @@ public final class GgufQuantizer {
         int chunkRows = (int) Math.max(1, Math.min(rows, CHUNK_FLOATS / ne0));
         float[] x = new float[Math.multiplyExact(chunkRows, ne0)];
         ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(chunkRows, rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        // the first refused row of a chunk, whichever thread met it first, so that the error names the same row every run
+        AtomicInteger firstBad = new AtomicInteger();
         for (long first = 0; first < rows; first += chunkRows) {
             int n = (int) Math.min(chunkRows, rows - first);
             long base = first;
+            firstBad.set(n);
             Parallel.forRange(n, (start, end) -> {
                 for (int r = start; r < end; r++) {
                     t.readRow(base + r, x, r * ne0);
-                    checkRow(t, type, base + r, x, r * ne0, ne0);
+                    try {
+                        checkRow(t, type, base + r, x, r * ne0, ne0);
+                    } catch (IllegalArgumentException e) {
+                        firstBad.accumulateAndGet(r, Math::min);
+                        continue;
+                    }
                     Quantizer.quantizeRow(type, x, r * ne0, ne0, buf.slice(r * rowBytes, rowBytes));
                 }
             });
+            int bad = firstBad.get();
+            if (bad < n) checkRow(t, type, base + bad, x, bad * ne0, ne0);   // throws, naming that row
             buf.clear().limit(n * rowBytes);
             while (buf.hasRemaining()) out.write(buf);
             written.accept((long) n * rowBytes);

@@ -144,6 +144,17 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void theFirstBadRowIsTheOneNamedWhateverThreadFindsABadRowFirst() {
+        // every row is bad; rows are checked on several threads, and the message must not depend on which came first
+        var bad = new Fn("blk.0.attn_k.weight", GgmlType.F32, (r, c) -> c == 7 ? Float.NaN : 1, 32, 4096);
+        for (int i = 0; i < 20; i++) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> GgufQuantizer.write(new GgufWriter(), List.of(bad), FileType.Q8_0, tmp.resolve("m.gguf"), Progress.NONE));
+            assertTrue(e.getMessage().contains("row 0 element 7 is NaN"), e.getMessage());
+        }
+    }
+
+    @Test
     void refusesQuantizedFilesAndWritingOverTheInput() throws Exception {
         Path q8 = Shared.file("fixtures/llamacpp/tiny-llama-q8_0.gguf");
         var e = assertThrows(ModelFormatException.class, () -> GgufQuantizer.quantize(q8, tmp.resolve("o.gguf"), FileType.Q4_0, Progress.NONE));
