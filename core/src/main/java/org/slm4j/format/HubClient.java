@@ -3,6 +3,7 @@ package org.slm4j.format;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FilterInputStream;
@@ -37,11 +38,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -256,7 +259,7 @@ public final class HubClient {
         Path index = snap.resolve("model.safetensors.index.json");
         if (Files.exists(index)) {
             JsonNode map = HfFolder.readJson(index, HfFolder.MAX_INDEX_BYTES).path("weight_map");
-            java.util.Set<String> named = new java.util.HashSet<>();
+            Set<String> named = new HashSet<>();
             map.forEach(shard -> named.add(shard.asText()));
             return weights.stream().filter(named::contains).toList();
         }
@@ -513,7 +516,7 @@ public final class HubClient {
             byte[] body = in.readNBytes((int) MAX_API_BYTES + 1);
             if (body.length > MAX_API_BYTES) throw new HubException(uri + ": answer longer than " + MAX_API_BYTES + " bytes");
             return JSON.readTree(body);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             throw new HubException(uri + ": the hub's answer is not JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new HubException(uri + ": reading the hub's answer failed: " + e.getMessage(), e);
