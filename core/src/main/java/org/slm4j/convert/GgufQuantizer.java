@@ -104,7 +104,8 @@ public final class GgufQuantizer {
 
     private static boolean sameFile(Path in, Path out) {
         try {
-            if (Files.exists(out)) return Files.isSameFile(in, out);
+            // a missing input is GgufFile.open's to report
+            if (Files.exists(in) && Files.exists(out)) return Files.isSameFile(in, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

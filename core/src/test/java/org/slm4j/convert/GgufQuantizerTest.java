@@ -204,6 +204,14 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void aMissingInputIsSaidSoEvenWhenTheOutputExists() throws Exception {
+        Path out = Files.writeString(tmp.resolve("old.gguf"), "an earlier output");
+        var e = assertThrows(RuntimeException.class,
+                () -> GgufQuantizer.quantize(tmp.resolve("missing.gguf"), out, FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().startsWith("cannot read " + tmp.resolve("missing.gguf")), e.getMessage());
+    }
+
+    @Test
     void progressCountsOutputBytesToTheEnd() {
         Path out = tmp.resolve("m.gguf");
         AtomicLong last = new AtomicLong(-1), total = new AtomicLong();
