@@ -77,6 +77,9 @@ public final class GgufQuantizer {
     /**
      * Quantizes the GGUF {@code in} to {@code out} as {@code type}: every metadata entry copied, tensors in
      * llama-quantize's order (see {@link QuantMix#LLAMA_ORDER}).
+     *
+     * @throws ModelFormatException naming {@code in} when it is malformed, one shard of a split model, already
+     *                              quantized, or holds a weight the target cannot (NaN, infinite, beyond F16)
      */
     public static void quantize(Path in, Path out, FileType type, Progress progress) {
         if (sameFile(in, out)) throw new IllegalArgumentException("output " + out + " is the input file; choose another path");

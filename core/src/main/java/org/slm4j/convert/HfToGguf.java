@@ -35,7 +35,12 @@ public final class HfToGguf {
     /** What a conversion writes: the metadata (no tensors yet) and the tensors in file order, read lazily. */
     public record Plan(GgufWriter header, List<SourceTensor> tensors) {}
 
-    /** Converts the folder {@code hfDir} into {@code out}, its matrices in {@code type}'s mix; progress counts bytes. */
+    /**
+     * Converts the folder {@code hfDir} into {@code out}, its matrices in {@code type}'s mix; progress counts bytes.
+     *
+     * @throws ModelFormatException naming the folder, file or field when the folder is malformed, unsupported, or
+     *                              holds a weight the target cannot (NaN, infinite, beyond F16)
+     */
     public static void convert(Path hfDir, Path out, FileType type, Progress progress) {
         try (HfFolder folder = HfFolder.open(hfDir)) {
             Plan plan = plan(folder);
