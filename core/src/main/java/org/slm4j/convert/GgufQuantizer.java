@@ -42,6 +42,7 @@ public final class GgufQuantizer {
     private GgufQuantizer() {}
 
     static final int CHUNK_FLOATS = 1 << 20;
+    private static final int MAX_ROW_BYTES = Integer.MAX_VALUE - 8;   // the largest array (ByteBuffer) a JVM allocates
     static final int QUANTIZATION_VERSION = 2;   // GGML_QNT_VERSION: the block layouts in use since mid-2023
     private static final String TASK = "quantize";
 
@@ -60,7 +61,14 @@ public final class GgufQuantizer {
                 .putUInt32("general.quantization_version", QUANTIZATION_VERSION)
                 .putUInt32("general.file_type", type.id());
         long total = 0;
-        for (SourceTensor t : tensors) total += types.get(t).bytesFor(elements(t.shape()));
+        for (SourceTensor t : tensors) {
+            long rowBytes = types.get(t).bytesFor(t.shape()[0]);
+            if (rowBytes > MAX_ROW_BYTES) {   // a chunk of rows is quantized into one ByteBuffer
+                throw new IllegalArgumentException("tensor '" + t.name() + "' has rows of " + rowBytes + " bytes as "
+                        + types.get(t) + "; at most " + MAX_ROW_BYTES + " are supported");
+            }
+            total = Math.addExact(total, types.get(t).bytesFor(elements(t.shape())));
+        }
         long[] done = {0};
         long all = total;
         for (SourceTensor t : tensors) {

@@ -212,6 +212,15 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void aRowOverTwoGibibytesIsNamedNotAnIntegerOverflow() {
+        // 600M F32 elements: the float row fits a Java array, its 2.4 GB of output bytes do not fit one buffer
+        var wide = new Fn("blk.0.attn_norm.weight", GgmlType.F32, (r, c) -> 1, 600_000_000);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> GgufQuantizer.write(new GgufWriter(), List.of(wide), FileType.F32, tmp.resolve("m.gguf"), Progress.NONE));
+        assertTrue(e.getMessage().contains("'blk.0.attn_norm.weight'") && e.getMessage().contains("2400000000 bytes"), e.getMessage());
+    }
+
+    @Test
     void progressCountsOutputBytesToTheEnd() {
         Path out = tmp.resolve("m.gguf");
         AtomicLong last = new AtomicLong(-1), total = new AtomicLong();
