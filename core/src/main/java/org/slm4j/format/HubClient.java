@@ -298,7 +298,7 @@ public final class HubClient {
 
     /**
      * The body of {@code uri} into {@code partial}, continuing from what it holds when the server honours Range. A
-     * failure, a stall or a full disk leaves the partial file for the next run to resume from.
+     * failure, a stall, an answer that ends short or a full disk leaves the partial file for the next run to resume from.
      */
     private void fetch(String repo, String commit, URI uri, String file, Path partial, long size) throws IOException {
         long have = Files.exists(partial) ? Files.size(partial) : 0;
@@ -328,6 +328,10 @@ public final class HubClient {
             }
         }
         if (size < 0) progress.update(file, done, done);
+        if (done < size) { // an answer cut short but cleanly: what came is a good prefix to resume from
+            throw new HubException("the download of " + file + " ended after " + done + " of " + size + " bytes; run again to "
+                    + "resume from " + partial);
+        }
     }
 
     /** The next bytes of a download, or a message that says it broke off or stalled and can be resumed. */
