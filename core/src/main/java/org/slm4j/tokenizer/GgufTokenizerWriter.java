@@ -80,12 +80,15 @@ public final class GgufTokenizerWriter {
         if (template != null) out.putString("tokenizer.chat_template", template);
     }
 
-    /** The SentencePiece model with tokenizer_config.json's added tokens put into their slots. */
+    /**
+     * The SentencePiece model with tokenizer_config.json's added tokens put into their slots. Like llama.cpp's
+     * converter, which types the model's pieces only as unknown, control, unused or byte, a piece the model calls
+     * USER_DEFINED is written NORMAL: only added tokens are USER_DEFINED in the GGUF.
+     */
     private static Vocabulary sentencePiece(Path file, JsonNode tokenizerConfig, int vocabSize) {
         Vocabulary v = SentencePieceModel.vocabulary(file);
         JsonNode added = tokenizerConfig.path("added_tokens_decoder");
-        if (added.isMissingNode() || added.isNull()) return v;
-        if (!added.isObject()) throw new ModelFormatException(file.resolveSibling("tokenizer_config.json") + ": added_tokens_decoder is not an object");
+        if (!added.isMissingNode() && !added.isNull() && !added.isObject()) throw new ModelFormatException(file.resolveSibling("tokenizer_config.json") + ": added_tokens_decoder is not an object");
         int n = v.size();
         for (var it = added.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
@@ -103,6 +106,7 @@ public final class GgufTokenizerWriter {
         float[] scores = Arrays.copyOf(v.scores(), n);
         TokenType[] types = Arrays.copyOf(v.types(), n);
         fillPads(tokens, scores, types, v.size());
+        for (int i = 0; i < v.size(); i++) if (types[i] == TokenType.USER_DEFINED) types[i] = TokenType.NORMAL;
         for (var it = added.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             int id = Integer.parseInt(e.getKey());

@@ -269,6 +269,55 @@ class HfToGgufTest {
         }
     }
 
+    /**
+     * llama.cpp's converter types a tokenizer.model's pieces by IsUnknown/IsControl/IsUnused/IsByte only, so a piece
+     * the .model calls USER_DEFINED is written NORMAL, its '▁' kept; only tokenizer_config.json's added tokens become
+     * USER_DEFINED (or CONTROL).
+     */
+    @Test
+    void userDefinedPiecesOfATokenizerModelAreWrittenAsLlamaCppWritesThem() throws IOException {
+        Path hf = tmp.resolve("user-defined");
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
+                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        java.nio.file.Files.delete(hf.resolve("tokenizer.json"));
+        JSON.writeValue(hf.resolve("tokenizer_config.json").toFile(),
+                JSON.readTree("{\"added_tokens_decoder\": {\"5\": {\"content\": \"\u2581c\", \"special\": false}}}"));
+        // pieces <unk> (UNKNOWN), ▁, a, ▁a (USER_DEFINED), <|x|> (USER_DEFINED), ▁b; BPE model
+        java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+        String[] pieces = {"<unk>", "\u2581", "a", "\u2581a", "<|x|>", "\u2581b"};
+        int[] types = {2, 1, 1, 4, 4, 1};
+        for (int i = 0; i < pieces.length; i++) {
+            byte[] t = pieces[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+            p.write(0x0A);
+            p.write(t.length);
+            p.writeBytes(t);
+            p.write(0x15);   // score, fixed32
+            int bits = Float.floatToIntBits(-i);
+            for (int k = 0; k < 4; k++) p.write(bits >>> 8 * k);
+            p.write(0x18);   // type
+            p.write(types[i]);
+            m.write(0x0A);
+            m.write(p.size());
+            m.writeBytes(p.toByteArray());
+        }
+        m.writeBytes(new byte[] {0x12, 0x02, 0x18, 0x02});   // trainer_spec.model_type = BPE
+        java.nio.file.Files.write(hf.resolve("tokenizer.model"), m.toByteArray());
+
+        Path out = tmp.resolve("user-defined.gguf");
+        HfToGguf.convert(hf, out, FileType.F32, Progress.NONE);
+        try (GgufFile g = GgufFile.open(out)) {
+            String[] tokens = g.getStringArray("tokenizer.ggml.tokens");
+            int[] tokenTypes = g.getIntArray("tokenizer.ggml.token_type");
+            assertEquals("\u2581a", tokens[3]);
+            assertEquals(1, tokenTypes[3], "the .model's USER_DEFINED ▁a is NORMAL");
+            assertEquals("<|x|>", tokens[4]);
+            assertEquals(1, tokenTypes[4], "the .model's USER_DEFINED <|x|> is NORMAL too, not taken for a control token");
+            assertEquals(" c", tokens[5], "the added token replaces the slot, '▁' written as a space");
+            assertEquals(4, tokenTypes[5], "the added token is USER_DEFINED");
+        }
+    }
+
     @Test
     void ropeOrderInterleavesEachHeadsHalves() {
         // head_dim 4: HF rows (0,2) and (1,3) are rotate_half pairs; GGUF wants them adjacent: 0,2,1,3
