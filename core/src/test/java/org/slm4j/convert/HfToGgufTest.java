@@ -189,9 +189,7 @@ class HfToGgufTest {
     /** Embedding rows beyond the tokenizer (StableLM 2: 100289 tokens, 100352 rows) become UNUSED [PADi] tokens. */
     @Test
     void vocabularyIsPaddedToTheEmbedding() throws IOException {
-        Path hf = tmp.resolve("padded");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("padded", "llama");
         ObjectNode tok = (ObjectNode) JSON.readTree(hf.resolve("tokenizer.json").toFile());
         ObjectNode vocab = (ObjectNode) tok.get("model").get("vocab");
         for (int i = 290; i < 300; i++) vocab.remove("\u2581filler" + i);
@@ -227,9 +225,7 @@ class HfToGgufTest {
 
     @Test
     void aFolderWithoutTokenizerIsNamed() throws IOException {
-        Path hf = tmp.resolve("no-tokenizer");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("no-tokenizer", "llama");
         java.nio.file.Files.delete(hf.resolve("tokenizer.json"));
         var e = assertThrows(org.slm4j.format.ModelFormatException.class,
                 () -> HfToGguf.convert(hf, tmp.resolve("x.gguf"), FileType.F32, Progress.NONE));
@@ -239,9 +235,7 @@ class HfToGgufTest {
 
     @Test
     void aNonFiniteWeightIsAFormatErrorNamingTheFolder() throws IOException {
-        Path hf = tmp.resolve("nan");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("nan", "llama");
         Path weights = hf.resolve(HfFolder.WEIGHTS);
         try (var ch = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
             // lm_head.weight [300, 64] is written last: its last element is the file's last 4 bytes
@@ -257,9 +251,7 @@ class HfToGgufTest {
     /** llama.cpp's converter reads a stablelm folder's tokenizer.json even beside a tokenizer.model (llama's reads the .model). */
     @Test
     void stablelmTakesTokenizerJsonOverATokenizerModel() throws IOException {
-        Path hf = tmp.resolve("stablelm-both");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("stablelm"), "stablelm",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("stablelm-both", "stablelm");
         java.nio.file.Files.copy(Shared.file("models/stories260K/original/tok512.model"), hf.resolve("tokenizer.model"));
         Path out = tmp.resolve("both.gguf");
         HfToGguf.convert(hf, out, FileType.F32, Progress.NONE);
@@ -276,9 +268,7 @@ class HfToGgufTest {
      */
     @Test
     void userDefinedPiecesOfATokenizerModelAreWrittenAsLlamaCppWritesThem() throws IOException {
-        Path hf = tmp.resolve("user-defined");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("user-defined", "llama");
         java.nio.file.Files.delete(hf.resolve("tokenizer.json"));
         JSON.writeValue(hf.resolve("tokenizer_config.json").toFile(),
                 JSON.readTree("{\"added_tokens_decoder\": {\"5\": {\"content\": \"\u2581c\", \"special\": false}}}"));
@@ -316,6 +306,13 @@ class HfToGgufTest {
             assertEquals(" c", tokens[5], "the added token replaces the slot, '▁' written as a space");
             assertEquals(4, tokenTypes[5], "the added token is USER_DEFINED");
         }
+    }
+
+    /** A small F32 folder of {@code family} (RandomHfConversionTest's sizes) in {@code tmp/name}. */
+    private Path randomFolder(String name, String family) {
+        Path hf = tmp.resolve(name);
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims(family), family, org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        return hf;
     }
 
     @Test
