@@ -36,7 +36,7 @@ import org.slm4j.tokenizer.Tokenizer;
  * HF folder → GGUF → slm4j's GGUF loader, checked against two independent references: llama.cpp's logits for the
  * GGUF fixture the folder holds the weights of (../shared/fixtures/llamacpp, models/stories260K/fixtures), and the
  * folder itself run by slm4j's HF loader. A missing or wrong q/k permutation moves logits by ~3 (README of
- * fixtures/hf); the tolerances here are 1e-4 and 1e-5.
+ * fixtures/hf); the tolerances here are 1e-4 and 5e-5.
  */
 class HfToGgufTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +70,9 @@ class HfToGgufTest {
             System.out.printf("%-28s prefill vs llama.cpp %.2e, vs HF folder %.2e; greedy steps vs llama.cpp %.2e%n",
                     folder, vsLlamaCpp, vsFolder, stepsVsLlamaCpp);
             assertTrue(vsLlamaCpp < 1e-4, folder + ": converted logits differ from llama.cpp's by " + vsLlamaCpp);
-            assertTrue(vsFolder < 1e-5, folder + ": converted logits differ from the folder's by " + vsFolder);
+            // the permuted q/k rows sum each head's dot products in another order: stories260K's logits then move by
+            // 0.95e-5 .. 1.15e-5 from run to run (stablelm, unpermuted, by 0), where a wrong permutation moves them by ~3
+            assertTrue(vsFolder < 5e-5, folder + ": converted logits differ from the folder's by " + vsFolder);
             assertArrayEquals(expected, g.tokens, folder + ": greedy tokens differ from llama.cpp's");
             assertTrue(stepsVsLlamaCpp < 1e-4, folder + ": greedy step logits differ by " + stepsVsLlamaCpp);
         }
