@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.slm4j.format.GgufFile;
 import org.slm4j.format.GgufTensorInfo;
@@ -41,6 +42,7 @@ public final class GgufQuantizer {
     private GgufQuantizer() {}
 
     static final int CHUNK_FLOATS = 1 << 20;
+    private static final int MAX_ROW_BYTES = Integer.MAX_VALUE - 8;   // the largest array (ByteBuffer) a JVM allocates
     static final int QUANTIZATION_VERSION = 2;   // GGML_QNT_VERSION: the block layouts in use since mid-2023
     private static final String TASK = "quantize";
 
@@ -59,7 +61,14 @@ public final class GgufQuantizer {
                 .putUInt32("general.quantization_version", QUANTIZATION_VERSION)
                 .putUInt32("general.file_type", type.id());
         long total = 0;
-        for (SourceTensor t : tensors) total += types.get(t).bytesFor(elements(t.shape()));
+        for (SourceTensor t : tensors) {
+            long rowBytes = types.get(t).bytesFor(t.shape()[0]);
+            if (rowBytes > MAX_ROW_BYTES) {   // a chunk of rows is quantized into one ByteBuffer
+                throw new IllegalArgumentException("tensor '" + t.name() + "' has rows of " + rowBytes + " bytes as "
+                        + types.get(t) + "; at most " + MAX_ROW_BYTES + " are supported");
+            }
+            total = Math.addExact(total, types.get(t).bytesFor(elements(t.shape())));
+        }
         long[] done = {0};
         long all = total;
         for (SourceTensor t : tensors) {
@@ -76,10 +85,17 @@ public final class GgufQuantizer {
     /**
      * Quantizes the GGUF {@code in} to {@code out} as {@code type}: every metadata entry copied, tensors in
      * llama-quantize's order (see {@link QuantMix#LLAMA_ORDER}).
+     *
+     * @throws ModelFormatException naming {@code in} when it is malformed, one shard of a split model, already
+     *                              quantized, or holds a weight the target cannot (NaN, infinite, beyond F16)
      */
     public static void quantize(Path in, Path out, FileType type, Progress progress) {
         if (sameFile(in, out)) throw new IllegalArgumentException("output " + out + " is the input file; choose another path");
         try (GgufFile file = GgufFile.open(in)) {
+            if (file.getLong("split.count", 1) > 1) {   // the other shards' tensors are not in this file
+                throw new ModelFormatException(in + ": split.count is " + file.getLong("split.count", 1)
+                        + ", one shard of a split model; merge the shards first (llama-gguf-split --merge)");
+            }
             GgufWriter header = new GgufWriter((int) file.alignment());
             for (var e : file.metadata().entrySet()) {
                 if (e.getKey().equals("general.alignment") || e.getKey().startsWith("split.")) continue;
@@ -92,12 +108,15 @@ public final class GgufQuantizer {
             }
             tensors.sort((a, b) -> QuantMix.LLAMA_ORDER.compare(a.name(), b.name()));
             write(header, tensors, type, out, progress);
+        } catch (IllegalArgumentException e) {   // a weight write() refuses is a fault of the file: name it
+            throw new ModelFormatException(in + ": " + e.getMessage(), e);
         }
     }
 
     private static boolean sameFile(Path in, Path out) {
         try {
-            if (Files.exists(out)) return Files.isSameFile(in, out);
+            // a missing input is GgufFile.open's to report
+            if (Files.exists(in) && Files.exists(out)) return Files.isSameFile(in, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -117,9 +136,9 @@ public final class GgufQuantizer {
     private static void checkSource(SourceTensor t) {
         if (!isFloat(t.type())) throw new IllegalArgumentException(notFloat(t.name(), t.type()));
         long[] shape = t.shape();
-        if (shape.length == 0 || shape[0] <= 0 || shape[0] > Integer.MAX_VALUE - 8) {
+        if (shape.length == 0 || shape[0] < 0 || shape[0] > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' has row length " + (shape.length == 0 ? "none" : shape[0])
-                    + "; expected 1 .. 2^31 - 9");
+                    + "; expected 0 .. 2^31 - 9");
         }
     }
 
@@ -132,21 +151,32 @@ public final class GgufQuantizer {
     /** Quantizes {@code t} chunk by chunk (rows of a chunk in parallel) and writes each chunk as it is done. */
     private static void stream(SourceTensor t, GgmlType type, WritableByteChannel out, LongConsumer written) throws IOException {
         int ne0 = (int) t.shape()[0];
+        if (ne0 == 0) return;   // an empty tensor (legal GGUF): no rows, no bytes
         long rows = elements(t.shape()) / ne0;
         int rowBytes = Math.toIntExact(type.bytesFor(ne0));
         int chunkRows = (int) Math.max(1, Math.min(rows, CHUNK_FLOATS / ne0));
         float[] x = new float[Math.multiplyExact(chunkRows, ne0)];
         ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(chunkRows, rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        // the first refused row of a chunk, whichever thread met it first, so that the error names the same row every run
+        AtomicInteger firstBad = new AtomicInteger();
         for (long first = 0; first < rows; first += chunkRows) {
             int n = (int) Math.min(chunkRows, rows - first);
             long base = first;
+            firstBad.set(n);
             Parallel.forRange(n, (start, end) -> {
                 for (int r = start; r < end; r++) {
                     t.readRow(base + r, x, r * ne0);
-                    checkRow(t, type, base + r, x, r * ne0, ne0);
+                    try {
+                        checkRow(t, type, base + r, x, r * ne0, ne0);
+                    } catch (IllegalArgumentException e) {
+                        firstBad.accumulateAndGet(r, Math::min);
+                        continue;
+                    }
                     Quantizer.quantizeRow(type, x, r * ne0, ne0, buf.slice(r * rowBytes, rowBytes));
                 }
             });
+            int bad = firstBad.get();
+            if (bad < n) checkRow(t, type, base + bad, x, bad * ne0, ne0);   // throws, naming that row
             buf.clear().limit(n * rowBytes);
             while (buf.hasRemaining()) out.write(buf);
             written.accept((long) n * rowBytes);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slm4j.format.GgufWriter;
 import org.slm4j.format.HfFolder;
+import org.slm4j.format.ModelFormatException;
 import org.slm4j.format.Progress;
 import org.slm4j.model.HfModel;
 import org.slm4j.model.LayerWeights;
@@ -34,11 +35,18 @@ public final class HfToGguf {
     /** What a conversion writes: the metadata (no tensors yet) and the tensors in file order, read lazily. */
     public record Plan(GgufWriter header, List<SourceTensor> tensors) {}
 
-    /** Converts the folder {@code hfDir} into {@code out}, its matrices in {@code type}'s mix; progress counts bytes. */
+    /**
+     * Converts the folder {@code hfDir} into {@code out}, its matrices in {@code type}'s mix; progress counts bytes.
+     *
+     * @throws ModelFormatException naming the folder, file or field when the folder is malformed, unsupported, or
+     *                              holds a weight the target cannot (NaN, infinite, beyond F16)
+     */
     public static void convert(Path hfDir, Path out, FileType type, Progress progress) {
         try (HfFolder folder = HfFolder.open(hfDir)) {
             Plan plan = plan(folder);
             GgufQuantizer.write(plan.header(), plan.tensors(), type, out, progress);
+        } catch (IllegalArgumentException e) {   // a weight the writer refuses (NaN, beyond F16) is a fault of the folder
+            throw new ModelFormatException(hfDir + ": " + e.getMessage(), e);
         }
     }
 
@@ -54,8 +62,7 @@ public final class HfToGguf {
         Weights w = HfModel.weights(folder, c);
         GgufWriter header = new GgufWriter();
         hyperParameters(folder, c, header);
-        GgufTokenizerWriter.write(folder.path(), folder.config(), folder.tokenizerConfig(), folder.chatTemplate(),
-                c.vocabSize(), header);
+        GgufTokenizerWriter.write(folder, c.architecture(), c.vocabSize(), header);
         return new Plan(header, tensors(c, w));
     }
 

@@ -36,7 +36,7 @@ final class QuantMix {
     /** llama.cpp's tensor order: {@code blk.N.} prefix as N (-1 without one), then the name's bytes. */
     static final Comparator<String> LLAMA_ORDER = Comparator.comparingInt(QuantMix::layer).thenComparing(QuantMix::compareUtf8);
 
-    /** The type of each of {@code tensors} (same order) under {@code fileType}. */
+    /** The type of each of {@code tensors} under {@code fileType}, keyed by the tensor objects themselves. */
     static Map<SourceTensor, GgmlType> choose(List<? extends SourceTensor> tensors, FileType fileType) {
         boolean hasOutput = tensors.stream().anyMatch(t -> t.name().equals("output.weight"));
         int nAttnV = (int) tensors.stream().filter(t -> isAttnV(t.name())).count();
@@ -72,8 +72,6 @@ final class QuantMix {
             // the output projection decides every logit: it gets 6 bits unless the file is already Q8_0
             if (ne0 % type.blockSize() != 0) type = GgmlType.Q8_0;
             else if (type != GgmlType.Q8_0) type = GgmlType.Q6_K;
-        } else if (name.equals("token_embd.weight")) {
-            // keeps the default type
         } else if (isAttnV(name)) {
             int i = counters[0]++;
             if ((fileType == FileType.Q4_K_M || fileType == FileType.Q5_K_M) && useMoreBits(i, nAttnV)) type = GgmlType.Q6_K;

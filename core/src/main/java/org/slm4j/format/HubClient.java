@@ -1,8 +1,6 @@
 package org.slm4j.format;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FilterInputStream;
@@ -10,14 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -26,8 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,16 +25,16 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -74,13 +62,6 @@ public final class HubClient {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern SHA1 = Pattern.compile("[0-9a-f]{40}");
     private static final int MAX_REDIRECTS = 10;
-    private static final long LOCK_POLL_MILLIS = 50;
-    /** Whether {@link Flock} may run; out of that class, whose loading already links to native code. */
-    private static final boolean USE_FLOCK = System.getProperty("os.name").equals("Linux")
-            && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))
-            && HubClient.class.getModule().isNativeAccessEnabled();
-    /** This JVM's blob locks by lock file: one JVM may hold a file lock only once, so its threads queue here first. */
-    private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
     /** Closes the streams of stalled downloads (see {@link Watched}). */
     private static final ScheduledThreadPoolExecutor WATCHDOG = new ScheduledThreadPoolExecutor(1,
             Thread.ofPlatform().daemon().name("slm4j-hub-watchdog").factory());
@@ -256,7 +237,7 @@ public final class HubClient {
         Path index = snap.resolve("model.safetensors.index.json");
         if (Files.exists(index)) {
             JsonNode map = HfFolder.readJson(index, HfFolder.MAX_INDEX_BYTES).path("weight_map");
-            java.util.Set<String> named = new java.util.HashSet<>();
+            Set<String> named = new HashSet<>();
             map.forEach(shard -> named.add(shard.asText()));
             return weights.stream().filter(named::contains).toList();
         }
@@ -285,7 +266,7 @@ public final class HubClient {
         Path blob = blobs.resolve(etag);
         if (!Files.exists(blob)) {
             Files.createDirectories(blobs);
-            try (BlobLock lock = lock(cache.resolve(".locks").resolve(repoDir.getFileName()).resolve(etag + ".lock"))) {
+            try (BlobLock lock = BlobLock.take(cache.resolve(".locks").resolve(repoDir.getFileName()).resolve(etag + ".lock"))) {
                 if (!Files.exists(blob)) { // unless another pull wrote it while this one waited for the lock
                     Path partial = blobs.resolve(etag + ".incomplete");
                     fetch(repo, commit, uri, file, partial, size);
@@ -316,122 +297,8 @@ public final class HubClient {
     }
 
     /**
-     * The lock huggingface_hub takes on {@code .locks/models--ORG--NAME/ETAG.lock} while it writes that blob, held until
-     * closed: two pulls of one blob (two slm4j processes, or slm4j and Python) take turns, and the second finds the blob
-     * written. Python's filelock takes a flock(2) lock, which on Linux does not see the fcntl lock {@link FileChannel}
-     * takes, so there both are taken (flock needs native access; without it only other slm4j processes are kept out).
-     * Threads of this JVM queue on a JVM-wide lock first, since one JVM may hold a file's fcntl lock only once.
-     */
-    private static BlobLock lock(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
-        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new ReentrantLock());
-        local.lock();
-        FileChannel channel = null;
-        BlobLock lock = null;
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            while (!tryLock(channel)) Thread.sleep(LOCK_POLL_MILLIS);
-            lock = new BlobLock(channel, USE_FLOCK ? Flock.lock(file) : -1, local);
-            return lock;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HubException("interrupted while waiting for the lock " + file, e);
-        } finally {
-            if (lock == null) {
-                if (channel != null) channel.close();
-                local.unlock();
-            }
-        }
-    }
-
-    private static boolean tryLock(FileChannel channel) throws IOException {
-        try {
-            return channel.tryLock() != null;
-        } catch (OverlappingFileLockException e) {
-            return false; // held by other code of this JVM: wait as for another process
-        }
-    }
-
-    /** A blob's lock, held until closed: the fcntl lock of the channel, the flock of {@code fd} (unless -1), this JVM's lock. */
-    private record BlobLock(FileChannel channel, int fd, ReentrantLock local) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try {
-                if (fd >= 0) Flock.unlock(fd);
-            } finally {
-                try {
-                    channel.close(); // releases the fcntl lock
-                } finally {
-                    local.unlock();
-                }
-            }
-        }
-    }
-
-    /**
-     * flock(2) through the foreign-function API, on Linux (x86-64, AArch64: the open flags below are theirs) when this
-     * module may call native code ({@link #USE_FLOCK}); the lock huggingface_hub's filelock takes.
-     */
-    private static final class Flock {
-        private static final int O_WRONLY = 01, O_CREAT = 0100, O_CLOEXEC = 02000000, LOCK_EX = 2, LOCK_NB = 4;
-        private static final int EINTR = 4, EWOULDBLOCK = 11, ENOLCK = 37, ENOSYS = 38, EOPNOTSUPP = 95;
-        private static final Linker C = Linker.nativeLinker();
-        private static final StructLayout STATE = Linker.Option.captureStateLayout();
-        private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        private static final MethodHandle OPEN = function("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-        private static final MethodHandle FLOCK = function("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
-                Linker.Option.captureCallState("errno"));
-        private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-
-        private static MethodHandle function(String name, FunctionDescriptor type, Linker.Option... options) {
-            return C.downcallHandle(C.defaultLookup().find(name).orElseThrow(), type, options);
-        }
-
-        /**
-         * A descriptor of {@code file} holding its exclusive flock, waited for as long as another process holds it; -1
-         * on a file system without flock, where the fcntl lock alone guards the blob.
-         */
-        static int lock(Path file) throws IOException, InterruptedException {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment state = arena.allocate(STATE);
-                int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-                if (fd < 0) throw new IOException("cannot open the lock file " + file + ": errno " + (int) ERRNO.get(state, 0L));
-                boolean locked = false;
-                try {
-                    while (true) {
-                        if ((int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB) == 0) {
-                            locked = true;
-                            return fd;
-                        }
-                        int errno = (int) ERRNO.get(state, 0L);
-                        if (errno == ENOLCK || errno == ENOSYS || errno == EOPNOTSUPP) return -1;
-                        if (errno != EWOULDBLOCK && errno != EINTR) throw new IOException("cannot flock " + file + ": errno " + errno);
-                        Thread.sleep(LOCK_POLL_MILLIS);
-                    }
-                } finally {
-                    if (!locked) unlock(fd);
-                }
-            } catch (IOException | InterruptedException | RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable e) {
-                throw new IllegalStateException("calling flock failed", e);
-            }
-        }
-
-        /** Closes {@code fd}, which releases its flock. */
-        static void unlock(int fd) {
-            try {
-                int ignored = (int) CLOSE.invokeExact(fd); // nothing to do if closing fails: the lock goes with the descriptor
-            } catch (Throwable e) {
-                throw new IllegalStateException("calling close failed", e);
-            }
-        }
-    }
-
-    /**
      * The body of {@code uri} into {@code partial}, continuing from what it holds when the server honours Range. A
-     * failure, a stall or a full disk leaves the partial file for the next run to resume from.
+     * failure, a stall, an answer that ends short or a full disk leaves the partial file for the next run to resume from.
      */
     private void fetch(String repo, String commit, URI uri, String file, Path partial, long size) throws IOException {
         long have = Files.exists(partial) ? Files.size(partial) : 0;
@@ -461,6 +328,10 @@ public final class HubClient {
             }
         }
         if (size < 0) progress.update(file, done, done);
+        if (done < size) { // an answer cut short but cleanly: what came is a good prefix to resume from
+            throw new HubException("the download of " + file + " ended after " + done + " of " + size + " bytes; run again to "
+                    + "resume from " + partial);
+        }
     }
 
     /** The next bytes of a download, or a message that says it broke off or stalled and can be resumed. */
@@ -513,7 +384,7 @@ public final class HubClient {
             byte[] body = in.readNBytes((int) MAX_API_BYTES + 1);
             if (body.length > MAX_API_BYTES) throw new HubException(uri + ": answer longer than " + MAX_API_BYTES + " bytes");
             return JSON.readTree(body);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             throw new HubException(uri + ": the hub's answer is not JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new HubException(uri + ": reading the hub's answer failed: " + e.getMessage(), e);

@@ -48,6 +48,9 @@ public final class RandomHfFolder {
         }
         boolean stablelm = d.arch().equals("stablelm");
         if (!stablelm && !d.arch().equals("llama")) throw new IllegalArgumentException("unknown architecture " + d.arch());
+        if (d.vocab() <= 0 || d.dim() <= 0 || d.ffn() <= 0 || d.layers() <= 0 || d.heads() <= 0 || d.kvHeads() <= 0) {
+            throw new IllegalArgumentException(name + ": every size must be positive, got " + d);
+        }
         if (d.dim() % d.heads() != 0 || d.heads() % d.kvHeads() != 0) {
             throw new IllegalArgumentException(name + ": dim " + d.dim() + ", heads " + d.heads() + ", kv heads " + d.kvHeads() + " do not divide");
         }

@@ -81,15 +81,7 @@ public final class Quantizer {
     }
 
     private static void q4_0(float[] x, int b, ByteBuffer out) {
-        float amax = 0, max = 0;
-        for (int i = 0; i < Blocks.QK; i++) {
-            float v = x[b + i];
-            if (Math.abs(v) > amax) {   // strictly greater: the first of equal magnitudes keeps its sign
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        float d = max / -8, id = d != 0 ? 1 / d : 0;
+        float d = signedMax(x, b) / -8, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));
         int half = Blocks.QK / 2;
         for (int j = 0; j < half; j++) {
@@ -100,11 +92,7 @@ public final class Quantizer {
     }
 
     private static void q4_1(float[] x, int b, ByteBuffer out) {
-        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-        for (int i = 0; i < Blocks.QK; i++) {   // not Math.min: of 0 and -0 the first seen stays, and m keeps its sign
-            if (x[b + i] < min) min = x[b + i];
-            if (x[b + i] > max) max = x[b + i];
-        }
+        float min = min(x, b), max = max(x, b);
         float d = (max - min) / 15, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));
         out.putShort(HalfFloats.floatToF16(min));
@@ -118,15 +106,7 @@ public final class Quantizer {
     }
 
     private static void q5_0(float[] x, int b, ByteBuffer out) {
-        float amax = 0, max = 0;
-        for (int i = 0; i < Blocks.QK; i++) {
-            float v = x[b + i];
-            if (Math.abs(v) > amax) {   // strictly greater, as in Q4_0
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        float d = max / -16, id = d != 0 ? 1 / d : 0;
+        float d = signedMax(x, b) / -16, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));
         int half = Blocks.QK / 2, qh = 0;
         byte[] qs = new byte[half];
@@ -140,11 +120,7 @@ public final class Quantizer {
     }
 
     private static void q5_1(float[] x, int b, ByteBuffer out) {
-        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-        for (int i = 0; i < Blocks.QK; i++) {   // not Math.min: of 0 and -0 the first seen stays, and m keeps its sign
-            if (x[b + i] < min) min = x[b + i];
-            if (x[b + i] > max) max = x[b + i];
-        }
+        float min = min(x, b), max = max(x, b);
         float d = (max - min) / 31, id = d != 0 ? 1 / d : 0;
         out.putShort(HalfFloats.floatToF16(d));
         out.putShort(HalfFloats.floatToF16(min));
@@ -158,6 +134,31 @@ public final class Quantizer {
             qh |= (lo >> 4 & 1) << j | (hi >> 4 & 1) << (j + half);
         }
         out.putInt(qh).put(qs);
+    }
+
+    /** The element of a 32-block with the largest magnitude, signed; strictly greater, so the first of equal magnitudes. */
+    private static float signedMax(float[] x, int b) {
+        float amax = 0, max = 0;
+        for (int i = 0; i < Blocks.QK; i++) {
+            if (Math.abs(x[b + i]) > amax) {
+                amax = Math.abs(x[b + i]);
+                max = x[b + i];
+            }
+        }
+        return max;
+    }
+
+    // Not Math.min/max: by strict comparison the first of 0 and -0 stays, so a block's min keeps its sign as in ggml.
+    private static float min(float[] x, int b) {
+        float min = Float.MAX_VALUE;
+        for (int i = 0; i < Blocks.QK; i++) if (x[b + i] < min) min = x[b + i];
+        return min;
+    }
+
+    private static float max(float[] x, int b) {
+        float max = -Float.MAX_VALUE;
+        for (int i = 0; i < Blocks.QK; i++) if (x[b + i] > max) max = x[b + i];
+        return max;
     }
 
     /** Per-row work arrays of the k-quants, so a row does not allocate per block. */

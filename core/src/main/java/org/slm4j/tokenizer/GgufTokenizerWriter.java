@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.slm4j.format.GgufWriter;
+import org.slm4j.format.HfFolder;
 import org.slm4j.format.ModelFormatException;
 
 /**
@@ -14,9 +15,10 @@ import org.slm4j.format.ModelFormatException;
  * convert_hf_to_gguf.py does, so that {@link GgufVocabulary} and llama.cpp read back the same tokenizer:
  *
  * <ul>
- * <li>{@code tokenizer.model} present: SentencePiece ("llama", pre "default"): its pieces, scores and types; the
- *     added tokens of tokenizer_config.json's {@code added_tokens_decoder} override their slots (CONTROL when
- *     special or when they look like {@code <|...|>}, else USER_DEFINED with '▁' written as a space; score -1000);
+ * <li>{@code tokenizer.model} present (for {@code stablelm}, only without a tokenizer.json: llama.cpp's converter
+ *     reads a StableLM folder's tokenizer.json first, a Llama folder's tokenizer.model first): SentencePiece ("llama",
+ *     pre "default"): its pieces, scores and types; the added tokens of tokenizer_config.json's
+ *     {@code added_tokens_decoder} override their slots (CONTROL when special or when they look like {@code <|...|>}, else USER_DEFINED with '▁' written as a space; score -1000);
  *     slots up to the embedding's size are {@code [PADi]}, UNUSED, score -10000.</li>
  * <li>else a Llama-layout tokenizer.json (byte fallback, '▁'): "llama" as well. llama.cpp's converter writes the
  *     placeholder score -1000 for every piece, which leaves its SentencePiece merger no order to follow; here a
@@ -37,19 +39,18 @@ public final class GgufTokenizerWriter {
 
     /**
      * Puts the tokenizer of {@code folder} into {@code out}, padded to {@code vocabSize} tokens (the embedding's
-     * rows); {@code config} is config.json and {@code tokenizerConfig} tokenizer_config.json (empty when absent).
+     * rows); {@code architecture} is the GGUF one ({@code llama}, {@code stablelm}).
      *
      * @throws ModelFormatException naming the file and field when the tokenizer is malformed, unsupported, or larger
      *                              than the embedding
      */
-    public static void write(Path folder, JsonNode config, JsonNode tokenizerConfig, String chatTemplate,
-                             int vocabSize, GgufWriter out) {
-        Path spm = folder.resolve("tokenizer.model"), json = folder.resolve("tokenizer.json");
-        Vocabulary v;
-        if (Files.isRegularFile(spm)) v = sentencePiece(spm, tokenizerConfig, vocabSize);
-        else if (Files.isRegularFile(json)) v = HfTokenizerJson.vocabulary(json);
-        else throw new ModelFormatException(folder + ": no tokenizer.model or tokenizer.json to convert");
-        Path source = Files.isRegularFile(spm) ? spm : json;
+    public static void write(HfFolder folder, String architecture, int vocabSize, GgufWriter out) {
+        JsonNode config = folder.config(), tokenizerConfig = folder.tokenizerConfig();
+        Path spm = folder.path().resolve("tokenizer.model"), json = folder.path().resolve("tokenizer.json");
+        boolean hasSpm = Files.isRegularFile(spm), hasJson = Files.isRegularFile(json);
+        if (!hasSpm && !hasJson) throw new ModelFormatException(folder.path() + ": no tokenizer.model or tokenizer.json to convert");
+        Path source = hasSpm && !(hasJson && architecture.equals("stablelm")) ? spm : json;
+        Vocabulary v = source == spm ? sentencePiece(spm, tokenizerConfig, vocabSize) : HfTokenizerJson.vocabulary(json);
         if (v.size() > vocabSize) {
             throw new ModelFormatException(source + ": " + v.size() + " tokens, but the embedding (vocab_size) has only "
                     + vocabSize + " rows");
@@ -75,15 +76,19 @@ public final class GgufTokenizerWriter {
         JsonNode prefix = tokenizerConfig.path("add_prefix_space");
         if (prefix.isBoolean()) out.putBool(PREFIX + "add_space_prefix", prefix.booleanValue());
         else if (spmModel && !framed.addSpacePrefix()) out.putBool(PREFIX + "add_space_prefix", false);
-        if (chatTemplate != null) out.putString("tokenizer.chat_template", chatTemplate);
+        String template = folder.chatTemplate();
+        if (template != null) out.putString("tokenizer.chat_template", template);
     }
 
-    /** The SentencePiece model with tokenizer_config.json's added tokens put into their slots. */
+    /**
+     * The SentencePiece model with tokenizer_config.json's added tokens put into their slots. Like llama.cpp's
+     * converter, which types the model's pieces only as unknown, control, unused or byte, a piece the model calls
+     * USER_DEFINED is written NORMAL: only added tokens are USER_DEFINED in the GGUF.
+     */
     private static Vocabulary sentencePiece(Path file, JsonNode tokenizerConfig, int vocabSize) {
         Vocabulary v = SentencePieceModel.vocabulary(file);
         JsonNode added = tokenizerConfig.path("added_tokens_decoder");
-        if (added.isMissingNode() || added.isNull()) return v;
-        if (!added.isObject()) throw new ModelFormatException(file.resolveSibling("tokenizer_config.json") + ": added_tokens_decoder is not an object");
+        if (!added.isMissingNode() && !added.isNull() && !added.isObject()) throw new ModelFormatException(file.resolveSibling("tokenizer_config.json") + ": added_tokens_decoder is not an object");
         int n = v.size();
         for (var it = added.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
@@ -101,6 +106,7 @@ public final class GgufTokenizerWriter {
         float[] scores = Arrays.copyOf(v.scores(), n);
         TokenType[] types = Arrays.copyOf(v.types(), n);
         fillPads(tokens, scores, types, v.size());
+        for (int i = 0; i < v.size(); i++) if (types[i] == TokenType.USER_DEFINED) types[i] = TokenType.NORMAL;
         for (var it = added.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             int id = Integer.parseInt(e.getKey());

@@ -144,6 +144,17 @@ class GgufQuantizerTest {
     }
 
     @Test
+    void theFirstBadRowIsTheOneNamedWhateverThreadFindsABadRowFirst() {
+        // every row is bad; rows are checked on several threads, and the message must not depend on which came first
+        var bad = new Fn("blk.0.attn_k.weight", GgmlType.F32, (r, c) -> c == 7 ? Float.NaN : 1, 32, 4096);
+        for (int i = 0; i < 20; i++) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> GgufQuantizer.write(new GgufWriter(), List.of(bad), FileType.Q8_0, tmp.resolve("m.gguf"), Progress.NONE));
+            assertTrue(e.getMessage().contains("row 0 element 7 is NaN"), e.getMessage());
+        }
+    }
+
+    @Test
     void refusesQuantizedFilesAndWritingOverTheInput() throws Exception {
         Path q8 = Shared.file("fixtures/llamacpp/tiny-llama-q8_0.gguf");
         var e = assertThrows(ModelFormatException.class, () -> GgufQuantizer.quantize(q8, tmp.resolve("o.gguf"), FileType.Q4_0, Progress.NONE));
@@ -155,6 +166,58 @@ class GgufQuantizerTest {
                 () -> GgufQuantizer.quantize(copy, tmp.resolve("x/../f32.gguf"), FileType.Q8_0, Progress.NONE));
         assertTrue(same.getMessage().contains("is the input file"), same.getMessage());
         assertArrayEquals(before, Files.readAllBytes(copy));
+    }
+
+    @Test
+    void copiesEmptyTensorsOfAFile() {
+        // ne[0] = 0 is legal GGUF (an empty tensor): it has no rows to quantize, so it is written empty, not refused
+        Path in = tmp.resolve("in.gguf"), out = tmp.resolve("out.gguf");
+        new GgufWriter().putString("general.architecture", "llama").addTensor("blk.0.empty.weight", new float[0], 0, 4)
+                .addTensor("blk.0.attn_q.weight", new float[64 * 2], 64, 2).write(in);
+        GgufQuantizer.quantize(in, out, FileType.Q8_0, Progress.NONE);
+        try (GgufFile f = GgufFile.open(out)) {
+            assertArrayEquals(new long[] {0, 4}, f.tensor("blk.0.empty.weight").shape());
+            assertEquals(0, f.tensor("blk.0.empty.weight").byteSize());
+            assertEquals(GgmlType.Q8_0, f.tensor("blk.0.attn_q.weight").type());
+        }
+    }
+
+    @Test
+    void aNonFiniteWeightInAFileIsAFormatErrorNamingTheFile() {
+        Path in = tmp.resolve("in.gguf");
+        float[] w = new float[64 * 2];
+        w[64 + 3] = Float.POSITIVE_INFINITY;
+        new GgufWriter().putString("general.architecture", "llama").addTensor("blk.0.attn_q.weight", w, 64, 2).write(in);
+        var e = assertThrows(ModelFormatException.class, () -> GgufQuantizer.quantize(in, tmp.resolve("o.gguf"), FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().contains(in.toString()) && e.getMessage().contains("'blk.0.attn_q.weight' row 1 element 3 is Infinity"),
+                e.getMessage());
+    }
+
+    @Test
+    void refusesOneShardOfASplitFile() {
+        // the other shards' tensors are not in this file: quantizing it alone would write an incomplete model
+        Path in = tmp.resolve("m-00001-of-00002.gguf");
+        new GgufWriter().putString("general.architecture", "llama").put("split.no", org.slm4j.format.GgufValue.ofUInt16(0))
+                .put("split.count", org.slm4j.format.GgufValue.ofUInt16(2)).addTensor("token_embd.weight", new float[64 * 2], 64, 2).write(in);
+        var e = assertThrows(ModelFormatException.class, () -> GgufQuantizer.quantize(in, tmp.resolve("o.gguf"), FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().contains(in.toString()) && e.getMessage().contains("split.count"), e.getMessage());
+    }
+
+    @Test
+    void aMissingInputIsSaidSoEvenWhenTheOutputExists() throws Exception {
+        Path out = Files.writeString(tmp.resolve("old.gguf"), "an earlier output");
+        var e = assertThrows(RuntimeException.class,
+                () -> GgufQuantizer.quantize(tmp.resolve("missing.gguf"), out, FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().startsWith("cannot read " + tmp.resolve("missing.gguf")), e.getMessage());
+    }
+
+    @Test
+    void aRowOverTwoGibibytesIsNamedNotAnIntegerOverflow() {
+        // 600M F32 elements: the float row fits a Java array, its 2.4 GB of output bytes do not fit one buffer
+        var wide = new Fn("blk.0.attn_norm.weight", GgmlType.F32, (r, c) -> 1, 600_000_000);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> GgufQuantizer.write(new GgufWriter(), List.of(wide), FileType.F32, tmp.resolve("m.gguf"), Progress.NONE));
+        assertTrue(e.getMessage().contains("'blk.0.attn_norm.weight'") && e.getMessage().contains("2400000000 bytes"), e.getMessage());
     }
 
     @Test

@@ -36,7 +36,7 @@ import org.slm4j.tokenizer.Tokenizer;
  * HF folder → GGUF → slm4j's GGUF loader, checked against two independent references: llama.cpp's logits for the
  * GGUF fixture the folder holds the weights of (../shared/fixtures/llamacpp, models/stories260K/fixtures), and the
  * folder itself run by slm4j's HF loader. A missing or wrong q/k permutation moves logits by ~3 (README of
- * fixtures/hf); the tolerances here are 1e-4 and 1e-5.
+ * fixtures/hf); the tolerances here are 1e-4 and 5e-5.
  */
 class HfToGgufTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +70,9 @@ class HfToGgufTest {
             System.out.printf("%-28s prefill vs llama.cpp %.2e, vs HF folder %.2e; greedy steps vs llama.cpp %.2e%n",
                     folder, vsLlamaCpp, vsFolder, stepsVsLlamaCpp);
             assertTrue(vsLlamaCpp < 1e-4, folder + ": converted logits differ from llama.cpp's by " + vsLlamaCpp);
-            assertTrue(vsFolder < 1e-5, folder + ": converted logits differ from the folder's by " + vsFolder);
+            // the permuted q/k rows sum each head's dot products in another order: stories260K's logits then move by
+            // 0.95e-5 .. 1.15e-5 from run to run (stablelm, unpermuted, by 0), where a wrong permutation moves them by ~3
+            assertTrue(vsFolder < 5e-5, folder + ": converted logits differ from the folder's by " + vsFolder);
             assertArrayEquals(expected, g.tokens, folder + ": greedy tokens differ from llama.cpp's");
             assertTrue(stepsVsLlamaCpp < 1e-4, folder + ": greedy step logits differ by " + stepsVsLlamaCpp);
         }
@@ -189,9 +191,7 @@ class HfToGgufTest {
     /** Embedding rows beyond the tokenizer (StableLM 2: 100289 tokens, 100352 rows) become UNUSED [PADi] tokens. */
     @Test
     void vocabularyIsPaddedToTheEmbedding() throws IOException {
-        Path hf = tmp.resolve("padded");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("padded", "llama");
         ObjectNode tok = (ObjectNode) JSON.readTree(hf.resolve("tokenizer.json").toFile());
         ObjectNode vocab = (ObjectNode) tok.get("model").get("vocab");
         for (int i = 290; i < 300; i++) vocab.remove("\u2581filler" + i);
@@ -227,14 +227,94 @@ class HfToGgufTest {
 
     @Test
     void aFolderWithoutTokenizerIsNamed() throws IOException {
-        Path hf = tmp.resolve("no-tokenizer");
-        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims("llama"), "llama",
-                org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        Path hf = randomFolder("no-tokenizer", "llama");
         java.nio.file.Files.delete(hf.resolve("tokenizer.json"));
         var e = assertThrows(org.slm4j.format.ModelFormatException.class,
                 () -> HfToGguf.convert(hf, tmp.resolve("x.gguf"), FileType.F32, Progress.NONE));
         assertTrue(e.getMessage().contains("no tokenizer.model or tokenizer.json"), e.getMessage());
         assertFalse(java.nio.file.Files.exists(tmp.resolve("x.gguf")));
+    }
+
+    @Test
+    void aNonFiniteWeightIsAFormatErrorNamingTheFolder() throws IOException {
+        Path hf = randomFolder("nan", "llama");
+        Path weights = hf.resolve(HfFolder.WEIGHTS);
+        try (var ch = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
+            // lm_head.weight [300, 64] is written last: its last element is the file's last 4 bytes
+            ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN).flip(), ch.size() - 4);
+        }
+        var e = assertThrows(org.slm4j.format.ModelFormatException.class,
+                () -> HfToGguf.convert(hf, tmp.resolve("x.gguf"), FileType.Q8_0, Progress.NONE));
+        assertTrue(e.getMessage().contains(hf.toString()) && e.getMessage().contains("'output.weight' row 299 element 63 is NaN"),
+                e.getMessage());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("x.gguf")));
+    }
+
+    /** llama.cpp's converter reads a stablelm folder's tokenizer.json even beside a tokenizer.model (llama's reads the .model). */
+    @Test
+    void stablelmTakesTokenizerJsonOverATokenizerModel() throws IOException {
+        Path hf = randomFolder("stablelm-both", "stablelm");
+        java.nio.file.Files.copy(Shared.file("models/stories260K/original/tok512.model"), hf.resolve("tokenizer.model"));
+        Path out = tmp.resolve("both.gguf");
+        HfToGguf.convert(hf, out, FileType.F32, Progress.NONE);
+        try (GgufFile g = GgufFile.open(out)) {
+            assertEquals("gpt2", g.getString("tokenizer.ggml.model"));
+            assertEquals("<|endoftext|>", g.getStringArray("tokenizer.ggml.tokens")[299]);
+        }
+    }
+
+    /**
+     * llama.cpp's converter types a tokenizer.model's pieces by IsUnknown/IsControl/IsUnused/IsByte only, so a piece
+     * the .model calls USER_DEFINED is written NORMAL, its '▁' kept; only tokenizer_config.json's added tokens become
+     * USER_DEFINED (or CONTROL).
+     */
+    @Test
+    void userDefinedPiecesOfATokenizerModelAreWrittenAsLlamaCppWritesThem() throws IOException {
+        Path hf = randomFolder("user-defined", "llama");
+        java.nio.file.Files.delete(hf.resolve("tokenizer.json"));
+        JSON.writeValue(hf.resolve("tokenizer_config.json").toFile(),
+                JSON.readTree("{\"added_tokens_decoder\": {\"5\": {\"content\": \"\u2581c\", \"special\": false}}}"));
+        // pieces <unk> (UNKNOWN), ▁, a, ▁a (USER_DEFINED), <|x|> (USER_DEFINED), ▁b; BPE model
+        java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+        String[] pieces = {"<unk>", "\u2581", "a", "\u2581a", "<|x|>", "\u2581b"};
+        int[] types = {2, 1, 1, 4, 4, 1};
+        for (int i = 0; i < pieces.length; i++) {
+            byte[] t = pieces[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+            p.write(0x0A);
+            p.write(t.length);
+            p.writeBytes(t);
+            p.write(0x15);   // score, fixed32
+            int bits = Float.floatToIntBits(-i);
+            for (int k = 0; k < 4; k++) p.write(bits >>> 8 * k);
+            p.write(0x18);   // type
+            p.write(types[i]);
+            m.write(0x0A);
+            m.write(p.size());
+            m.writeBytes(p.toByteArray());
+        }
+        m.writeBytes(new byte[] {0x12, 0x02, 0x18, 0x02});   // trainer_spec.model_type = BPE
+        java.nio.file.Files.write(hf.resolve("tokenizer.model"), m.toByteArray());
+
+        Path out = tmp.resolve("user-defined.gguf");
+        HfToGguf.convert(hf, out, FileType.F32, Progress.NONE);
+        try (GgufFile g = GgufFile.open(out)) {
+            String[] tokens = g.getStringArray("tokenizer.ggml.tokens");
+            int[] tokenTypes = g.getIntArray("tokenizer.ggml.token_type");
+            assertEquals("\u2581a", tokens[3]);
+            assertEquals(1, tokenTypes[3], "the .model's USER_DEFINED ▁a is NORMAL");
+            assertEquals("<|x|>", tokens[4]);
+            assertEquals(1, tokenTypes[4], "the .model's USER_DEFINED <|x|> is NORMAL too, not taken for a control token");
+            assertEquals(" c", tokens[5], "the added token replaces the slot, '▁' written as a space");
+            assertEquals(4, tokenTypes[5], "the added token is USER_DEFINED");
+        }
+    }
+
+    /** A small F32 folder of {@code family} (RandomHfConversionTest's sizes) in {@code tmp/name}. */
+    private Path randomFolder(String name, String family) {
+        Path hf = tmp.resolve(name);
+        org.slm4j.model.RandomHfFolder.write(RandomHfConversionTest.dims(family), family, org.slm4j.format.SafetensorsFile.Dtype.F32, 1, hf);
+        return hf;
     }
 
     @Test

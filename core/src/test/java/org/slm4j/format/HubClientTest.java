@@ -169,6 +169,24 @@ class HubClientTest {
     }
 
     @Test
+    void downloadThatEndsShortIsKeptAndResumed() throws Exception {
+        hub = new FakeHub(tinyLlama());
+        hub.endAfter = hub.files.get(WEIGHTS).length / 3;
+        HubException e = assertThrows(HubException.class, () -> client(false).snapshot(REPO));
+        assertTrue(e.getMessage().contains("ended after " + hub.endAfter) && e.getMessage().contains("resume"), e.getMessage());
+        String etag = FakeHub.etag(WEIGHTS, hub.files.get(WEIGHTS));
+        Path blobs = cache.resolve("models--acme--tiny-llama/blobs");
+        assertEquals(hub.endAfter, Files.size(blobs.resolve(etag + ".incomplete")), "the bytes that came are kept");
+
+        hub.endAfter = -1;
+        hub.requests.clear();
+        Path snap = client(false).snapshot(REPO);
+        assertTrue(hub.requests.stream().anyMatch(r -> ("bytes=" + hub.files.get(WEIGHTS).length / 3 + "-").equals(r.range)),
+                hub.requests.toString());
+        assertEquals(sha256(hub.files.get(WEIGHTS)), sha256(Files.readAllBytes(snap.resolve(WEIGHTS))));
+    }
+
+    @Test
     void corruptDownloadIsRefusedAndDeleted() throws Exception {
         hub = new FakeHub(tinyLlama());
         hub.corrupt = true;
@@ -454,7 +472,7 @@ class HubClientTest {
         final ExecutorService threads = Executors.newCachedThreadPool(); // concurrent clients are served concurrently
         final CountDownLatch unstall = new CountDownLatch(1);
         volatile String token;
-        volatile int cutAfter = -1, stallAfter = -1;
+        volatile int cutAfter = -1, stallAfter = -1, endAfter = -1;
         volatile boolean corrupt, slow, stallAnswers;
         volatile String corruptFile;
 
@@ -585,6 +603,7 @@ class HubClientTest {
             }
             byte[] body = java.util.Arrays.copyOfRange(b, from, b.length);
             if (corrupt && name.endsWith(".safetensors")) body[body.length / 2] ^= 1;
+            if (endAfter >= 0 && name.endsWith(".safetensors")) body = java.util.Arrays.copyOf(body, endAfter); // a clean, short answer
             x.sendResponseHeaders(from > 0 ? 206 : 200, body.length);
             OutputStream out = x.getResponseBody();
             if (cutAfter >= 0 && name.endsWith(".safetensors")) {
