@@ -72,9 +72,11 @@ class RandomHfConversionTest {
         HfToGguf.convert(hf, out, FileType.F16, Progress.NONE);
         int[] tokens = {1, 5, 260, 9, 77};
         try (Model folder = Models.open(hf); Model gguf = Models.open(out)) {
-            // F16 → float → F16 is exact, so only the permuted order of rows and the kernels' sums can differ
+            // F16 → float → F16 is exact; the two rotary layouts round differently in the last bit, and the F16
+            // rounding of every matmul input (as llama.cpp does) can turn that into a whole F16 step: 1e-3, as with the
+            // F16 fixtures (tolerance 1e-2 there too). A missing or wrong q/k permutation is off by about 2.
             double d = HfToGgufTest.maxDiff(gguf.logits(tokens), folder.logits(tokens));
-            assertTrue(d < 1e-4, "f16: " + d);
+            assertTrue(d < 1e-2, "f16: " + d);
         }
     }
 
