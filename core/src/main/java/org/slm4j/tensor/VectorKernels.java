@@ -26,6 +26,10 @@ import jdk.incubator.vector.VectorSpecies;
  * integers the scalar kernel adds up (the bounds are noted per kernel). Each block's lane sums are then scaled and
  * accumulated with one fused multiply-add per lane, as ggml's AVX2 code does, and the lanes are added at the end.
  * Only that float accumulation order differs from {@link ScalarKernels}.
+ *
+ * <p>Integer products (int8 x int8 as 16-bit lanes, pairs summed into ints, one conversion per block) were measured
+ * against this float widening on AVX-512 and were no faster: the Vector API has no widening multiply-add like
+ * {@code vpmaddubsw} or {@code vpdpbusd}, and the per-block scale and the block loads cost as much as the products.
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
@@ -83,9 +87,7 @@ final class VectorKernels extends RowKernels {
     @Override
     void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
         GgmlType t = w.type();
-        // F16 takes this path even for one input: halves() with five inlined half() calls was seen (JFR) running the
-        // Vector API's allocating fallback, gigabytes of garbage per run; the plain widening loop allocates nothing
-        boolean decodes = t == GgmlType.F16 || (batch >= 2 && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0));
+        boolean decodes = batch >= 2 && (t == GgmlType.F16 || t == GgmlType.Q8_0 || t == GgmlType.Q4_0);
         if (!decodes) {
             super.rows(w, r0, r1, in, batch, out);
             return;
@@ -234,18 +236,20 @@ final class VectorKernels extends RowKernels {
         return sum;
     }
 
-    /** F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. */
+    /**
+     * F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. Two conversions per
+     * step, not four: with four inlined the method outgrew C2's inlining budget and ran the Vector API's allocating
+     * fallback (gigabytes of garbage per run, seen with JFR).
+     */
     private static float halves(MemorySegment s, long row, float[] x, int xo, int n, boolean bf16) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
-        for (; i <= n - 4 * L; i += 4 * L) {
+        for (; i <= n - 2 * L; i += 2 * L) {
             a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
             a1 = half(s, row + 2L * (i + L), bf16).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = half(s, row + 2L * (i + 2 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = half(s, row + 2L * (i + 3 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
         for (; i <= n - L; i += L) a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        float sum = a0.add(a1).reduceLanes(ADD);
         for (; i < n; i++) {
             short h = s.get(Blocks.SHORT, row + 2L * i);
             sum += (bf16 ? HalfFloats.bf16ToFloat(h) : Float.float16ToFloat(h)) * x[xo + i];
