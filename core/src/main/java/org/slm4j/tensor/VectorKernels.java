@@ -220,6 +220,31 @@ final class VectorKernels extends RowKernels {
         return sum;
     }
 
+    /** max |x[o .. o + n)|, n a multiple of the vector length; NaN when one is NaN, as with Math.max. */
+    static float absMax(float[] x, int o, int n) {
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < n; i += L) m = m.max(FloatVector.fromArray(F, x, o + i).abs());
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22
+
+    /**
+     * qf[o + i] = min(127, max(-128, rint(x[o + i] * id))) for i &lt; n (a multiple of the vector length), NaN as 0,
+     * as Activations' plain loop stores them; returns their sum. The quants are at most 128 in magnitude, so the
+     * float sum is exact.
+     */
+    static int quantize(float[] x, int o, int n, float id, float[] qf) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < n; i += L) {
+            FloatVector r = FloatVector.fromArray(F, x, o + i).mul(id).add(ROUNDER).sub(ROUNDER).max(-128f).min(127f);
+            r = r.blend(0f, r.test(VectorOperators.IS_NAN));
+            r.intoArray(qf, o + i);
+            sum = sum.add(r);
+        }
+        return (int) sum.reduceLanes(ADD);
+    }
+
     /** {@link Floats#dot}: two accumulators over whole vectors, the rest one by one. */
     static float arrayDot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
