@@ -135,7 +135,7 @@ public final class Transformer {
             norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
             kernels.matmul(lw.ffnGate(), xb, n, hb);
             kernels.matmul(lw.ffnUp(), xb, n, hb2);
-            siluMul(hb, hb2, n * cfg.ffnDim());
+            Floats.siluMul(hb, hb2, n * cfg.ffnDim());   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
             kernels.matmul(lw.ffnDown(), hb, n, out);
             addInPlace(x, out, n * dim);
         }
@@ -241,14 +241,6 @@ public final class Transformer {
         int ao = b * cfg.qDim() + h * hd;
         java.util.Arrays.fill(att, ao, ao + hd, 0f);
         for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
-    }
-
-    /** a = silu(a) ⊙ b, the SwiGLU gate. */
-    private static void siluMul(float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = a[i];
-            a[i] = g / (1f + (float) Math.exp(-g)) * b[i];
-        }
     }
 
     private static void addInPlace(float[] dst, float[] src, int n) {

@@ -245,6 +245,16 @@ final class VectorKernels extends RowKernels {
         return (int) sum.reduceLanes(ADD);
     }
 
+    /** {@link Floats#siluMul} over whole vectors; returns how many elements it did. */
+    static int arraySiluMul(float[] a, float[] b, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(F, a, i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
+        }
+        return i;
+    }
+
     /** {@link Floats#dot}: two accumulators over whole vectors, the rest one by one. */
     static float arrayDot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;

@@ -38,6 +38,24 @@ class FloatsTest {
         }
     }
 
+    /** The gate within a few float roundings of silu(g) * b in double (exp itself may be off by an ulp). */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 7, 15, 16, 17, 33, 100, 5632})
+    void siluMulMatchesDouble(int n) {
+        Random rnd = new Random(n);
+        float[] a = new float[n], b = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian() * (i % 7 == 0 ? 40 : 4);
+            b[i] = (float) rnd.nextGaussian();
+        }
+        float[] gated = a.clone();
+        Floats.siluMul(gated, b, n);
+        for (int i = 0; i < n; i++) {
+            double expected = a[i] / (1 + Math.exp(-a[i])) * b[i];
+            assertEquals(expected, gated[i], 8 * 0x1p-24 * Math.abs(expected) + 1e-30, "element " + i + " of gate " + a[i]);
+        }
+    }
+
     private static float[] random(Random rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian() * (1 + rnd.nextInt(100));
