@@ -1,5 +1,6 @@
 package org.slm4j.model;
 
+import org.slm4j.tensor.Floats;
 import org.slm4j.tensor.Kernels;
 import org.slm4j.tensor.Matrix;
 import org.slm4j.tensor.Parallel;
@@ -134,7 +135,7 @@ public final class Transformer {
             norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
             kernels.matmul(lw.ffnGate(), xb, n, hb);
             kernels.matmul(lw.ffnUp(), xb, n, hb2);
-            siluMul(hb, hb2, n * cfg.ffnDim());
+            Floats.siluMul(hb, hb2, n * cfg.ffnDim());   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
             kernels.matmul(lw.ffnDown(), hb, n, out);
             addInPlace(x, out, n * dim);
         }
@@ -226,10 +227,7 @@ public final class Transformer {
         float[] keys = c.keys[layer], values = c.values[layer];
         float max = Float.NEGATIVE_INFINITY;
         for (int p = first; p <= pos; p++) {
-            int ko = c.offset(p) + kvo;
-            float dot = 0;
-            for (int i = 0; i < hd; i++) dot += q[qo + i] * keys[ko + i];
-            float sc = dot * attnScale;
+            float sc = Floats.dot(q, qo, keys, c.offset(p) + kvo, hd) * attnScale;
             s[p - first] = sc;
             if (sc > max) max = sc;
         }
@@ -242,19 +240,7 @@ public final class Transformer {
         float inv = (float) (1.0 / sum);
         int ao = b * cfg.qDim() + h * hd;
         java.util.Arrays.fill(att, ao, ao + hd, 0f);
-        for (int p = first; p <= pos; p++) {
-            float a = s[p - first] * inv;
-            int vo = c.offset(p) + kvo;
-            for (int i = 0; i < hd; i++) att[ao + i] += a * values[vo + i];
-        }
-    }
-
-    /** a = silu(a) ⊙ b, the SwiGLU gate. */
-    private static void siluMul(float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = a[i];
-            a[i] = g / (1f + (float) Math.exp(-g)) * b[i];
-        }
+        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
     }
 
     private static void addInPlace(float[] dst, float[] src, int n) {

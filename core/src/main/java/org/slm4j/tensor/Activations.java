@@ -8,6 +8,8 @@ import java.util.Arrays;
  * the AVX2 build's {@code quantize_row_q8_0}, {@code quantize_row_q8_1} and {@code quantize_row_q8_K} do.
  *
  * <p>One per calling thread, grown on demand and reused: buffers are sized for the largest input seen so far.
+ * Q8_0 and Q8_1 blocks are quantized with the Vector API when {@link Kernels#best()} uses it, to the same bits: at
+ * one batch row per matmul the quantizing runs on the calling thread alone, while the other threads wait.
  */
 final class Activations {
     float[] f;                          // F32: the input itself; F16, BF16: the input rounded   [batch * cols]
@@ -17,6 +19,16 @@ final class Activations {
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
     private float[] rounded = new float[0];
+    private final boolean simd;
+
+    Activations() {
+        this(Kernels.best() != Kernels.scalar());
+    }
+
+    /** @param simd quantize Q8_0 / Q8_1 with {@link VectorKernels} (the same results as the plain loops) */
+    Activations(boolean simd) {
+        this.simd = simd;
+    }
 
     /** Prepares {@code x[0 .. batch * cols)} for weights of type {@code type}. */
     void prepare(GgmlType type, float[] x, int batch, int cols) {
@@ -55,11 +67,17 @@ final class Activations {
         for (int k = 0; k < n / Blocks.QK; k++) {
             int o = Blocks.QK * k;
             float amax = 0;
-            for (int i = 0; i < Blocks.QK; i++) amax = Math.max(amax, Math.abs(x[o + i]));
+            if (simd) amax = VectorKernels.absMax(x, o, Blocks.QK);
+            else for (int i = 0; i < Blocks.QK; i++) amax = Math.max(amax, Math.abs(x[o + i]));
             float scale = amax / 127f;
             float id = amax != 0 ? 127f / amax : 0f;
             int sum = 0;
-            for (int i = 0; i < Blocks.QK; i++) sum += setQuant(o + i, x[o + i] * id);
+            if (simd) {
+                sum = VectorKernels.quantize(x, o, Blocks.QK, id, qf);
+                for (int i = o; i < o + Blocks.QK; i++) q[i] = (byte) qf[i];
+            } else {
+                for (int i = 0; i < Blocks.QK; i++) sum += setQuant(o + i, x[o + i] * id);
+            }
             d[k] = Float.float16ToFloat(Float.floatToFloat16(scale));
             if (withSums) s[k] = Float.float16ToFloat(Float.floatToFloat16(scale * sum));
         }

@@ -26,6 +26,10 @@ import jdk.incubator.vector.VectorSpecies;
  * integers the scalar kernel adds up (the bounds are noted per kernel). Each block's lane sums are then scaled and
  * accumulated with one fused multiply-add per lane, as ggml's AVX2 code does, and the lanes are added at the end.
  * Only that float accumulation order differs from {@link ScalarKernels}.
+ *
+ * <p>Integer products (int8 x int8 as 16-bit lanes, pairs summed into ints, one conversion per block) were measured
+ * against this float widening on AVX-512 and were no faster: the Vector API has no widening multiply-add like
+ * {@code vpmaddubsw} or {@code vpdpbusd}, and the per-block scale and the block loads cost as much as the products.
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
@@ -82,23 +86,6 @@ final class VectorKernels extends RowKernels {
         return true;
     }
 
-    /** F16 rows are decoded to floats once and then multiplied with every input ({@link #f32}'s arithmetic). */
-    @Override
-    void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
-        // F16 takes this path even for one input: halves() with five inlined half() calls was seen (JFR) running the
-        // Vector API's allocating fallback, gigabytes of garbage per run; the plain widening loop allocates nothing
-        if (w.type() != GgmlType.F16) {
-            super.rows(w, r0, r1, in, batch, out);
-            return;
-        }
-        int n = w.cols(), rows = w.rows();
-        Decoded dec = DECODED.get().fit(r1 - r0, n);
-        for (int r = r0; r < r1; r++) decode(w, r, dec, (r - r0) * n);
-        for (int r = r0; r < r1; r++) {
-            for (int b = 0; b < batch; b++) out[b * rows + r] = dotFloats(dec.w, (r - r0) * n, in.f, b * n, n);
-        }
-    }
-
     /**
      * One thread's decoded weight rows: floats (F16 values, or integers: the quants times any integer sub-block
      * scale) and per block of 32 the float scale; for Q4_1 and Q4_K also the min terms' integer weights and scales.
@@ -119,8 +106,6 @@ final class VectorKernels extends RowKernels {
             return this;
         }
     }
-
-    private static final ThreadLocal<Decoded> DECODED = ThreadLocal.withInitial(Decoded::new);
 
     /**
      * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
@@ -220,20 +205,63 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /** {@link #f32}'s arithmetic, step for step, with the weights already floats in an array. */
-    private static float dotFloats(float[] w, int wo, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i <= n - 4 * L; i += 4 * L) {
-            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = FloatVector.fromArray(F, w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = FloatVector.fromArray(F, w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+    /** max |x[o .. o + n)|, n a multiple of the vector length; NaN when one is NaN, as with Math.max. */
+    static float absMax(float[] x, int o, int n) {
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < n; i += L) m = m.max(FloatVector.fromArray(F, x, o + i).abs());
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22
+
+    /**
+     * qf[o + i] = min(127, max(-128, rint(x[o + i] * id))) for i &lt; n (a multiple of the vector length), NaN as 0,
+     * as Activations' plain loop stores them; returns their sum. The quants are at most 128 in magnitude, so the
+     * float sum is exact.
+     */
+    static int quantize(float[] x, int o, int n, float id, float[] qf) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < n; i += L) {
+            FloatVector r = FloatVector.fromArray(F, x, o + i).mul(id).add(ROUNDER).sub(ROUNDER).max(-128f).min(127f);
+            r = r.blend(0f, r.test(VectorOperators.IS_NAN));
+            r.intoArray(qf, o + i);
+            sum = sum.add(r);
         }
-        for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
-        for (; i < n; i++) sum += w[wo + i] * x[xo + i];
+        return (int) sum.reduceLanes(ADD);
+    }
+
+    /** {@link Floats#siluMul} over whole vectors; returns how many elements it did. */
+    static int arraySiluMul(float[] a, float[] b, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(F, a, i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
+        }
+        return i;
+    }
+
+    /** {@link Floats#dot}: two accumulators over whole vectors, the rest one by one. */
+    static float arrayDot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), a0);
+            a1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), a1);
+        }
+        for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), a0);
+        float sum = a0.add(a1).reduceLanes(ADD);
+        for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;
+    }
+
+    /** {@link Floats#addScaled}. */
+    static void arrayAddScaled(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector va = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
     /** Four accumulators: one FMA chain would wait on its own latency. */
@@ -252,18 +280,20 @@ final class VectorKernels extends RowKernels {
         return sum;
     }
 
-    /** F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. */
+    /**
+     * F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. Two conversions per
+     * step, not four: with four inlined the method outgrew C2's inlining budget and ran the Vector API's allocating
+     * fallback (gigabytes of garbage per run, seen with JFR).
+     */
     private static float halves(MemorySegment s, long row, float[] x, int xo, int n, boolean bf16) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
-        for (; i <= n - 4 * L; i += 4 * L) {
+        for (; i <= n - 2 * L; i += 2 * L) {
             a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
             a1 = half(s, row + 2L * (i + L), bf16).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = half(s, row + 2L * (i + 2 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = half(s, row + 2L * (i + 3 * L), bf16).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
         for (; i <= n - L; i += L) a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        float sum = a0.add(a1).reduceLanes(ADD);
         for (; i < n; i++) {
             short h = s.get(Blocks.SHORT, row + 2L * i);
             sum += (bf16 ? HalfFloats.bf16ToFloat(h) : Float.float16ToFloat(h)) * x[xo + i];

@@ -84,4 +84,30 @@ class ActivationsTest {
         a.prepare(GgmlType.BF16, x, 1, 4);
         assertArrayEquals(new float[] {1, 1, 1, 1 + 0x1p-6f}, java.util.Arrays.copyOf(a.f, 4));
     }
+
+    /** The Vector API quantizer stores the plain loop's bits: ties, subnormal blocks (whose multiplier overflows), NaN. */
+    @Test
+    void simdQ8MatchesThePlainLoopBitForBit() {
+        java.util.Random rnd = new java.util.Random(5);
+        float[] x = new float[32 * 40];
+        for (int i = 0; i < x.length; i++) {
+            int block = i / 32;
+            x[i] = switch (block % 5) {
+                case 0 -> (float) rnd.nextGaussian() * 3;
+                case 1 -> rnd.nextInt(255) - 127 + (rnd.nextBoolean() ? 0.5f : 0f);        // amax 127: exact ties
+                case 2 -> Float.MIN_VALUE * rnd.nextInt(4);                                  // 127 / amax is infinite
+                case 3 -> i % 32 == 7 ? Float.NaN : (float) rnd.nextGaussian();
+                default -> 0f;
+            };
+        }
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_1}) {
+            Activations plain = new Activations(false), simd = new Activations(true);
+            plain.prepare(t, x, 4, x.length / 4);
+            simd.prepare(t, x, 4, x.length / 4);
+            assertArrayEquals(plain.q, simd.q, t.toString());
+            assertArrayEquals(plain.qf, simd.qf, t.toString());
+            assertArrayEquals(plain.d, simd.d, t.toString());
+            if (t == GgmlType.Q4_1) assertArrayEquals(plain.s, simd.s, t.toString());
+        }
+    }
 }
