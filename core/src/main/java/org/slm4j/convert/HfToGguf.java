@@ -84,13 +84,17 @@ public final class HfToGguf {
             h.putFloat32(a + "attention.layer_norm_rms_epsilon", c.normEps());
         } else {
             h.putFloat32(a + "attention.layer_norm_epsilon", c.normEps());
-            h.putBool(a + "use_parallel_residual", false); // HfModel runs StableLM's sequential residual only
+            h.putBool(a + "use_parallel_residual", c.parallelResidual());
         }
         // an explicit head_dim (not hidden_size / heads) is written as the converter does
         var headDim = folder.config().get("head_dim");
         if (headDim != null && !headDim.isNull()) {
             h.putUInt32(a + "attention.key_length", c.headDim());
             h.putUInt32(a + "attention.value_length", c.headDim());
+        }
+        if (c.ropeFreqScale() != 1f) {
+            h.putString(a + "rope.scaling.type", "linear");
+            h.putFloat32(a + "rope.scaling.factor", 1 / c.ropeFreqScale());
         }
         // slm4j's own key: llama.cpp's converter drops Mistral's window (and llama.cpp attends fully)
         if (c.slidingWindow() > 0) h.putUInt32(a + "attention.sliding_window", c.slidingWindow());
@@ -126,8 +130,12 @@ public final class HfToGguf {
                 t.add(new VectorRow(b + "attn_k.bias", lw.attnKBias()));
                 t.add(new VectorRow(b + "attn_v.bias", lw.attnVBias()));
             }
+            if (lw.attnQNorm() != null) {   // per-head weights stacked: [heads, headDim]
+                t.add(new VectorRow(b + "attn_q_norm.weight", lw.attnQNorm(), c.headDim()));
+                t.add(new VectorRow(b + "attn_k_norm.weight", lw.attnKNorm(), c.headDim()));
+            }
             t.add(new MatrixRows(b + "attn_output.weight", lw.attnOutput(), null));
-            t.add(new VectorRow(b + "ffn_norm.weight", lw.ffnNorm()));
+            if (lw.ffnNorm() != null) t.add(new VectorRow(b + "ffn_norm.weight", lw.ffnNorm()));
             if (lw.ffnNormBias() != null) t.add(new VectorRow(b + "ffn_norm.bias", lw.ffnNormBias()));
             t.add(new MatrixRows(b + "ffn_gate.weight", lw.ffnGate(), null));
             t.add(new MatrixRows(b + "ffn_up.weight", lw.ffnUp(), null));
@@ -164,15 +172,19 @@ public final class HfToGguf {
         }
     }
 
-    /** A 1-D tensor (norm weight, bias), already read as floats. */
-    private record VectorRow(String name, float[] v) implements SourceTensor {
-        @Override public long[] shape() { return new long[] {v.length}; }
+    /** A norm weight or bias already read as floats: 1-D, or rows of {@code width} (per-head norms). */
+    private record VectorRow(String name, float[] v, int width) implements SourceTensor {
+        VectorRow(String name, float[] v) {
+            this(name, v, v.length);
+        }
+
+        @Override public long[] shape() { return width == v.length ? new long[] {width} : new long[] {width, v.length / width}; }
         @Override public GgmlType type() { return GgmlType.F32; }
 
         @Override
         public void readRow(long row, float[] dst, int off) {
-            if (row != 0) throw new IndexOutOfBoundsException("row " + row + " of the 1-D tensor " + name);
-            System.arraycopy(v, 0, dst, off, v.length);
+            if (row < 0 || row >= v.length / width) throw new IndexOutOfBoundsException("row " + row + " of the tensor " + name);
+            System.arraycopy(v, (int) row * width, dst, off, width);
         }
     }
 }

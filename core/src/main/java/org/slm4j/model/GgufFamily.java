@@ -69,10 +69,26 @@ enum GgufFamily {
                     gguf.getInt(p + "rope.dimension_count", headDim), rope,
                     gguf.getFloat(p + "rope.freq_base", 10000f),
                     gguf.getInt(p + "context_length"),
-                    gguf.getInt(p + "attention.sliding_window", 0));
+                    gguf.getInt(p + "attention.sliding_window", 0),
+                    // as llama.cpp decides: by the tensors present
+                    gguf.tensor("blk.0.attn_q_norm.weight") != null,
+                    this == STABLELM && gguf.tensor("blk.0.ffn_norm.weight") == null,
+                    ropeFreqScale(gguf, p));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(gguf.path() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** 1 / factor for linear RoPE scaling (rope.scaling.factor, or the older rope.scale_linear), else 1. */
+    private static float ropeFreqScale(GgufFile gguf, String p) {
+        String type = gguf.getString(p + "rope.scaling.type", "linear");
+        if (type.equals("none")) return 1f;
+        if (!type.equals("linear")) {
+            throw new ModelFormatException(gguf.path() + ": " + p + "rope.scaling.type '" + type
+                    + "' is not supported; slm4j runs 'none' and 'linear'");
+        }
+        float factor = gguf.getFloat(p + "rope.scaling.factor", gguf.getFloat(p + "rope.scale_linear", 0f));
+        return factor == 0 ? 1f : 1 / factor;   // 0 (or no key): unscaled, as llama.cpp reads it
     }
 
     /** The weights, checked against the shapes the config implies; matrices stay in the mapping. */
@@ -99,7 +115,8 @@ enum GgufFamily {
 
     private static float[] vector(GgufFile gguf, String name, int n) {
         GgufTensorInfo t = require(gguf, name);
-        if (t.elementCount() != n || t.shape().length > 2 || t.shape()[0] != n) {
+        // 1-D, or per-head weights stacked as [heads, headDim] (attn_q_norm, attn_k_norm)
+        if (t.elementCount() != n || t.shape().length > 2) {
             throw new ModelFormatException(gguf.path() + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + ", expected [" + n + "]");
         }

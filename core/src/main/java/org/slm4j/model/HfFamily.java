@@ -70,17 +70,16 @@ enum HfFamily {
         }
         String act = c.optString("hidden_act", "silu");
         if (!act.equals("silu")) throw c.unsupported("hidden_act", act, "silu");
-        JsonNode scaling = folder.config().get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) throw c.unsupported("rope_scaling", scaling, "null");
+        float ropeFreqScale = ropeFreqScale(c, folder.config().get("rope_scaling"));
         float eps;
-        boolean qkvBias = false;
+        boolean qkvBias = false, qkNorm = false, parallelResidual = false;
         int rotaryDims = headDim;
         int window = 0;
         if (this == STABLELM) {
             eps = c.optFloat("layer_norm_eps", 1e-5f);
             qkvBias = c.optBool("use_qkv_bias", false);
-            if (c.optBool("qk_layernorm", false)) throw c.unsupported("qk_layernorm", true, "false");
-            if (c.optBool("use_parallel_residual", false)) throw c.unsupported("use_parallel_residual", true, "false");
+            qkNorm = c.optBool("qk_layernorm", false);
+            parallelResidual = c.optBool("use_parallel_residual", false);
             float factor = c.optFloat("partial_rotary_factor", 0.25f);
             if (!(factor > 0 && factor <= 1)) throw c.error("partial_rotary_factor", factor, "a number in (0, 1]");
             rotaryDims = (int) (factor * headDim); // transformers: int(partial_rotary_factor * head_dim)
@@ -97,10 +96,23 @@ enum HfFamily {
         try {
             return new ModelConfig(arch, c.requireInt("vocab_size"), dim, c.requireInt("num_hidden_layers"), heads, kvHeads, headDim,
                     c.requireInt("intermediate_size"), norm, eps, qkvBias, rotaryDims, RopeLayout.HALF,
-                    c.optFloat("rope_theta", 10000f), c.requireInt("max_position_embeddings"), window);
+                    c.optFloat("rope_theta", 10000f), c.requireInt("max_position_embeddings"), window,
+                    qkNorm, parallelResidual, ropeFreqScale);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(c.file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** 1 / factor for {@code {"type": "linear", "factor": f}} (or "rope_type"); 1 without rope_scaling; others refused. */
+    private static float ropeFreqScale(Json c, JsonNode scaling) {
+        if (scaling == null || scaling.isNull()) return 1f;
+        JsonNode type = scaling.has("rope_type") ? scaling.get("rope_type") : scaling.get("type");
+        JsonNode factor = scaling.get("factor");
+        if (type == null || !"linear".equals(type.asText())) throw c.unsupported("rope_scaling", scaling, "null or linear");
+        if (factor == null || !factor.isNumber() || !(factor.doubleValue() > 0)) {
+            throw c.error("rope_scaling.factor", factor, "a positive number");
+        }
+        return (float) (1 / factor.doubleValue());
     }
 
     /** Whether the output head is the embedding ({@code tie_word_embeddings}, or no {@code lm_head.weight}). */
@@ -113,7 +125,10 @@ enum HfFamily {
         boolean tied = tied(folder);
         return Weights.load(c, new WeightSource() {
             public Matrix matrix(String name, int rows, int cols) { return HfFamily.matrix(folder, hfName(name), rows, cols); }
-            public float[] vector(String name, int n) { return HfFamily.vector(folder, hfName(name), n); }
+            public float[] vector(String name, int n) {
+                return name.contains(".attn_q_norm.") || name.contains(".attn_k_norm.")
+                        ? perHead(folder, name, n, c.headDim()) : HfFamily.vector(folder, hfName(name), n);
+            }
             public boolean has(String name) { return !(tied && name.equals("output.weight")) && folder.tensor(hfName(name)) != null; }
         });
     }
@@ -154,6 +169,18 @@ enum HfFamily {
                     + ", expected [" + rows + ", " + cols + "] from config.json");
         }
         return new Matrix(name, type(folder, t), folder.tensorData(t), rows, cols);
+    }
+
+    /**
+     * StableLM's per-head q/k LayerNorm weights, one HF tensor a head ({@code self_attn.q_layernorm.norms.H.weight}),
+     * as one vector of {@code n / headDim} heads: GGUF stacks them into one [heads, headDim] tensor.
+     */
+    private static float[] perHead(HfFolder folder, String gguf, int n, int headDim) {
+        String layer = "model.layers." + gguf.substring(4, gguf.indexOf('.', 4));
+        String norms = layer + ".self_attn." + (gguf.contains("attn_q_") ? "q" : "k") + "_layernorm.norms.";
+        float[] v = new float[n];
+        for (int h = 0; h < n / headDim; h++) System.arraycopy(vector(folder, norms + h + ".weight", headDim), 0, v, h * headDim, headDim);
+        return v;
     }
 
     private static float[] vector(HfFolder folder, String name, int n) {

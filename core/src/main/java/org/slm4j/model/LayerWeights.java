@@ -14,8 +14,10 @@ import org.slm4j.tensor.Matrix;
  * @param attnQBias    [qDim] or null (only StableLM 2 has q/k/v biases)
  * @param attnKBias    [kvDim] or null
  * @param attnVBias    [kvDim] or null
+ * @param attnQNorm    [heads, headDim] per-head LayerNorm weight of q, or null (qk_layernorm)
+ * @param attnKNorm    [kvHeads, headDim] the same for k, or null
  * @param attnOutput   [dim, qDim]
- * @param ffnNorm      [dim] norm weight before the MLP
+ * @param ffnNorm      [dim] norm weight before the MLP; null with a parallel residual (the MLP reads attnNorm's output)
  * @param ffnNormBias  [dim] or null
  * @param ffnGate      [ffnDim, dim]
  * @param ffnUp        [ffnDim, dim]
@@ -25,6 +27,7 @@ public record LayerWeights(
         float[] attnNorm, float[] attnNormBias,
         Matrix attnQ, Matrix attnK, Matrix attnV,
         float[] attnQBias, float[] attnKBias, float[] attnVBias,
+        float[] attnQNorm, float[] attnKNorm,
         Matrix attnOutput,
         float[] ffnNorm, float[] ffnNormBias,
         Matrix ffnGate, Matrix ffnUp, Matrix ffnDown) {}

@@ -19,6 +19,10 @@ package org.slm4j.model;
  * @param ropeTheta       RoPE base frequency
  * @param contextLength   positions the model was trained for
  * @param slidingWindow   keys a query sees, itself included (Danube: 4096); 0 for full causal attention
+ * @param qkNorm          whether q and k are LayerNormed per head before RoPE (StableLM 2 12B's qk_layernorm)
+ * @param parallelResidual whether attention and MLP both read the block's one norm and add to the residual together
+ *                        (StableLM's use_parallel_residual); otherwise the MLP reads a second norm after attention
+ * @param ropeFreqScale   positions are multiplied by this before RoPE: 1 / factor of linear rope scaling, else 1
  */
 public record ModelConfig(
         String architecture,
@@ -36,7 +40,10 @@ public record ModelConfig(
         RopeLayout ropeLayout,
         float ropeTheta,
         int contextLength,
-        int slidingWindow) {
+        int slidingWindow,
+        boolean qkNorm,
+        boolean parallelResidual,
+        float ropeFreqScale) {
 
     /** Caps that keep a hostile header from sizing absurd buffers; real models are far below them. */
     static final int MAX_LAYERS = 1024, MAX_HEADS = 1024, MAX_DIM = 1 << 16, MAX_VOCAB = 1 << 24;
@@ -61,6 +68,9 @@ public record ModelConfig(
         }
         if (!(normEps > 0 && normEps < 1)) {
             throw new IllegalArgumentException(architecture + ": norm epsilon " + normEps + " is not in (0, 1)");
+        }
+        if (!(ropeFreqScale > 0) || Float.isInfinite(ropeFreqScale)) {
+            throw new IllegalArgumentException(architecture + ": rope frequency scale " + ropeFreqScale + " is not a positive number");
         }
         if (!(ropeTheta > 0) || Float.isInfinite(ropeTheta)) {
             throw new IllegalArgumentException(architecture + ": rope.freq_base " + ropeTheta + " is not a positive number");
@@ -88,6 +98,6 @@ public record ModelConfig(
     /** The same model with another attention window (0 = full), e.g. for a Danube GGUF that lacks the key. */
     public ModelConfig withSlidingWindow(int window) {
         return new ModelConfig(architecture, vocabSize, dim, layers, heads, kvHeads, headDim, ffnDim, norm, normEps,
-                qkvBias, rotaryDims, ropeLayout, ropeTheta, contextLength, window);
+                qkvBias, rotaryDims, ropeLayout, ropeTheta, contextLength, window, qkNorm, parallelResidual, ropeFreqScale);
     }
 }

@@ -120,6 +120,10 @@ public final class Transformer {
             project(lw.attnQ(), xb, n, q, lw.attnQBias());
             project(lw.attnK(), xb, n, k, lw.attnKBias());
             project(lw.attnV(), xb, n, v, lw.attnVBias());
+            if (lw.attnQNorm() != null) {
+                headNorm(q, n * cfg.heads(), lw.attnQNorm(), cfg.heads());
+                headNorm(k, n * cfg.kvHeads(), lw.attnKNorm(), cfg.kvHeads());
+            }
             for (int b = 0; b < n; b++) {
                 int pos = batch.positions()[start + b];
                 rope(q, b * cfg.qDim(), cfg.heads(), pos);
@@ -131,8 +135,8 @@ public final class Transformer {
             attend(batch, start, n, l);
             kernels.matmul(lw.attnOutput(), att, n, out);
             addInPlace(x, out, n * dim);
-            // feed-forward
-            norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
+            // feed-forward, on a second norm of the stream, or with a parallel residual on the attention's own input
+            if (lw.ffnNorm() != null) norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
             kernels.matmul(lw.ffnGate(), xb, n, hb);
             kernels.matmul(lw.ffnUp(), xb, n, hb2);
             Floats.siluMul(hb, hb2, n * cfg.ffnDim());   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
@@ -166,28 +170,35 @@ public final class Transformer {
         }
     }
 
-    /** RMSNorm or LayerNorm of n rows of src into dst; sums in double as ggml does (ggml_float). */
+    /** RMSNorm or LayerNorm of n rows of src into dst. */
     private void norm(float[] src, float[] dst, int n, float[] weight, float[] bias) {
         int dim = cfg.dim();
-        float eps = cfg.normEps();
-        for (int b = 0; b < n; b++) {
-            int o = b * dim;
-            float mean = 0;
-            if (cfg.norm() == NormKind.LAYER) {
-                double sum = 0;
-                for (int i = 0; i < dim; i++) sum += src[o + i];
-                mean = (float) (sum / dim);
-            }
-            double sumSq = 0;
-            for (int i = 0; i < dim; i++) {
-                float d = src[o + i] - mean;
-                sumSq += d * d;
-            }
-            float scale = (float) (1.0 / Math.sqrt((float) (sumSq / dim) + eps));
-            for (int i = 0; i < dim; i++) {
-                float y = (src[o + i] - mean) * scale * weight[i];
-                dst[o + i] = bias == null ? y : y + bias[i];
-            }
+        for (int b = 0; b < n; b++) normRow(src, dst, b * dim, dim, cfg.norm(), weight, 0, bias);
+    }
+
+    /** LayerNorm (no bias) of each head of {@code rows} heads in place, head h of a position weighted by row h of weight. */
+    private void headNorm(float[] vec, int rows, float[] weight, int heads) {
+        int hd = cfg.headDim();
+        for (int r = 0; r < rows; r++) normRow(vec, vec, r * hd, hd, NormKind.LAYER, weight, (r % heads) * hd, null);
+    }
+
+    /** One row of {@code width} at {@code o}; sums in double as ggml does (ggml_float). */
+    private void normRow(float[] src, float[] dst, int o, int width, NormKind kind, float[] weight, int wo, float[] bias) {
+        float mean = 0;
+        if (kind == NormKind.LAYER) {
+            double sum = 0;
+            for (int i = 0; i < width; i++) sum += src[o + i];
+            mean = (float) (sum / width);
+        }
+        double sumSq = 0;
+        for (int i = 0; i < width; i++) {
+            float d = src[o + i] - mean;
+            sumSq += d * d;
+        }
+        float scale = (float) (1.0 / Math.sqrt((float) (sumSq / width) + cfg.normEps()));
+        for (int i = 0; i < width; i++) {
+            float y = (src[o + i] - mean) * scale * weight[wo + i];
+            dst[o + i] = bias == null ? y : y + bias[i];
         }
     }
 
@@ -197,7 +208,8 @@ public final class Transformer {
         boolean adjacent = cfg.ropeLayout() == RopeLayout.ADJACENT;
         float theta = pos;  // ggml multiplies by thetaScale once per pair, in float: doing the same keeps RoPE bit-close
         for (int j = 0; j < half; j++, theta *= thetaScale) {
-            float cos = (float) Math.cos(theta), sin = (float) Math.sin(theta);
+            float angle = cfg.ropeFreqScale() * theta;  // linear rope scaling, applied last as ggml does (1 leaves theta exact)
+            float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
             for (int h = 0; h < heads; h++) {
                 int i0 = off + h * hd + (adjacent ? 2 * j : j);
                 int i1 = i0 + (adjacent ? 1 : half);

@@ -16,7 +16,7 @@ public record Weights(Matrix tokenEmbd, LayerWeights[] layers, float[] outputNor
     /** The weights {@code c} implies, read from {@code src} by GGUF name; the same for every family and format. */
     static Weights load(ModelConfig c, WeightSource src) {
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim();
-        boolean ln = c.norm() == NormKind.LAYER, bias = c.qkvBias();
+        boolean ln = c.norm() == NormKind.LAYER, bias = c.qkvBias(), qkNorm = c.qkNorm(), ffnNorm = !c.parallelResidual();
         LayerWeights[] layers = new LayerWeights[c.layers()];
         for (int l = 0; l < layers.length; l++) {
             String b = "blk." + l + ".";
@@ -28,8 +28,11 @@ public record Weights(Matrix tokenEmbd, LayerWeights[] layers, float[] outputNor
                     bias ? src.vector(b + "attn_q.bias", qDim) : null,
                     bias ? src.vector(b + "attn_k.bias", kvDim) : null,
                     bias ? src.vector(b + "attn_v.bias", kvDim) : null,
+                    qkNorm ? src.vector(b + "attn_q_norm.weight", qDim) : null,
+                    qkNorm ? src.vector(b + "attn_k_norm.weight", kvDim) : null,
                     src.matrix(b + "attn_output.weight", dim, qDim),
-                    src.vector(b + "ffn_norm.weight", dim), ln ? src.vector(b + "ffn_norm.bias", dim) : null,
+                    ffnNorm ? src.vector(b + "ffn_norm.weight", dim) : null,
+                    ffnNorm && ln ? src.vector(b + "ffn_norm.bias", dim) : null,
                     src.matrix(b + "ffn_gate.weight", ffn, dim),
                     src.matrix(b + "ffn_up.weight", ffn, dim),
                     src.matrix(b + "ffn_down.weight", dim, ffn));

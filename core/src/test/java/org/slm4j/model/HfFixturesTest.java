@@ -70,7 +70,7 @@ class HfFixturesTest {
             ModelConfig c = model.config();
             ModelConfig adjacent = new ModelConfig(c.architecture(), c.vocabSize(), c.dim(), c.layers(), c.heads(), c.kvHeads(),
                     c.headDim(), c.ffnDim(), c.norm(), c.normEps(), c.qkvBias(), c.rotaryDims(), RopeLayout.ADJACENT,
-                    c.ropeTheta(), c.contextLength(), c.slidingWindow());
+                    c.ropeTheta(), c.contextLength(), c.slidingWindow(), c.qkNorm(), c.parallelResidual(), c.ropeFreqScale());
             int[] tokens = LlamaCppFixturesTest.ints(ref.get("tokens"));
             Transformer t = new Transformer(adjacent, model.weights(), Kernels.best(), tokens.length);
             float[] flat = t.forward(Batch.of(new KvCache(adjacent, tokens.length, tokens.length), tokens, true));

@@ -20,8 +20,9 @@ final class RandomWeights {
                     matrix(r, qDim, dim), matrix(r, kvDim, dim), matrix(r, kvDim, dim),
                     c.qkvBias() ? vec(r, qDim, 0.1) : null, c.qkvBias() ? vec(r, kvDim, 0.1) : null,
                     c.qkvBias() ? vec(r, kvDim, 0.1) : null,
+                    c.qkNorm() ? norm(r, qDim) : null, c.qkNorm() ? norm(r, kvDim) : null,
                     matrix(r, dim, qDim),
-                    norm(r, dim), ln ? vec(r, dim, 0.1) : null,
+                    c.parallelResidual() ? null : norm(r, dim), ln && !c.parallelResidual() ? vec(r, dim, 0.1) : null,
                     matrix(r, ffn, dim), matrix(r, ffn, dim), matrix(r, dim, ffn));
         }
         return new Weights(matrix(r, c.vocabSize(), dim), layers, norm(r, dim), ln ? vec(r, dim, 0.1) : null,

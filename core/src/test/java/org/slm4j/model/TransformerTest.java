@@ -11,7 +11,7 @@ import org.slm4j.tensor.Kernels;
 /** Properties of the forward pass that hold for any weights: batching, caching, windowing, multi-sequence. */
 class TransformerTest {
     static ModelConfig config(NormKind norm, RopeLayout rope, int rotary, boolean bias, int layers, int window) {
-        return new ModelConfig("test", 64, 32, layers, 4, 2, 8, 48, norm, 1e-5f, bias, rotary, rope, 10000f, 64, window);
+        return new ModelConfig("test", 64, 32, layers, 4, 2, 8, 48, norm, 1e-5f, bias, rotary, rope, 10000f, 64, window, false, false, 1f);
     }
 
     static final int[] TOKENS = {1, 17, 5, 42, 9, 33, 3, 60, 12, 7, 21, 2};
