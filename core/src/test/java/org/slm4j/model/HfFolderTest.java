@@ -216,7 +216,8 @@ class HfFolderTest {
         configRejected(c -> c.put("vocab_size", -5), "vocab_size = -5");
         configRejected(c -> c.put("hidden_size", "64"), "'hidden_size' is \"64\"");
         configRejected(c -> c.put("rms_norm_eps", "small"), "rms_norm_eps");
-        configRejected(c -> c.putObject("rope_scaling").put("type", "linear").put("factor", 2.0), "rope_scaling", "not supported yet");
+        configRejected(c -> c.putObject("rope_scaling").put("type", "dynamic").put("factor", 2.0), "rope_scaling", "not supported yet");
+        configRejected(c -> c.putObject("rope_scaling").put("type", "linear").put("factor", -2.0), "rope_scaling.factor");
         configRejected(c -> c.put("hidden_act", "gelu"), "hidden_act", "not supported yet");
         configRejected(c -> c.put("attention_bias", true), "attention_bias", "not supported yet");
         configRejected(c -> c.put("vocab_size", 600), "model.embed_tokens.weight", "[512, 64]", "[600, 64]");
@@ -269,13 +270,12 @@ class HfFolderTest {
     }
 
     @Test
-    void stablelmOptionsNotSupportedYet() throws IOException {
-        for (String key : List.of("qk_layernorm", "use_parallel_residual")) {
-            configRejected(c -> {
-                c.putArray("architectures").add("StableLmForCausalLM");
-                c.put(key, true);
-            }, "'" + key + "' = true is not supported yet");
-        }
+    void stablelmOptionsNeedTheirTensors() throws IOException {
+        // this llama folder's weights lack LayerNorm biases and the per-head norms qk_layernorm reads
+        configRejected(c -> {
+            c.putArray("architectures").add("StableLmForCausalLM");
+            c.put("qk_layernorm", true);
+        }, "is missing from the safetensors weights");
         configRejected(c -> {
             c.putArray("architectures").add("StableLmForCausalLM");
             c.put("partial_rotary_factor", 0.0);
