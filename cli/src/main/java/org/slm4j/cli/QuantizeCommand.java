@@ -20,7 +20,7 @@ final class QuantizeCommand implements Runnable {
     @Parameters(index = "1", paramLabel = "OUT.gguf", description = "the GGUF file to write")
     Path output;
     @Option(names = "--type", required = true, paramLabel = "TYPE",
-            description = "f32, f16, bf16, q8_0, q4_0, q4_1, q4_k_s, q4_k_m, q6_k; also q5_0, q5_1, q5_k_s, q5_k_m (llama.cpp runs these, slm4j does not)")
+            description = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k")
     String type;
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all processors)")
     Integer threads;

@@ -6,9 +6,9 @@ import java.util.stream.Collectors;
 import org.slm4j.tensor.GgmlType;
 
 /**
- * The quantization a user asks for, named as llama-quantize names it. (slm4j itself runs all but the Q5 ones; those
- * are for llama.cpp.) Each is a mix: {@link #defaultType()} for most
- * matrices, with {@link GgufQuantizer}'s per-tensor rules on top (norms stay F32, output.weight gets more bits, ...).
+ * The quantization a user asks for, named as llama-quantize names it; slm4j runs all of them. Each is a mix:
+ * {@link #defaultType()} for most matrices, with {@link GgufQuantizer}'s per-tensor rules on top (norms stay F32,
+ * output.weight gets more bits, ...).
  */
 public enum FileType {
     F32(0, GgmlType.F32),

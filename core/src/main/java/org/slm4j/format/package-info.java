@@ -23,7 +23,7 @@
  * arrays; array length × smallest element size within the bytes left; UINT64 values below 2^63; BOOL 0 or 1;
  * {@code general.alignment} a UINT32 power of two within its cap; tensor names unique and under 64 bytes;
  * at most 4 dimensions, each non-negative, element count and byte size fitting a long; a ggml type slm4j
- * knows (types it cannot compute with, such as Q5_0, still read: the model loader rejects them by name);
+ * knows (types it cannot compute with, such as Q2_K, still read: the model loader rejects them by name);
  * {@code ne[0]} a multiple of the type's block; each tensor's offset equal to the running padded sum of the
  * sizes before it (no gap, no overlap); every tensor's data inside the file. All arithmetic on sizes and
  * offsets is checked against overflow, and the parse is linear in the header size.

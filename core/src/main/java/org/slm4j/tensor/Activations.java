@@ -43,9 +43,9 @@ final class Activations {
                 f = rounded = grow(rounded, n);
                 for (int i = 0; i < n; i++) f[i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(x[i]));
             }
-            case Q8_0, Q4_0 -> quantizeQ8(x, n, false);
-            case Q4_1 -> quantizeQ8(x, n, true);
-            case Q4_K, Q6_K -> quantizeQ8K(x, n);
+            case Q8_0, Q4_0, Q5_0 -> quantizeQ8(x, n, false);
+            case Q4_1, Q5_1 -> quantizeQ8(x, n, true);
+            case Q4_K, Q5_K, Q6_K -> quantizeQ8K(x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
         }
     }

@@ -19,6 +19,11 @@ import java.nio.ByteOrder;
  *       x[64c + l] = d * sc[2c] * lo(qs[32c + l]) - dmin * m[2c]           (l &lt; 32)
  *       x[64c + 32 + l] = d * sc[2c+1] * hi(qs[32c + l]) - dmin * m[2c+1]
  *       sc, m: 6-bit, packed in scales (see {@link #q4kScaleMin})
+ * Q5_0  22 bytes: f16 d; u32 qh; u8 qs[16]                           x[i] = (q5(i) - 16) * d
+ * Q5_1  24 bytes: f16 d; f16 m; u32 qh; u8 qs[16]                    x[i] = q5(i) * d + m
+ *       q5(i) = nibble(i) | (bit i of qh) &lt;&lt; 4   (see {@link #q5})
+ * Q5_K 176 bytes: f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]   as Q4_K, the quant q5k(e) = nibble
+ *       | (bit e / 32 of qh[e % 32]) &lt;&lt; 4   (see {@link #q5k})
  * Q6_K 210 bytes: u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d      16 sub-blocks of 16
  *       x[i] = d * scales[i / 16] * (q6(i) - 32)   (see {@link #q6k})
  * </pre>
@@ -27,11 +32,13 @@ final class Blocks {
     private Blocks() {}
 
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    static final int QK = 32;         // elements per Q8_0 / Q4_0 / Q4_1 block
-    static final int QK_K = 256;      // elements per Q4_K / Q6_K super-block
+    static final int QK = 32;         // elements per Q8_0 / Q4_* / Q5_* block
+    static final int QK_K = 256;      // elements per Q4_K / Q5_K / Q6_K super-block
     static final int Q4K_SCALES = 4, Q4K_QS = 16;
+    static final int Q5K_QH = 16, Q5K_QS = 48;
     static final int Q6K_QH = 128, Q6K_SCALES = 192, Q6K_D = 208;
 
     static float f16(MemorySegment s, long offset) {
@@ -59,6 +66,23 @@ final class Blocks {
     static int q4k(MemorySegment s, long block, int e) {
         int b = u8(s, block + Q4K_QS + 32 * (e >>> 6) + (e & 31));
         return (e & 32) == 0 ? b & 0xF : b >>> 4;
+    }
+
+    /**
+     * Q5_0 / Q5_1 element {@code i} (0..31) of the block whose u32 of fifth bits is at {@code qh} (its nibbles
+     * follow): 0..31.
+     */
+    static int q5(MemorySegment s, long qh, int i) {
+        int b = u8(s, qh + 4 + (i & 15));
+        int nibble = i < 16 ? b & 0xF : b >>> 4;
+        return nibble | (u8(s, qh + (i >>> 3)) >>> (i & 7) & 1) << 4;
+    }
+
+    /** Q5_K element {@code e} (0..255) of the block at {@code block}: its 5-bit quant, 0..31. */
+    static int q5k(MemorySegment s, long block, int e) {
+        int b = u8(s, block + Q5K_QS + 32 * (e >>> 6) + (e & 31));
+        int nibble = (e & 32) == 0 ? b & 0xF : b >>> 4;
+        return nibble | (u8(s, block + Q5K_QH + (e & 31)) >>> (e >>> 5) & 1) << 4;
     }
 
     /**
@@ -124,6 +148,29 @@ final class Blocks {
                             int e = 32 * j + l;
                             dst[dstOffset + QK_K * k + e] = scale * q4k(s, block, e) - min;
                         }
+                    }
+                }
+            }
+            case Q5_0, Q5_1 -> {
+                boolean withMin = t == GgmlType.Q5_1;
+                for (int k = 0; k < n / QK; k++) {
+                    long block = offset + (long) t.blockBytes() * k;
+                    float d = f16(s, block);
+                    float m = withMin ? f16(s, block + 2) : 0;
+                    long qh = block + (withMin ? 4 : 2);
+                    for (int i = 0; i < QK; i++) {
+                        dst[dstOffset + QK * k + i] = withMin ? q5(s, qh, i) * d + m : (q5(s, qh, i) - 16) * d;
+                    }
+                }
+            }
+            case Q5_K -> {
+                for (int k = 0; k < n / QK_K; k++) {
+                    long block = offset + 176L * k;
+                    float d = f16(s, block), dmin = f16(s, block + 2);
+                    for (int j = 0; j < 8; j++) {
+                        int sm = q4kScaleMin(s, block + Q4K_SCALES, j);
+                        float scale = d * (sm & 0xFF), min = dmin * (sm >>> 8);
+                        for (int e = 32 * j; e < 32 * j + 32; e++) dst[dstOffset + QK_K * k + e] = scale * q5k(s, block, e) - min;
                     }
                 }
             }

@@ -19,9 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Quantized weights are decoded to integers, the quants times any integer sub-block scale: each lane sums one
  * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q8_0
- * |w| &lt;= 128, Q4_K 15 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
+ * |w| &lt;= 128, Q4_K 15 * 63, Q5_K 31 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
  * fused multiply-add, block after block. A super-block's integer sum is thus split in 8 exact parts, each scaled;
- * only that order of float additions differs from the scalar kernel. The min terms of Q4_1 and Q4_K are summed
+ * only that order of float additions differs from the scalar kernel. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
  * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
  */
 final class Gemm implements Parallel.RangeTask {
@@ -37,14 +37,14 @@ final class Gemm implements Parallel.RangeTask {
 
     private float[] xt = new float[0];             // inputs by group, element, lane          [groups * cols * G]
     private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
-    private float[] mst = new float[0];            // Q4_1: s_x; Q4_K: sum of the block's quants  [groups * cols / 32 * G]
-    private float[] mdt = new float[0];            // scale of mst: Q4_1 1, Q4_K d_x per min block  [groups * cols / 32 * G]
+    private float[] mst = new float[0];            // Q4_1, Q5_1: s_x; Q4_K, Q5_K: sum of the block's quants  [groups * cols / 32 * G]
+    private float[] mdt = new float[0];            // scale of mst: Q4_1, Q5_1 1; Q4_K, Q5_K d_x per min block  [groups * cols / 32 * G]
     private final Parallel.RangeTask transpose = this::transpose;
     private Matrix w;
     private Activations in;
     private int batch, groups;
     private boolean quantized;
-    private int minBlock;                          // elements per min term scale: Q4_1 32, Q4_K 256, else 0
+    private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
     private float[] out;
 
     /** One worker's decoded rows and accumulators, reused by its next unit. */
@@ -55,7 +55,7 @@ final class Gemm implements Parallel.RangeTask {
 
     static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -84,8 +84,8 @@ final class Gemm implements Parallel.RangeTask {
         groups = (batch + G - 1) / G;
         quantized = w.type().blockSize() > 1;
         minBlock = switch (w.type()) {
-            case Q4_1 -> QK;
-            case Q4_K -> QK_K;
+            case Q4_1, Q5_1 -> QK;
+            case Q4_K, Q5_K -> QK_K;
             default -> 0;
         };
         if (xt.length < groups * n * G) xt = new float[groups * n * G];

@@ -12,15 +12,17 @@ public enum GgmlType {
     F16(1, 1, 2, true),
     Q4_0(2, 32, 2 + 16, true),
     Q4_1(3, 32, 2 + 2 + 16, true),
-    Q5_0(6, 32, 2 + 4 + 16, false),
-    Q5_1(7, 32, 2 + 2 + 4 + 16, false),
+    // f16 d (Q5_1: and f16 m), the fifth bits of the 32 quants in a u32, 16 bytes of nibbles as Q4_0
+    Q5_0(6, 32, 2 + 4 + 16, true),
+    Q5_1(7, 32, 2 + 2 + 4 + 16, true),
     Q8_0(8, 32, 2 + 32, true),
     Q8_1(9, 32, 2 + 2 + 32, false),
     Q2_K(10, 256, 256 / 16 + 256 / 4 + 2 + 2, false),
     Q3_K(11, 256, 256 / 8 + 256 / 4 + 12 + 2, false),
     // super-block scale d and min dmin (f16), 12 bytes of packed 6-bit scales and mins, 128 bytes of nibbles
     Q4_K(12, 256, 2 + 2 + 12 + 128, true),
-    Q5_K(13, 256, 2 + 2 + 12 + 32 + 128, false),
+    // Q4_K's header and nibbles with 32 bytes of fifth bits between them
+    Q5_K(13, 256, 2 + 2 + 12 + 32 + 128, true),
     // 128 bytes of low nibbles, 64 bytes of high 2 bits, 16 int8 sub-block scales, f16 d
     Q6_K(14, 256, 128 + 64 + 16 + 2, true),
     Q8_K(15, 256, 4 + 256 + 2 * 16, false),

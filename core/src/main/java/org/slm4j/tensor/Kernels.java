@@ -5,8 +5,8 @@ package org.slm4j.tensor;
  * activation vectors, computed as llama.cpp's CPU backend (AVX2) computes it.
  *
  * <p>Before the dot products the activations are rounded the way ggml rounds them for the weight type: F32 weights
- * use them as they are; F16 and BF16 weights round them to F16 / BF16 (nearest, ties to even); Q8_0 and Q4_0 weights
- * quantize them to Q8_0 blocks, Q4_1 to Q8_1, Q4_K and Q6_K to Q8_K, and the dot products of quants are exact
+ * use them as they are; F16 and BF16 weights round them to F16 / BF16 (nearest, ties to even); Q8_0, Q4_0 and Q5_0
+ * weights quantize them to Q8_0 blocks, Q4_1 and Q5_1 to Q8_1, Q4_K, Q5_K and Q6_K to Q8_K, and the dot products of quants are exact
  * integers scaled per block. Implementations differ only in the order of float additions.
  *
  * <p>Rows are split across {@link Parallel}'s threads; implementations are thread-safe and allocate nothing per call

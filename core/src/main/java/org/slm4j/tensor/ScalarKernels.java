@@ -41,6 +41,9 @@ final class ScalarKernels extends RowKernels {
             case Q4_0 -> q4_0(s, row, in, x, n);
             case Q4_1 -> q4_1(s, row, in, x, n);
             case Q4_K -> q4K(s, row, in, x, n);
+            case Q5_0 -> q5_0(s, row, in, x, n);
+            case Q5_1 -> q5_1(s, row, in, x, n);
+            case Q5_K -> q5K(s, row, in, x, n);
             case Q6_K -> q6K(s, row, in, x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
         };
@@ -100,6 +103,51 @@ final class ScalarKernels extends RowKernels {
                 int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j);
                 int dot = 0;
                 for (int e = 32 * j; e < 32 * j + 32; e++) dot += Blocks.q4k(s, block, e) * in.q[xk + e];
+                sumi += (sm & 0xFF) * dot;
+                summ += (sm >>> 8) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
+            }
+            float dx = in.d[xk / QK_K];
+            sum += (dx * f16(s, block)) * sumi;
+            mins += (dx * f16(s, block + 2)) * summ;
+        }
+        return sum - mins;
+    }
+
+    /** Q5_0 x Q8_0: d_w * d_x * sum((q_w - 16) * q_x) per block. */
+    private static float q5_0(MemorySegment s, long row, Activations in, int x, int n) {
+        float sum = 0;
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 22L * k;
+            int xk = x + QK * k, sumi = 0;
+            for (int i = 0; i < QK; i++) sumi += (Blocks.q5(s, block + 2, i) - 16) * in.q[xk + i];
+            sum += (f16(s, block) * in.d[xk / QK]) * sumi;
+        }
+        return sum;
+    }
+
+    /** Q5_1 x Q8_1: as Q4_1, d_w * d_x * sum(q_w * q_x) + m_w * s_x, the min terms summed apart. */
+    private static float q5_1(MemorySegment s, long row, Activations in, int x, int n) {
+        float sum = 0, mins = 0;
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 24L * k;
+            int xk = x + QK * k, sumi = 0;
+            for (int i = 0; i < QK; i++) sumi += Blocks.q5(s, block + 4, i) * in.q[xk + i];
+            sum += (f16(s, block) * in.d[xk / QK]) * sumi;
+            mins += f16(s, block + 2) * in.s[xk / QK];
+        }
+        return sum + mins;
+    }
+
+    /** Q5_K x Q8_K: Q4_K's sums with 5-bit quants. */
+    private static float q5K(MemorySegment s, long row, Activations in, int x, int n) {
+        float sum = 0, mins = 0;
+        for (int k = 0; k < n / QK_K; k++) {
+            long block = row + 176L * k;
+            int xk = x + QK_K * k, sumi = 0, summ = 0;
+            for (int j = 0; j < 8; j++) {
+                int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j);
+                int dot = 0;
+                for (int e = 32 * j; e < 32 * j + 32; e++) dot += Blocks.q5k(s, block, e) * in.q[xk + e];
                 sumi += (sm & 0xFF) * dot;
                 summ += (sm >>> 8) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
             }

@@ -73,6 +73,9 @@ final class VectorKernels extends RowKernels {
             case Q4_0 -> q4(s, row, in, x, n, false);
             case Q4_1 -> q4(s, row, in, x, n, true);
             case Q4_K -> q4K(s, row, in, x, n);
+            case Q5_0 -> Q5Dots.q5(s, row, in, x, n, false);
+            case Q5_1 -> Q5Dots.q5(s, row, in, x, n, true);
+            case Q5_K -> Q5Dots.q5K(s, row, in, x, n);
             case Q6_K -> q6K(s, row, in, x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
         };
@@ -201,6 +204,7 @@ final class VectorKernels extends RowKernels {
                     }
                 }
             }
+            case Q5_0, Q5_1, Q5_K -> Q5Dots.decode(w, r, dec, wo);
             default -> throw new AssertionError(w.type());
         }
     }

@@ -11,7 +11,7 @@ final class RawGguf {
     // gguf_type ids
     static final int UINT8 = 0, INT8 = 1, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10;
     // ggml type ids
-    static final int F32 = 0, F16 = 1, Q5_0 = 6, Q8_0 = 8;
+    static final int F32 = 0, F16 = 1, Q8_0 = 8, Q2_K = 10;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 

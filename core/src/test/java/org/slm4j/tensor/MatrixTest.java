@@ -23,7 +23,7 @@ class MatrixTest {
         MemorySegment data = MemorySegment.ofArray(new byte[4 * 68]);
         assertTrue(error(() -> new Matrix("blk.0.attn_q.weight", GgmlType.Q8_0, data, 3, 64)).startsWith("blk.0.attn_q.weight: 272 bytes"));
         assertTrue(error(() -> new Matrix("w", GgmlType.Q8_0, data, 4, 48)).contains("not a multiple of Q8_0's block of 32"));
-        assertTrue(error(() -> new Matrix("w", GgmlType.Q5_K, data, 1, 256)).contains("Q5_K has no kernel"));
+        assertTrue(error(() -> new Matrix("w", GgmlType.Q2_K, data, 1, 256)).contains("Q2_K has no kernel"));
         assertTrue(error(() -> new Matrix("w", GgmlType.F32, data, 0, 68)).contains("must be positive"));
         assertTrue(error(() -> new Matrix("w", GgmlType.F32, data, Integer.MAX_VALUE, Integer.MAX_VALUE)).contains("more than 2^63 bytes"));
     }

@@ -120,7 +120,7 @@ class QuantizerTest {
      * rounding rule gives one, by the root mean square for the k-quants, whose scales come out of a search.
      */
     @ParameterizedTest
-    @CsvSource({"F16, 0", "BF16, 0", "Q8_0, 0", "Q4_0, 0", "Q4_1, 0", "Q4_K, 0.09", "Q6_K, 0.025"})
+    @CsvSource({"F16, 0", "BF16, 0", "Q8_0, 0", "Q4_0, 0", "Q4_1, 0", "Q5_0, 0", "Q5_1, 0", "Q4_K, 0.09", "Q5_K, 0.04", "Q6_K, 0.025"})
     void roundTripErrorIsBounded(GgmlType type, double rmsBound) {
         var rnd = new java.util.Random(7);
         int n = 1024;
@@ -149,6 +149,8 @@ class QuantizerTest {
                     case Q8_0 -> amax / 127 * 0.57 + 127 * 0x1p-25;
                     case Q4_0 -> amax / 8 * 1.01 + 8 * 0x1p-25;              // the opposite sign's extreme clamps to 7·d
                     case Q4_1 -> (max - min) / 15 * 0.6 + Math.abs(min) * 0x1p-10 + 16 * 0x1p-25;
+                    case Q5_0 -> amax / 16 * 1.01 + 16 * 0x1p-25;
+                    case Q5_1 -> (max - min) / 31 * 0.6 + Math.abs(min) * 0x1p-10 + 32 * 0x1p-25;
                     default -> Double.POSITIVE_INFINITY;
                 };
                 assertTrue(err <= bound, type + " element " + i + ": " + x[i] + " came back as " + y[i]);
@@ -161,8 +163,8 @@ class QuantizerTest {
     }
 
     /**
-     * The Q5 types, which slm4j writes for llama.cpp but does not run: decoded here from ggml's block layouts (a
-     * fifth bit per element in a separate plane), the same bounds as their 4-bit twins at twice the levels.
+     * The Q5 types decoded here from ggml's block layouts (a fifth bit per element in a separate plane), apart from
+     * {@link Matrix#dequantizeRow}, which must agree bit for bit; the same bounds as their 4-bit twins at twice the levels.
      */
     @ParameterizedTest
     @CsvSource({"Q5_0", "Q5_1", "Q5_K"})
@@ -172,6 +174,9 @@ class QuantizerTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() + (i >= 256 ? 0.7 : 0));
         x[5] = -6;
         MemorySegment q = quantize(type, x);
+        float[] y = new float[x.length];
+        new Matrix("x", type, q, 1, x.length).dequantizeRow(0, y, 0);
+        for (int i = 0; i < x.length; i++) assertEquals(q5(type, q, i), y[i], type + " element " + i);
         double sumErr2 = 0, sumX2 = 0;
         for (int b = 0; b < x.length; b += 32) {
             float min = Float.MAX_VALUE, max = -Float.MAX_VALUE, amax = 0;

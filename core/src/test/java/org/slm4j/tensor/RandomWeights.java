@@ -7,7 +7,7 @@ import java.util.Random;
 
 /**
  * Random weight matrices for the twin tests, with boundary values mixed in: zero and subnormal F16/BF16 values and
- * block scales, the largest finite F16, int8 -128, every nibble. Also records, per element, an upper bound of the
+ * block scales, the largest finite F16, int8 -128, every nibble and fifth bit. Also records, per element, an upper bound of the
  * magnitude of the terms it contributes to a dot product (|q * scale| plus any |min|), for tolerances.
  */
 record RandomWeights(Matrix matrix, float[] magnitude) {
@@ -48,6 +48,16 @@ record RandomWeights(Matrix matrix, float[] magnitude) {
                     float d = scale(buf, rnd), dmin = scale(buf, rnd);
                     for (int i = 0; i < 12 + 128; i++) buf.put((byte) rnd.nextInt());
                     fill(mag, e, 256, d * 63 * 15 + dmin * 63);
+                }
+                case Q5_0, Q5_1 -> {
+                    float d = scale(buf, rnd), m = type == GgmlType.Q5_1 ? scale(buf, rnd) : 0;
+                    for (int i = 0; i < 4 + 16; i++) buf.put((byte) rnd.nextInt());
+                    fill(mag, e, 32, d * 31 + m);
+                }
+                case Q5_K -> {
+                    float d = scale(buf, rnd), dmin = scale(buf, rnd);
+                    for (int i = 0; i < 12 + 32 + 128; i++) buf.put((byte) rnd.nextInt());
+                    fill(mag, e, 256, d * 63 * 31 + dmin * 63);
                 }
                 case Q6_K -> {
                     for (int i = 0; i < 128 + 64 + 16; i++) buf.put((byte) rnd.nextInt());
