@@ -3,7 +3,6 @@ package org.slm4j.model;
 import org.slm4j.tensor.Floats;
 import org.slm4j.tensor.Kernels;
 import org.slm4j.tensor.Matrix;
-import org.slm4j.tensor.Parallel;
 
 /**
  * The decoder: one forward pass for StableLM 2, TinyLlama and H2O-Danube, driven by {@link ModelConfig}.
@@ -20,7 +19,7 @@ public final class Transformer {
     private final Weights w;
     private final Kernels kernels;
     private final int maxBatch;
-    private final float attnScale;
+    private final Attention attention;
     private final float thetaScale;      // base^(-2/rotaryDims): pair j turns by pos · thetaScale^j
 
     // activations, [rows, width] row-major, allocated once for maxBatch rows
@@ -35,7 +34,6 @@ public final class Transformer {
     private final float[] out;    // [batch, dim] output of a projection back to dim
     private float[] logits = new float[0];  // [rows wanting logits, vocab]
     private float[] spill = new float[0];   // [rows, vocab] a later chunk's logits, before they join `logits`
-    private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
 
     public Transformer(ModelConfig cfg, Weights w, Kernels kernels, int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch " + maxBatch + " < 1");
@@ -43,7 +41,7 @@ public final class Transformer {
         this.w = w;
         this.kernels = kernels;
         this.maxBatch = maxBatch;
-        this.attnScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        this.attention = new Attention(cfg, maxBatch);
         this.thetaScale = (float) Math.pow(cfg.ropeTheta(), -2.0f / Math.max(1, cfg.rotaryDims()));
         x = new float[maxBatch * cfg.dim()];
         xb = new float[maxBatch * cfg.dim()];
@@ -132,7 +130,7 @@ public final class Transformer {
                 System.arraycopy(k, b * cfg.kvDim(), c.keys[l], c.offset(pos), cfg.kvDim());
                 System.arraycopy(v, b * cfg.kvDim(), c.values[l], c.offset(pos), cfg.kvDim());
             }
-            attend(batch, start, n, l);
+            attention.attend(batch, start, n, l, q, att);
             kernels.matmul(lw.attnOutput(), att, n, out);
             addInPlace(x, out, n * dim);
             // feed-forward, on a second norm of the stream, or with a parallel residual on the attention's own input
@@ -218,41 +216,6 @@ public final class Transformer {
                 vec[i1] = a * sin + b * cos;
             }
         }
-    }
-
-    /** Softmax(q·kᵀ/√d)·v per row and head, over the keys each row may see (causal, windowed). */
-    private void attend(Batch batch, int start, int n, int layer) {
-        int heads = cfg.heads();
-        Parallel.forRange(n * heads, (from, to) -> {
-            for (int t = from; t < to; t++) attendHead(batch, start, t / heads, t % heads, layer);
-        });
-    }
-
-    private void attendHead(Batch batch, int start, int b, int h, int layer) {
-        int hd = cfg.headDim();
-        int pos = batch.positions()[start + b];
-        KvCache c = batch.caches()[start + b];
-        int first = c.firstVisible(pos), span = pos - first + 1;
-        float[] s = scores.get();
-        if (s.length < span) scores.set(s = new float[Math.max(span, 2 * s.length)]);
-        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd;
-        float[] keys = c.keys[layer], values = c.values[layer];
-        float max = Float.NEGATIVE_INFINITY;
-        for (int p = first; p <= pos; p++) {
-            float sc = Floats.dot(q, qo, keys, c.offset(p) + kvo, hd) * attnScale;
-            s[p - first] = sc;
-            if (sc > max) max = sc;
-        }
-        double sum = 0;
-        for (int i = 0; i < span; i++) {
-            float e = (float) Math.exp(s[i] - max);
-            s[i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        int ao = b * cfg.qDim() + h * hd;
-        java.util.Arrays.fill(att, ao, ao + hd, 0f);
-        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
     }
 
     private static void addInPlace(float[] dst, float[] src, int n) {
