@@ -20,6 +20,7 @@ public final class Transformer {
     private final Kernels kernels;
     private final int maxBatch;
     private final Attention attention;
+    private final Matrix[][] qkv, gateUp;   // [layer] matrices that read the same input, multiplied together
     private final float thetaScale;      // base^(-2/rotaryDims): pair j turns by pos · thetaScale^j
 
     // activations, [rows, width] row-major, allocated once for maxBatch rows
@@ -32,6 +33,7 @@ public final class Transformer {
     private final float[] hb;     // [batch, ffnDim] gate, then silu(gate) ⊙ up
     private final float[] hb2;    // [batch, ffnDim] up
     private final float[] out;    // [batch, dim] output of a projection back to dim
+    private final float[][] qkvOut, gateUpOut;
     private float[] logits = new float[0];  // [rows wanting logits, vocab]
     private float[] spill = new float[0];   // [rows, vocab] a later chunk's logits, before they join `logits`
 
@@ -52,6 +54,15 @@ public final class Transformer {
         hb = new float[maxBatch * cfg.ffnDim()];
         hb2 = new float[maxBatch * cfg.ffnDim()];
         out = new float[maxBatch * cfg.dim()];
+        qkv = new Matrix[cfg.layers()][];
+        gateUp = new Matrix[cfg.layers()][];
+        for (int l = 0; l < cfg.layers(); l++) {
+            LayerWeights lw = w.layers()[l];
+            qkv[l] = new Matrix[] {lw.attnQ(), lw.attnK(), lw.attnV()};
+            gateUp[l] = new Matrix[] {lw.ffnGate(), lw.ffnUp()};
+        }
+        qkvOut = new float[][] {q, k, v};
+        gateUpOut = new float[][] {hb, hb2};
     }
 
     public ModelConfig config() { return cfg; }
@@ -115,9 +126,10 @@ public final class Transformer {
             LayerWeights lw = w.layers()[l];
             // attention
             norm(x, xb, n, lw.attnNorm(), lw.attnNormBias());
-            project(lw.attnQ(), xb, n, q, lw.attnQBias());
-            project(lw.attnK(), xb, n, k, lw.attnKBias());
-            project(lw.attnV(), xb, n, v, lw.attnVBias());
+            kernels.matmul(qkv[l], xb, n, qkvOut);
+            addBias(q, n, cfg.qDim(), lw.attnQBias());
+            addBias(k, n, cfg.kvDim(), lw.attnKBias());
+            addBias(v, n, cfg.kvDim(), lw.attnVBias());
             if (lw.attnQNorm() != null) {
                 headNorm(q, n * cfg.heads(), lw.attnQNorm(), cfg.heads());
                 headNorm(k, n * cfg.kvHeads(), lw.attnKNorm(), cfg.kvHeads());
@@ -135,8 +147,7 @@ public final class Transformer {
             addInPlace(x, out, n * dim);
             // feed-forward, on a second norm of the stream, or with a parallel residual on the attention's own input
             if (lw.ffnNorm() != null) norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
-            kernels.matmul(lw.ffnGate(), xb, n, hb);
-            kernels.matmul(lw.ffnUp(), xb, n, hb2);
+            kernels.matmul(gateUp[l], xb, n, gateUpOut);
             Floats.siluMul(hb, hb2, n * cfg.ffnDim());   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
             kernels.matmul(lw.ffnDown(), hb, n, out);
             addInPlace(x, out, n * dim);
@@ -157,14 +168,11 @@ public final class Transformer {
         return logitRow + rows;
     }
 
-    /** dst = W·src (+ bias) for n rows. */
-    private void project(Matrix m, float[] src, int n, float[] dst, float[] bias) {
-        kernels.matmul(m, src, n, dst);
-        if (bias != null) {
-            int width = m.rows();
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < width; i++) dst[b * width + i] += bias[i];
-            }
+    /** Adds bias, when there is one, to each of n rows of {@code width} in dst. */
+    private static void addBias(float[] dst, int n, int width, float[] bias) {
+        if (bias == null) return;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < width; i++) dst[b * width + i] += bias[i];
         }
     }
 
