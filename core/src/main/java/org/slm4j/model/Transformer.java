@@ -3,7 +3,6 @@ package org.slm4j.model;
 import org.slm4j.tensor.Floats;
 import org.slm4j.tensor.Kernels;
 import org.slm4j.tensor.Matrix;
-import org.slm4j.tensor.Parallel;
 
 /**
  * The decoder: one forward pass for StableLM 2, TinyLlama and H2O-Danube, driven by {@link ModelConfig}.
@@ -20,7 +19,8 @@ public final class Transformer {
     private final Weights w;
     private final Kernels kernels;
     private final int maxBatch;
-    private final float attnScale;
+    private final Attention attention;
+    private final Matrix[][] qkv, gateUp;   // [layer] matrices that read the same input, multiplied together
     private final float thetaScale;      // base^(-2/rotaryDims): pair j turns by pos · thetaScale^j
 
     // activations, [rows, width] row-major, allocated once for maxBatch rows
@@ -33,9 +33,9 @@ public final class Transformer {
     private final float[] hb;     // [batch, ffnDim] gate, then silu(gate) ⊙ up
     private final float[] hb2;    // [batch, ffnDim] up
     private final float[] out;    // [batch, dim] output of a projection back to dim
+    private final float[][] qkvOut, gateUpOut;
     private float[] logits = new float[0];  // [rows wanting logits, vocab]
     private float[] spill = new float[0];   // [rows, vocab] a later chunk's logits, before they join `logits`
-    private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
 
     public Transformer(ModelConfig cfg, Weights w, Kernels kernels, int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch " + maxBatch + " < 1");
@@ -43,7 +43,7 @@ public final class Transformer {
         this.w = w;
         this.kernels = kernels;
         this.maxBatch = maxBatch;
-        this.attnScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        this.attention = new Attention(cfg, maxBatch);
         this.thetaScale = (float) Math.pow(cfg.ropeTheta(), -2.0f / Math.max(1, cfg.rotaryDims()));
         x = new float[maxBatch * cfg.dim()];
         xb = new float[maxBatch * cfg.dim()];
@@ -54,6 +54,15 @@ public final class Transformer {
         hb = new float[maxBatch * cfg.ffnDim()];
         hb2 = new float[maxBatch * cfg.ffnDim()];
         out = new float[maxBatch * cfg.dim()];
+        qkv = new Matrix[cfg.layers()][];
+        gateUp = new Matrix[cfg.layers()][];
+        for (int l = 0; l < cfg.layers(); l++) {
+            LayerWeights lw = w.layers()[l];
+            qkv[l] = new Matrix[] {lw.attnQ(), lw.attnK(), lw.attnV()};
+            gateUp[l] = new Matrix[] {lw.ffnGate(), lw.ffnUp()};
+        }
+        qkvOut = new float[][] {q, k, v};
+        gateUpOut = new float[][] {hb, hb2};
     }
 
     public ModelConfig config() { return cfg; }
@@ -117,9 +126,10 @@ public final class Transformer {
             LayerWeights lw = w.layers()[l];
             // attention
             norm(x, xb, n, lw.attnNorm(), lw.attnNormBias());
-            project(lw.attnQ(), xb, n, q, lw.attnQBias());
-            project(lw.attnK(), xb, n, k, lw.attnKBias());
-            project(lw.attnV(), xb, n, v, lw.attnVBias());
+            kernels.matmul(qkv[l], xb, n, qkvOut);
+            addBias(q, n, cfg.qDim(), lw.attnQBias());
+            addBias(k, n, cfg.kvDim(), lw.attnKBias());
+            addBias(v, n, cfg.kvDim(), lw.attnVBias());
             if (lw.attnQNorm() != null) {
                 headNorm(q, n * cfg.heads(), lw.attnQNorm(), cfg.heads());
                 headNorm(k, n * cfg.kvHeads(), lw.attnKNorm(), cfg.kvHeads());
@@ -132,13 +142,12 @@ public final class Transformer {
                 System.arraycopy(k, b * cfg.kvDim(), c.keys[l], c.offset(pos), cfg.kvDim());
                 System.arraycopy(v, b * cfg.kvDim(), c.values[l], c.offset(pos), cfg.kvDim());
             }
-            attend(batch, start, n, l);
+            attention.attend(batch, start, n, l, q, att);
             kernels.matmul(lw.attnOutput(), att, n, out);
             addInPlace(x, out, n * dim);
             // feed-forward, on a second norm of the stream, or with a parallel residual on the attention's own input
             if (lw.ffnNorm() != null) norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
-            kernels.matmul(lw.ffnGate(), xb, n, hb);
-            kernels.matmul(lw.ffnUp(), xb, n, hb2);
+            kernels.matmul(gateUp[l], xb, n, gateUpOut);
             Floats.siluMul(hb, hb2, n * cfg.ffnDim());   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
             kernels.matmul(lw.ffnDown(), hb, n, out);
             addInPlace(x, out, n * dim);
@@ -159,14 +168,11 @@ public final class Transformer {
         return logitRow + rows;
     }
 
-    /** dst = W·src (+ bias) for n rows. */
-    private void project(Matrix m, float[] src, int n, float[] dst, float[] bias) {
-        kernels.matmul(m, src, n, dst);
-        if (bias != null) {
-            int width = m.rows();
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < width; i++) dst[b * width + i] += bias[i];
-            }
+    /** Adds bias, when there is one, to each of n rows of {@code width} in dst. */
+    private static void addBias(float[] dst, int n, int width, float[] bias) {
+        if (bias == null) return;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < width; i++) dst[b * width + i] += bias[i];
         }
     }
 
@@ -218,41 +224,6 @@ public final class Transformer {
                 vec[i1] = a * sin + b * cos;
             }
         }
-    }
-
-    /** Softmax(q·kᵀ/√d)·v per row and head, over the keys each row may see (causal, windowed). */
-    private void attend(Batch batch, int start, int n, int layer) {
-        int heads = cfg.heads();
-        Parallel.forRange(n * heads, (from, to) -> {
-            for (int t = from; t < to; t++) attendHead(batch, start, t / heads, t % heads, layer);
-        });
-    }
-
-    private void attendHead(Batch batch, int start, int b, int h, int layer) {
-        int hd = cfg.headDim();
-        int pos = batch.positions()[start + b];
-        KvCache c = batch.caches()[start + b];
-        int first = c.firstVisible(pos), span = pos - first + 1;
-        float[] s = scores.get();
-        if (s.length < span) scores.set(s = new float[Math.max(span, 2 * s.length)]);
-        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd;
-        float[] keys = c.keys[layer], values = c.values[layer];
-        float max = Float.NEGATIVE_INFINITY;
-        for (int p = first; p <= pos; p++) {
-            float sc = Floats.dot(q, qo, keys, c.offset(p) + kvo, hd) * attnScale;
-            s[p - first] = sc;
-            if (sc > max) max = sc;
-        }
-        double sum = 0;
-        for (int i = 0; i < span; i++) {
-            float e = (float) Math.exp(s[i] - max);
-            s[i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        int ao = b * cfg.qDim() + h * hd;
-        java.util.Arrays.fill(att, ao, ao + hd, 0f);
-        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
     }
 
     private static void addInPlace(float[] dst, float[] src, int n) {

@@ -18,6 +18,7 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
+    int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     private float[] rounded = new float[0];
     private final boolean simd;
 
@@ -33,6 +34,7 @@ final class Activations {
     /** Prepares {@code x[0 .. batch * cols)} for weights of type {@code type}. */
     void prepare(GgmlType type, float[] x, int batch, int cols) {
         int n = batch * cols;
+        version++;
         switch (type) {
             case F32 -> f = x;
             case F16 -> {

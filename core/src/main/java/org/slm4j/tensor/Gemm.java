@@ -42,6 +42,9 @@ final class Gemm implements Parallel.RangeTask {
     private final Parallel.RangeTask transpose = this::transpose;
     private Matrix w;
     private Activations in;
+    private Activations lastIn;                    // the input xt holds, at lastVersion for lastType, when not null
+    private int lastVersion;
+    private GgmlType lastType;
     private int batch, groups;
     private boolean quantized;
     private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
@@ -94,8 +97,14 @@ final class Gemm implements Parallel.RangeTask {
             mst = new float[groups * n / QK * G];
             mdt = new float[groups * n / QK * G];
         }
+        // a matrix sharing the previous call's prepared input (Kernels' several-matrix matmul) shares its transposition
+        if (in == lastIn && in.version == lastVersion && w.type() == lastType) return;
+        lastIn = null;
         if ((long) batch * n < SERIAL_WORK) transpose(0, groups);
         else Parallel.forRange(groups, transpose);
+        lastIn = in;
+        lastVersion = in.version;
+        lastType = w.type();
     }
 
     /** Groups [g0, g1) of the inputs (and their block scales) into xt (and dxt); positions past the batch are 0. */

@@ -19,6 +19,12 @@ public interface Kernels {
      */
     void matmul(Matrix w, float[] x, int batch, float[] out);
 
+    /**
+     * {@link #matmul} of each {@code ws[i]} into {@code outs[i]}, all with the same input (Q, K and V; gate and up):
+     * x is rounded once for a run of matrices of the same type and width, with the same results.
+     */
+    void matmul(Matrix[] ws, float[] x, int batch, float[][] outs);
+
     /** Plain loops: the reference. */
     static Kernels scalar() {
         return ScalarKernels.INSTANCE;

@@ -13,6 +13,37 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
 
     @Override
     public final void matmul(Matrix w, float[] x, int batch, float[] out) {
+        check(w, x, batch, out);
+        if (batch == 0) return;
+        Job job = JOBS.get();
+        try {
+            job.in.prepare(w.type(), x, batch, w.cols());
+            job.multiply(this, w, batch, out);
+        } finally {
+            job.release();
+        }
+    }
+
+    @Override
+    public final void matmul(Matrix[] ws, float[] x, int batch, float[][] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " matrices but " + outs.length + " outputs");
+        for (int i = 0; i < ws.length; i++) check(ws[i], x, batch, outs[i]);
+        if (batch == 0) return;
+        Job job = JOBS.get();
+        try {
+            for (int i = 0; i < ws.length; i++) {
+                // one rounding of x serves every matrix of the same type and width that follows
+                if (i == 0 || ws[i].type() != ws[i - 1].type() || ws[i].cols() != ws[i - 1].cols()) {
+                    job.in.prepare(ws[i].type(), x, batch, ws[i].cols());
+                }
+                job.multiply(this, ws[i], batch, outs[i]);
+            }
+        } finally {
+            job.release();
+        }
+    }
+
+    private static void check(Matrix w, float[] x, int batch, float[] out) {
         Objects.requireNonNull(w, "w");
         Objects.requireNonNull(x, () -> w.name() + ": x");
         Objects.requireNonNull(out, () -> w.name() + ": out");
@@ -24,23 +55,6 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         if (out.length < (long) batch * w.rows()) {
             throw new IllegalArgumentException(w.name() + ": out has " + out.length + " floats, a batch of " + batch
                     + " needs " + (long) batch * w.rows());
-        }
-        if (batch == 0) return;
-        Job job = JOBS.get();
-        job.in.prepare(w.type(), x, batch, w.cols());
-        job.kernels = this;
-        job.w = w;
-        job.batch = batch;
-        job.out = out;
-        int chunks = (w.rows() + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        try {
-            if (batch >= 2 && batched(w, job.in, batch, out)) return;
-            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) job.run(0, chunks);
-            else Parallel.forRange(chunks, job);
-        } finally {
-            job.in.release();
-            job.w = null;
-            job.out = null;
         }
     }
 
@@ -71,6 +85,24 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         Matrix w;
         int batch;
         float[] out;
+
+        /** out = w times the prepared input. */
+        void multiply(RowKernels kernels, Matrix w, int batch, float[] out) {
+            if (batch >= 2 && kernels.batched(w, in, batch, out)) return;
+            this.kernels = kernels;
+            this.w = w;
+            this.batch = batch;
+            this.out = out;
+            int chunks = (w.rows() + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) run(0, chunks);
+            else Parallel.forRange(chunks, this);
+        }
+
+        void release() {
+            in.release();
+            w = null;
+            out = null;
+        }
 
         /** Rows of chunks [start, end), a chunk at a time: each row is read from memory once. */
         @Override

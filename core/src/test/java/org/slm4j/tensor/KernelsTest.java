@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class KernelsTest {
@@ -27,6 +28,33 @@ class KernelsTest {
             assertThrows(IllegalArgumentException.class, () -> k.matmul(w, new float[6], 2, new float[3]));
             assertThrows(IllegalArgumentException.class, () -> k.matmul(w, new float[6], -1, new float[4]));
             k.matmul(w, new float[0], 0, new float[0]);
+        }
+    }
+
+    /**
+     * Several matrices with one input give what each gives alone, bit for bit, whether consecutive ones share a type
+     * (one rounding, one transposition) or not: a stale rounding or transposition would show.
+     */
+    @Test
+    void severalMatricesWithOneInputMatchEachAlone() {
+        Random rnd = new Random(5);
+        int cols = 64;
+        GgmlType[] types = {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16, GgmlType.F16, GgmlType.Q4_0};
+        Matrix[] ws = new Matrix[types.length];
+        for (int i = 0; i < ws.length; i++) ws[i] = RandomWeights.of(types[i], 3 + 4 * i, cols, rnd).matrix();
+        for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
+            for (int batch : new int[] {1, 5, 40}) {
+                float[] x = KernelTwinTest.randomInput(rnd, batch * cols, 32);
+                float[][] outs = new float[ws.length][];
+                for (int i = 0; i < ws.length; i++) outs[i] = new float[batch * ws[i].rows()];
+                k.matmul(ws, x, batch, outs);
+                for (int i = 0; i < ws.length; i++) {
+                    float[] alone = new float[batch * ws[i].rows()];
+                    k.matmul(ws[i], x, batch, alone);
+                    assertArrayEquals(alone, outs[i], k + " " + types[i] + " matrix " + i + " batch " + batch);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> k.matmul(ws, new float[cols], 1, new float[1][]));
         }
     }
 

@@ -1,0 +1,223 @@
+package org.slm4j.model;
+
+import static jdk.incubator.vector.VectorOperators.EXP;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.slm4j.tensor.Floats;
+import org.slm4j.tensor.Kernels;
+import org.slm4j.tensor.Parallel;
+
+/**
+ * Softmax(q·kᵀ/√d)·v per batch row and head, over the keys each row may see (causal, and windowed when attention
+ * slides).
+ *
+ * <p>A row alone (decoding) takes one dot product per key. Consecutive rows of one sequence (a prompt) go in blocks
+ * of {@code QB} queries, one vector lane per query, like a small matrix multiply: a register tile is 4 keys by QB
+ * queries, each step broadcasting one element of each key, so the keys are read in place and only the block's
+ * queries are transposed. The scores stay key-major with the queries in lanes, so the softmax of QB rows runs
+ * lane-wise without reductions, and the weighted sum of values is tiled the same way (4 dims by QB queries). Keys a
+ * query may not see inside the block's range get -inf, hence weight 0. Results differ from the per-row path only in
+ * the order of float additions and in the Vector API's exp.
+ */
+final class Attention {
+    private static final boolean VECTOR = Kernels.best() != Kernels.scalar();
+
+    private final ModelConfig cfg;
+    private final float scale;
+    private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
+    private final int[] blockRow;   // [blocks + 1] first batch row of each block of one sequence's consecutive rows
+
+    Attention(ModelConfig cfg, int maxBatch) {
+        this.cfg = cfg;
+        this.scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        this.blockRow = new int[maxBatch + 1];
+    }
+
+    /** att[b, h] for rows [start, start + n) of the batch, reading q [n, qDim] and the caches' layer. */
+    void attend(Batch batch, int start, int n, int layer, float[] q, float[] att) {
+        int heads = cfg.heads();
+        if (!VECTOR || n == 1 || cfg.headDim() % 4 != 0) {
+            Parallel.forRange(n * heads, (from, to) -> {
+                for (int t = from; t < to; t++) attendRow(batch, start, t / heads, t % heads, layer, q, att);
+            });
+            return;
+        }
+        // blocks of at most QB rows, each of one sequence at consecutive positions
+        int blocks = 0;
+        for (int b = 0; b < n; b++) {
+            boolean joins = b > 0 && b - blockRow[blocks - 1] < Tile.QB
+                    && batch.caches()[start + b] == batch.caches()[start + b - 1]
+                    && batch.positions()[start + b] == batch.positions()[start + b - 1] + 1;
+            if (!joins) blockRow[blocks++] = b;
+        }
+        blockRow[blocks] = n;
+        Parallel.forRange(blocks * heads, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int k = t / heads, h = t % heads, b0 = blockRow[k], b1 = blockRow[k + 1];
+                if (b1 - b0 == 1) attendRow(batch, start, b0, h, layer, q, att);
+                else Tile.SCRATCH.get().attend(this, batch, start, b0, b1, h, layer, q, att);
+            }
+        });
+    }
+
+    /** One row and head: a dot product per visible key, then the softmax and the weighted sum of values. */
+    private void attendRow(Batch batch, int start, int b, int h, int layer, float[] q, float[] att) {
+        int hd = cfg.headDim();
+        int pos = batch.positions()[start + b];
+        KvCache c = batch.caches()[start + b];
+        int first = c.firstVisible(pos), span = pos - first + 1;
+        float[] s = scores.get();
+        if (s.length < span) scores.set(s = new float[Math.max(span, 2 * s.length)]);
+        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd;
+        float[] keys = c.keys[layer], values = c.values[layer];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = first; p <= pos; p++) {
+            float sc = Floats.dot(q, qo, keys, c.offset(p) + kvo, hd) * scale;
+            s[p - first] = sc;
+            if (sc > max) max = sc;
+        }
+        double sum = 0;
+        for (int i = 0; i < span; i++) {
+            float e = (float) Math.exp(s[i] - max);
+            s[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        int ao = b * cfg.qDim() + h * hd;
+        Arrays.fill(att, ao, ao + hd, 0f);
+        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
+    }
+
+    /** One thread's scratch for blocks of queries; loaded only when the Vector API is in use. */
+    private static final class Tile {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final int L = F.length(), QB = 2 * L;      // queries per block: two vectors
+        static final ThreadLocal<Tile> SCRATCH = ThreadLocal.withInitial(Tile::new);
+
+        float[] qt = new float[0];     // the block's queries by dim, lane          [hd * QB]
+        float[] st = new float[0];     // scores, then exp weights, by key, lane    [keys rounded up to 4 * QB]
+        float[] ot = new float[0];     // weighted sums of values by dim, lane      [hd * QB]
+        final int[] off = new int[4];
+
+        /** Rows [b0, b1) (one sequence, consecutive positions, at most QB) and head h. */
+        void attend(Attention a, Batch batch, int start, int b0, int b1, int h, int layer, float[] q, float[] att) {
+            ModelConfig cfg = a.cfg;
+            int hd = cfg.headDim(), qDim = cfg.qDim(), count = b1 - b0, kvo = (h / cfg.groupSize()) * hd;
+            KvCache c = batch.caches()[start + b0];
+            int pos0 = batch.positions()[start + b0], last = pos0 + count - 1;
+            int lo = c.firstVisible(pos0), keys = last - lo + 1, padded = (keys + 3) & ~3;
+            if (qt.length < hd * QB) {
+                qt = new float[hd * QB];
+                ot = new float[hd * QB];
+            }
+            if (st.length < padded * QB) st = new float[Math.max(padded * QB, 2 * st.length)];
+            Arrays.fill(qt, 0, hd * QB, 0f);
+            for (int j = 0; j < count; j++) {
+                int qo = (b0 + j) * qDim + h * hd;
+                for (int d = 0; d < hd; d++) qt[d * QB + j] = q[qo + d];
+            }
+            float[] kc = c.keys[layer], vc = c.values[layer];
+
+            // scores, 4 keys at a time; the padding keys repeat the last one and are never read
+            for (int i = 0; i < padded; i += 4) {
+                for (int r = 0; r < 4; r++) off[r] = c.offset(Math.min(lo + i + r, last)) + kvo;
+                scores(kc, off, hd, i * QB);
+            }
+            // -inf where a query may not look: keys after it (causal), keys before its window
+            for (int j = 0; j < count; j++) {
+                int pos = pos0 + j, first = c.firstVisible(pos);
+                for (int p = pos + 1; p <= last; p++) st[(p - lo) * QB + j] = Float.NEGATIVE_INFINITY;
+                for (int p = lo; p < first; p++) st[(p - lo) * QB + j] = Float.NEGATIVE_INFINITY;
+            }
+            // softmax by lane: scaled scores, their max, exp, sum
+            FloatVector s = FloatVector.broadcast(F, a.scale), max0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), max1 = max0;
+            for (int i = 0; i < keys; i++) {
+                FloatVector x0 = FloatVector.fromArray(F, st, i * QB).mul(s), x1 = FloatVector.fromArray(F, st, i * QB + L).mul(s);
+                x0.intoArray(st, i * QB);
+                x1.intoArray(st, i * QB + L);
+                max0 = max0.max(x0);
+                max1 = max1.max(x1);
+            }
+            FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
+            for (int i = 0; i < keys; i++) {
+                FloatVector e0 = FloatVector.fromArray(F, st, i * QB).sub(max0).lanewise(EXP);
+                FloatVector e1 = FloatVector.fromArray(F, st, i * QB + L).sub(max1).lanewise(EXP);
+                e0.intoArray(st, i * QB);
+                e1.intoArray(st, i * QB + L);
+                sum0 = sum0.add(e0);
+                sum1 = sum1.add(e1);
+            }
+            // weighted sums of values, 4 dims at a time, then divided by the sums
+            for (int d = 0; d < hd; d += 4) values(vc, c, lo, keys, kvo + d, d * QB);
+            FloatVector inv0 = FloatVector.broadcast(F, 1f).div(sum0), inv1 = FloatVector.broadcast(F, 1f).div(sum1);
+            for (int d = 0; d < hd; d++) {
+                FloatVector.fromArray(F, ot, d * QB).mul(inv0).intoArray(ot, d * QB);
+                FloatVector.fromArray(F, ot, d * QB + L).mul(inv1).intoArray(ot, d * QB + L);
+            }
+            for (int j = 0; j < count; j++) {
+                int ao = (b0 + j) * qDim + h * hd;
+                for (int d = 0; d < hd; d++) att[ao + d] = ot[d * QB + j];
+            }
+        }
+
+        /** st at so = the dot products of the keys at off[0..4) with the block's queries, by key and lane. */
+        private void scores(float[] kc, int[] off, int hd, int so) {
+            int k0 = off[0], k1 = off[1], k2 = off[2], k3 = off[3];
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int d = 0; d < hd; d++) {
+                FloatVector x0 = FloatVector.fromArray(F, qt, d * QB), x1 = FloatVector.fromArray(F, qt, d * QB + L);
+                FloatVector k = FloatVector.broadcast(F, kc[k0 + d]);
+                a00 = k.fma(x0, a00);
+                a01 = k.fma(x1, a01);
+                k = FloatVector.broadcast(F, kc[k1 + d]);
+                a10 = k.fma(x0, a10);
+                a11 = k.fma(x1, a11);
+                k = FloatVector.broadcast(F, kc[k2 + d]);
+                a20 = k.fma(x0, a20);
+                a21 = k.fma(x1, a21);
+                k = FloatVector.broadcast(F, kc[k3 + d]);
+                a30 = k.fma(x0, a30);
+                a31 = k.fma(x1, a31);
+            }
+            a00.intoArray(st, so);
+            a01.intoArray(st, so + L);
+            a10.intoArray(st, so + QB);
+            a11.intoArray(st, so + QB + L);
+            a20.intoArray(st, so + 2 * QB);
+            a21.intoArray(st, so + 2 * QB + L);
+            a30.intoArray(st, so + 3 * QB);
+            a31.intoArray(st, so + 3 * QB + L);
+        }
+
+        /** ot at oo = sum over the keys of weight (st) times 4 value dims from vo on, by dim and lane. */
+        private void values(float[] vc, KvCache c, int lo, int keys, int vo, int oo) {
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int i = 0; i < keys; i++) {
+                int e = c.offset(lo + i) + vo;
+                FloatVector p0 = FloatVector.fromArray(F, st, i * QB), p1 = FloatVector.fromArray(F, st, i * QB + L);
+                FloatVector v = FloatVector.broadcast(F, vc[e]);
+                a00 = v.fma(p0, a00);
+                a01 = v.fma(p1, a01);
+                v = FloatVector.broadcast(F, vc[e + 1]);
+                a10 = v.fma(p0, a10);
+                a11 = v.fma(p1, a11);
+                v = FloatVector.broadcast(F, vc[e + 2]);
+                a20 = v.fma(p0, a20);
+                a21 = v.fma(p1, a21);
+                v = FloatVector.broadcast(F, vc[e + 3]);
+                a30 = v.fma(p0, a30);
+                a31 = v.fma(p1, a31);
+            }
+            a00.intoArray(ot, oo);
+            a01.intoArray(ot, oo + L);
+            a10.intoArray(ot, oo + QB);
+            a11.intoArray(ot, oo + QB + L);
+            a20.intoArray(ot, oo + 2 * QB);
+            a21.intoArray(ot, oo + 2 * QB + L);
+            a30.intoArray(ot, oo + 3 * QB);
+            a31.intoArray(ot, oo + 3 * QB + L);
+        }
+    }
+}
