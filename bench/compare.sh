@@ -33,7 +33,8 @@ if [[ -z ${REPORT_ONLY:-} ]]; then
 else
   models=()
 fi
-slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC
+# the flags bin/slm4j runs with
+slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn32m
        -jar "$tmp/slm4j.jar")
 run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
