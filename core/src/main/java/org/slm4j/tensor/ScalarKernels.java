@@ -40,10 +40,10 @@ final class ScalarKernels extends RowKernels {
             case Q8_0 -> q8_0(s, row, in, x, n);
             case Q4_0 -> q4_0(s, row, in, x, n);
             case Q4_1 -> q4_1(s, row, in, x, n);
-            case Q4_K -> q4K(s, row, in, x, n);
+            case Q4_K -> kQuants(s, row, in, x, n, false);
             case Q5_0 -> q5_0(s, row, in, x, n);
             case Q5_1 -> q5_1(s, row, in, x, n);
-            case Q5_K -> q5K(s, row, in, x, n);
+            case Q5_K -> kQuants(s, row, in, x, n, true);
             case Q6_K -> q6K(s, row, in, x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
         };
@@ -91,18 +91,21 @@ final class ScalarKernels extends RowKernels {
     }
 
     /**
-     * Q4_K x Q8_K per super-block: d_x * d * sum_j(sc_j * sum(q_w * q_x)) - d_x * dmin * sum_j(m_j * sum(q_x)),
-     * the sums of q_x taken from the Q8_K block's bsums.
+     * Q4_K (or with {@code fiveBits} Q5_K) x Q8_K per super-block: d_x * d * sum_j(sc_j * sum(q_w * q_x)) - d_x * dmin *
+     * sum_j(m_j * sum(q_x)), the sums of q_x taken from the Q8_K block's bsums. Q5_K only adds a fifth bit to each quant.
      */
-    private static float q4K(MemorySegment s, long row, Activations in, int x, int n) {
+    private static float kQuants(MemorySegment s, long row, Activations in, int x, int n, boolean fiveBits) {
+        long blockBytes = fiveBits ? 176 : 144;
         float sum = 0, mins = 0;
         for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 144L * k;
+            long block = row + blockBytes * k;
             int xk = x + QK_K * k, sumi = 0, summ = 0;
             for (int j = 0; j < 8; j++) {
                 int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j);
                 int dot = 0;
-                for (int e = 32 * j; e < 32 * j + 32; e++) dot += Blocks.q4k(s, block, e) * in.q[xk + e];
+                for (int e = 32 * j; e < 32 * j + 32; e++) {
+                    dot += (fiveBits ? Blocks.q5k(s, block, e) : Blocks.q4k(s, block, e)) * in.q[xk + e];
+                }
                 sumi += (sm & 0xFF) * dot;
                 summ += (sm >>> 8) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
             }
@@ -136,26 +139,6 @@ final class ScalarKernels extends RowKernels {
             mins += f16(s, block + 2) * in.s[xk / QK];
         }
         return sum + mins;
-    }
-
-    /** Q5_K x Q8_K: Q4_K's sums with 5-bit quants. */
-    private static float q5K(MemorySegment s, long row, Activations in, int x, int n) {
-        float sum = 0, mins = 0;
-        for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 176L * k;
-            int xk = x + QK_K * k, sumi = 0, summ = 0;
-            for (int j = 0; j < 8; j++) {
-                int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j);
-                int dot = 0;
-                for (int e = 32 * j; e < 32 * j + 32; e++) dot += Blocks.q5k(s, block, e) * in.q[xk + e];
-                sumi += (sm & 0xFF) * dot;
-                summ += (sm >>> 8) * (in.bsums[xk / 16 + 2 * j] + in.bsums[xk / 16 + 2 * j + 1]);
-            }
-            float dx = in.d[xk / QK_K];
-            sum += (dx * f16(s, block)) * sumi;
-            mins += (dx * f16(s, block + 2)) * summ;
-        }
-        return sum - mins;
     }
 
     /** Q6_K x Q8_K per super-block: d_x * d * sum_j(scales_j * sum((q_w - 32) * q_x)) over 16 sub-blocks of 16. */
