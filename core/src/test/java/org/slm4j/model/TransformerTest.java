@@ -46,7 +46,8 @@ class TransformerTest {
         int[] other = TOKENS.clone();
         other[2] = 50;   // visible to positions 2..4 only
         float[][] a = logits(windowed, w, TOKENS, TOKENS.length), b = logits(windowed, w, other, TOKENS.length);
-        for (int p = 5; p < TOKENS.length; p++) assertArrayEquals(a[p], b[p], 0f, "position " + p);
+        // 1e-6, not 0: two runs may differ in the last bit (reduceLanes adds in another order before C2 compiles it)
+        for (int p = 5; p < TOKENS.length; p++) assertArrayEquals(a[p], b[p], 1e-6f, "position " + p);
         assertFalse(Arrays.equals(a[3], b[3]), "the changed token is inside position 3's window");
         // the control: with full attention the same change reaches every later position
         ModelConfig full = windowed.withSlidingWindow(0);
