@@ -69,6 +69,16 @@ final class Blocks {
     }
 
     /**
+     * The unsigned quant (0..15, or 0..31 for Q5) of element {@code i} (0..31) of a Q4_0, Q4_1, Q5_0 or Q5_1 block
+     * whose quant bytes (for Q5 its u32 of fifth bits, then the nibbles) start at {@code qs}.
+     */
+    static int quant32(MemorySegment s, long qs, int i, boolean fiveBits) {
+        if (fiveBits) return q5(s, qs, i);
+        int b = u8(s, qs + (i & 15));
+        return i < 16 ? b & 0xF : b >>> 4;
+    }
+
+    /**
      * Q5_0 / Q5_1 element {@code i} (0..31) of the block whose u32 of fifth bits is at {@code qh} (its nibbles
      * follow): 0..31.
      */
@@ -117,23 +127,16 @@ final class Blocks {
                     for (int i = 0; i < QK; i++) dst[dstOffset + QK * k + i] = s.get(JAVA_BYTE, block + 2 + i) * d;
                 }
             }
-            case Q4_0, Q4_1 -> {
-                boolean withMin = t == GgmlType.Q4_1;
+            case Q4_0, Q4_1, Q5_0, Q5_1 -> {   // the *_1 types add a min; the others are centred on 8 or 16
+                boolean withMin = t == GgmlType.Q4_1 || t == GgmlType.Q5_1, five = t == GgmlType.Q5_0 || t == GgmlType.Q5_1;
+                int centre = withMin ? 0 : five ? 16 : 8;
                 for (int k = 0; k < n / QK; k++) {
                     long block = offset + (long) t.blockBytes() * k;
-                    float d = f16(s, block);
-                    float m = withMin ? f16(s, block + 2) : 0;
+                    float d = f16(s, block), m = withMin ? f16(s, block + 2) : 0;
                     long qs = block + (withMin ? 4 : 2);
-                    int y = dstOffset + QK * k;
-                    for (int i = 0; i < 16; i++) {
-                        int b = u8(s, qs + i);
-                        if (withMin) {
-                            dst[y + i] = (b & 0xF) * d + m;
-                            dst[y + 16 + i] = (b >>> 4) * d + m;
-                        } else {
-                            dst[y + i] = ((b & 0xF) - 8) * d;
-                            dst[y + 16 + i] = ((b >>> 4) - 8) * d;
-                        }
+                    for (int i = 0; i < QK; i++) {
+                        int q = quant32(s, qs, i, five) - centre;
+                        dst[dstOffset + QK * k + i] = withMin ? q * d + m : q * d;
                     }
                 }
             }
@@ -148,18 +151,6 @@ final class Blocks {
                             int e = 32 * j + l;
                             dst[dstOffset + QK_K * k + e] = scale * q4k(s, block, e) - min;
                         }
-                    }
-                }
-            }
-            case Q5_0, Q5_1 -> {
-                boolean withMin = t == GgmlType.Q5_1;
-                for (int k = 0; k < n / QK; k++) {
-                    long block = offset + (long) t.blockBytes() * k;
-                    float d = f16(s, block);
-                    float m = withMin ? f16(s, block + 2) : 0;
-                    long qh = block + (withMin ? 4 : 2);
-                    for (int i = 0; i < QK; i++) {
-                        dst[dstOffset + QK * k + i] = withMin ? q5(s, qh, i) * d + m : (q5(s, qh, i) - 16) * d;
                     }
                 }
             }

@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.slm4j.tensor.Blocks.QK;
 import static org.slm4j.tensor.Blocks.QK_K;
 import static org.slm4j.tensor.Blocks.f16;
-import static org.slm4j.tensor.Blocks.u8;
 
 import java.lang.foreign.MemorySegment;
 
@@ -38,11 +37,8 @@ final class ScalarKernels extends RowKernels {
                 yield sum;
             }
             case Q8_0 -> q8_0(s, row, in, x, n);
-            case Q4_0 -> q4_0(s, row, in, x, n);
-            case Q4_1 -> q4_1(s, row, in, x, n);
+            case Q4_0, Q4_1, Q5_0, Q5_1 -> blocks32(s, row, in, x, n, w.type());
             case Q4_K -> kQuants(s, row, in, x, n, false);
-            case Q5_0 -> q5_0(s, row, in, x, n);
-            case Q5_1 -> q5_1(s, row, in, x, n);
             case Q5_K -> kQuants(s, row, in, x, n, true);
             case Q6_K -> q6K(s, row, in, x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
@@ -60,34 +56,22 @@ final class ScalarKernels extends RowKernels {
         return sum;
     }
 
-    private static float q4_0(MemorySegment s, long row, Activations in, int x, int n) {
-        float sum = 0;
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + 18L * k;
-            int xk = x + QK * k, sumi = 0;
-            for (int i = 0; i < 16; i++) {
-                int b = u8(s, block + 2 + i);
-                sumi += ((b & 0xF) - 8) * in.q[xk + i] + ((b >>> 4) - 8) * in.q[xk + 16 + i];
-            }
-            sum += (f16(s, block) * in.d[xk / QK]) * sumi;
-        }
-        return sum;
-    }
-
-    /** Q4_1 x Q8_1: d_w * d_x * sum(q_w * q_x) + m_w * s_x, the min terms summed apart as ggml does. */
-    private static float q4_1(MemorySegment s, long row, Activations in, int x, int n) {
+    /**
+     * Q4_0, Q5_0 x Q8_0 and Q4_1, Q5_1 x Q8_1: per block of 32, d_w * d_x * sum(q_w * q_x) with q_w centred on 8 or 16;
+     * the *_1 types add m_w * s_x, summed apart as ggml does.
+     */
+    private static float blocks32(MemorySegment s, long row, Activations in, int x, int n, GgmlType t) {
+        boolean withMin = t == GgmlType.Q4_1 || t == GgmlType.Q5_1, five = t == GgmlType.Q5_0 || t == GgmlType.Q5_1;
+        int centre = withMin ? 0 : five ? 16 : 8;
         float sum = 0, mins = 0;
         for (int k = 0; k < n / QK; k++) {
-            long block = row + 20L * k;
+            long block = row + (long) t.blockBytes() * k, qs = block + (withMin ? 4 : 2);
             int xk = x + QK * k, sumi = 0;
-            for (int i = 0; i < 16; i++) {
-                int b = u8(s, block + 4 + i);
-                sumi += (b & 0xF) * in.q[xk + i] + (b >>> 4) * in.q[xk + 16 + i];
-            }
+            for (int i = 0; i < QK; i++) sumi += (Blocks.quant32(s, qs, i, five) - centre) * in.q[xk + i];
             sum += (f16(s, block) * in.d[xk / QK]) * sumi;
-            mins += f16(s, block + 2) * in.s[xk / QK];
+            if (withMin) mins += f16(s, block + 2) * in.s[xk / QK];
         }
-        return sum + mins;
+        return withMin ? sum + mins : sum;
     }
 
     /**
@@ -114,31 +98,6 @@ final class ScalarKernels extends RowKernels {
             mins += (dx * f16(s, block + 2)) * summ;
         }
         return sum - mins;
-    }
-
-    /** Q5_0 x Q8_0: d_w * d_x * sum((q_w - 16) * q_x) per block. */
-    private static float q5_0(MemorySegment s, long row, Activations in, int x, int n) {
-        float sum = 0;
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + 22L * k;
-            int xk = x + QK * k, sumi = 0;
-            for (int i = 0; i < QK; i++) sumi += (Blocks.q5(s, block + 2, i) - 16) * in.q[xk + i];
-            sum += (f16(s, block) * in.d[xk / QK]) * sumi;
-        }
-        return sum;
-    }
-
-    /** Q5_1 x Q8_1: as Q4_1, d_w * d_x * sum(q_w * q_x) + m_w * s_x, the min terms summed apart. */
-    private static float q5_1(MemorySegment s, long row, Activations in, int x, int n) {
-        float sum = 0, mins = 0;
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + 24L * k;
-            int xk = x + QK * k, sumi = 0;
-            for (int i = 0; i < QK; i++) sumi += Blocks.q5(s, block + 4, i) * in.q[xk + i];
-            sum += (f16(s, block) * in.d[xk / QK]) * sumi;
-            mins += f16(s, block + 2) * in.s[xk / QK];
-        }
-        return sum + mins;
     }
 
     /** Q6_K x Q8_K per super-block: d_x * d * sum_j(scales_j * sum((q_w - 32) * q_x)) over 16 sub-blocks of 16. */
