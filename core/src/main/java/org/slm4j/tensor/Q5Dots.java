@@ -11,6 +11,7 @@ import static org.slm4j.tensor.VectorKernels.B;
 import static org.slm4j.tensor.VectorKernels.F;
 import static org.slm4j.tensor.VectorKernels.I;
 import static org.slm4j.tensor.VectorKernels.L;
+import static org.slm4j.tensor.VectorKernels.BYTES;
 import static org.slm4j.tensor.VectorKernels.PARTS;
 
 import java.lang.foreign.MemorySegment;
@@ -41,7 +42,7 @@ final class Q5Dots {
             int xk = x + QK * k;
             IntVector high = IntVector.broadcast(I, s.get(Blocks.INT, block + qh));
             FloatVector dot = FloatVector.zero(F);
-            for (int i = 0; i < 16; i += B.length()) {
+            for (int i = 0; i < 16; i += BYTES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, block + qh + 4 + i, LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
                     IntVector v = widen(q, p);
@@ -72,7 +73,7 @@ final class Q5Dots {
                 int bs = xk / 16 + 4 * c;
                 summ += (lowSm >>> 8) * (in.bsums[bs] + in.bsums[bs + 1]) + (highSm >>> 8) * (in.bsums[bs + 2] + in.bsums[bs + 3]);
                 FloatVector low = FloatVector.zero(F), high = low;
-                for (int i = 0; i < 32; i += B.length()) {
+                for (int i = 0; i < 32; i += BYTES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q5K_QS + 32 * c + i, LITTLE_ENDIAN);
                     ByteVector h = ByteVector.fromMemorySegment(B, s, block + Blocks.Q5K_QH + i, LITTLE_ENDIAN);
                     for (int p = 0; p < PARTS; p++) {

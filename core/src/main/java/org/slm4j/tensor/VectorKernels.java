@@ -37,7 +37,8 @@ final class VectorKernels extends RowKernels {
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
     // bytes are loaded at least 8 at a time (the narrowest shape is 64 bits) and widened in PARTS parts of L lanes
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
-    static final int L = F.length(), PARTS = B.length() / L;
+    // lengths as int constants: C2 does not fold a species' length(), and a loop bounded by it is not unrolled
+    static final int L = F.length(), BYTES = B.length(), PARTS = BYTES / L;
     private static final VectorKernels INSTANCE = new VectorKernels();
 
     private VectorKernels() {}
@@ -70,8 +71,8 @@ final class VectorKernels extends RowKernels {
             case F16 -> halves(s, row, in.f, x, n, false);
             case BF16 -> halves(s, row, in.f, x, n, true);
             case Q8_0 -> q8_0(s, row, in, x, n);
-            case Q4_0 -> q4(s, row, in, x, n, false);
-            case Q4_1 -> q4(s, row, in, x, n, true);
+            case Q4_0 -> q4_0(s, row, in, x, n);
+            case Q4_1 -> q4_1(s, row, in, x, n);
             case Q4_K -> q4K(s, row, in, x, n);
             case Q5_0 -> Q5Dots.q5(s, row, in, x, n, false);
             case Q5_1 -> Q5Dots.q5(s, row, in, x, n, true);
@@ -131,7 +132,7 @@ final class VectorKernels extends RowKernels {
                 for (int k = 0; k < n / QK; k++) {
                     long block = row + 34L * k;
                     dec.d[wo / QK + k] = f16(s, block);
-                    for (int i = 0; i < QK; i += B.length()) {
+                    for (int i = 0; i < QK; i += BYTES) {
                         ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
                         for (int p = 0; p < PARTS; p++) {
                             ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dec.w, wo + QK * k + i + p * L);
@@ -150,7 +151,7 @@ final class VectorKernels extends RowKernels {
                         dec.m[b] = f16(s, block + 2);
                         dec.dm[b] = 1;
                     }
-                    for (int i = 0; i < 16; i += B.length()) {
+                    for (int i = 0; i < 16; i += BYTES) {
                         ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
                         for (int p = 0; p < PARTS; p++) {
                             IntVector v = widen(q, p);
@@ -319,47 +320,105 @@ final class VectorKernels extends RowKernels {
         return magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
     }
 
-    /** Per lane and block at most 32 / L products of |q| &lt;= 128 by |q_x| &lt;= 127: far below 2^24. */
+    /**
+     * Per lane and block at most 32 / L products of |q| &lt;= 128 by |q_x| &lt;= 127: far below 2^24.
+     *
+     * <p>Blocks go in pairs, each pair's scaled sums added to the accumulator once: one fused multiply-add per block
+     * into a single accumulator is a chain of 4-cycle latencies, and that chain, not memory, bounded these loops.
+     */
     private static float q8_0(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d;
+        int xb = x / QK;        // the input's first block: indexes linear in k let C2 drop the bounds checks
         FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + 34L * k;
-            int xk = x + QK * k;
-            FloatVector dot = FloatVector.zero(F);
-            for (int i = 0; i < QK; i += B.length()) {
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector wq = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    dot = wq.fma(FloatVector.fromArray(F, in.qf, xk + i + p * L), dot);
-                }
-            }
-            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
+        for (int pair = 0; pair < n / (2 * QK); pair++) {
+            int k = 2 * pair;
+            long b0 = row + 68L * pair, b1 = b0 + 34;   // from pair, not k: C2 drops the checks of an i2l'd loop index only
+            FloatVector second = q8Block(s, b1, qf, x + QK * k + QK).mul(f16(s, b1) * d[xb + k + 1]);
+            acc = acc.add(q8Block(s, b0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), second));
+        }
+        if (n / QK % 2 == 1) {
+            int k = n / QK - 1;
+            long b0 = row + 34L * k;
+            acc = q8Block(s, b0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
-    /** Q4_0 (nibble - 8) or Q4_1 (nibble, plus m_w * s_x per block); lane sums as for Q8_0. */
-    private static float q4(MemorySegment s, long row, Activations in, int x, int n, boolean withMin) {
-        int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2, offset = withMin ? 0 : 8;
+    /**
+     * The Q8_0 block at {@code block} times x[xk .. xk + 32), as L lane sums. The vectors are written out, not looped
+     * over: C2 compiled a loop here at half the speed. The {@code L < …} tests fold away. The scale is read at the
+     * block's start and the quants after it: addressing both from the quants ({@code q - 2}) cost as much again.
+     */
+    private static FloatVector q8Block(MemorySegment s, long block, float[] x, int xk) {
+        long q = block + 2;
+        FloatVector dot = int8s(s, q, 0).mul(FloatVector.fromArray(F, x, xk));
+        dot = int8s(s, q, 1).fma(FloatVector.fromArray(F, x, xk + L), dot);
+        if (L < 16) {
+            dot = int8s(s, q, 2).fma(FloatVector.fromArray(F, x, xk + 2 * L), dot);
+            dot = int8s(s, q, 3).fma(FloatVector.fromArray(F, x, xk + 3 * L), dot);
+        }
+        if (L < 8) {
+            dot = int8s(s, q, 4).fma(FloatVector.fromArray(F, x, xk + 4 * L), dot);
+            dot = int8s(s, q, 5).fma(FloatVector.fromArray(F, x, xk + 5 * L), dot);
+            dot = int8s(s, q, 6).fma(FloatVector.fromArray(F, x, xk + 6 * L), dot);
+            dot = int8s(s, q, 7).fma(FloatVector.fromArray(F, x, xk + 7 * L), dot);
+        }
+        return dot;
+    }
+
+    /**
+     * Q4_0: (nibble - 8) times the input's quants; lane sums and pairs of blocks as for Q8_0. Q4_1 has its own copy:
+     * with the block size a parameter, C2 kept every bounds check in the loop and did not unroll it.
+     */
+    private static float q4_0(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d;
+        int xb = x / QK;
+        FloatVector acc = FloatVector.zero(F);
+        for (int pair = 0; pair < n / (2 * QK); pair++) {
+            int k = 2 * pair;
+            long b0 = row + 36L * pair, b1 = b0 + 18;
+            FloatVector second = q4Block(s, b1 + 2, 8, qf, x + QK * k + QK).mul(f16(s, b1) * d[xb + k + 1]);
+            acc = acc.add(q4Block(s, b0 + 2, 8, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), second));
+        }
+        if (n / QK % 2 == 1) {
+            int k = n / QK - 1;
+            long b0 = row + 18L * k;
+            acc = q4Block(s, b0 + 2, 8, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /** Q4_1: nibble times the input's quants, plus m_w * s_x per block. */
+    private static float q4_1(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d, sums = in.s;
+        int xb = x / QK;
         FloatVector acc = FloatVector.zero(F);
         float mins = 0;
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + (long) blockBytes * k;
-            int xk = x + QK * k;
-            FloatVector dot = FloatVector.zero(F);
-            for (int i = 0; i < 16; i += B.length()) {
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
-                for (int p = 0; p < PARTS; p++) {
-                    IntVector v = widen(q, p);
-                    int e = xk + i + p * L;
-                    dot = floats(v.and(0xF).sub(offset)).fma(FloatVector.fromArray(F, in.qf, e), dot);
-                    dot = floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, in.qf, e + 16), dot);
-                }
-            }
-            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
-            if (withMin) mins += f16(s, block + 2) * in.s[xk / QK];
+        for (int pair = 0; pair < n / (2 * QK); pair++) {
+            int k = 2 * pair;
+            long b0 = row + 40L * pair, b1 = b0 + 20;
+            FloatVector second = q4Block(s, b1 + 4, 0, qf, x + QK * k + QK).mul(f16(s, b1) * d[xb + k + 1]);
+            acc = acc.add(q4Block(s, b0 + 4, 0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), second));
+            mins += f16(s, b0 + 2) * sums[xb + k] + f16(s, b1 + 2) * sums[xb + k + 1];
+        }
+        if (n / QK % 2 == 1) {
+            int k = n / QK - 1;
+            long b0 = row + 20L * k;
+            acc = q4Block(s, b0 + 4, 0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), acc);
+            mins += f16(s, b0 + 2) * sums[xb + k];
         }
         return acc.reduceLanes(ADD) + mins;
+    }
+
+    /** The 16 nibble bytes at qs minus offset, times x[xk .. xk + 32), as L lane sums; written out as q8Block. */
+    private static FloatVector q4Block(MemorySegment s, long qs, int offset, float[] x, int xk) {
+        FloatVector dot = q4Part(s, qs, 0, offset, x, xk, FloatVector.zero(F));
+        if (L < 16) dot = q4Part(s, qs, 1, offset, x, xk, dot);
+        if (L < 8) {
+            dot = q4Part(s, qs, 2, offset, x, xk, dot);
+            dot = q4Part(s, qs, 3, offset, x, xk, dot);
+        }
+        return dot;
     }
 
     /**
@@ -379,7 +438,7 @@ final class VectorKernels extends RowKernels {
                 int bs = xk / 16 + 4 * c;
                 summ += (lowSm >>> 8) * (in.bsums[bs] + in.bsums[bs + 1]) + (highSm >>> 8) * (in.bsums[bs + 2] + in.bsums[bs + 3]);
                 FloatVector low = FloatVector.zero(F), high = low;
-                for (int i = 0; i < 32; i += B.length()) {
+                for (int i = 0; i < 32; i += BYTES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector v = widen(q, p);
@@ -410,7 +469,7 @@ final class VectorKernels extends RowKernels {
             int xk = x + QK_K * k, sumi = 0;
             for (int half = 0; half < 2; half++) {
                 long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
-                for (int l = 0; l < 32; l += B.length()) {
+                for (int l = 0; l < 32; l += BYTES) {
                     for (int j = 0; j < 4; j++) sumi += q6KQuarter(s, ql, qh, sc, in.qf, xk + 128 * half, l, j);
                 }
             }
@@ -421,7 +480,7 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Quarter j of a Q6_K half (low bits at ql, high bits at qh, int8 scales at sc, input at xh), its elements
-     * [l, l + B.length()), times their sub-block scales. At most 16 products of |q - 32| &lt;= 32, |q_x| &lt;= 127 and
+     * [l, l + BYTES), times their sub-block scales. At most 16 products of |q - 32| &lt;= 32, |q_x| &lt;= 127 and
      * |scale| &lt;= 128: every partial sum is below 2^24, so the float sum is the exact integer.
      */
     private static int q6KQuarter(MemorySegment s, long ql, long qh, long sc, float[] x, int xh, int l, int j) {
@@ -452,6 +511,24 @@ final class VectorKernels extends RowKernels {
 
     private static FloatVector floats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /**
+     * Nibble bytes [p * L, p * L + L) of a Q4 block at qs, low nibbles (elements p * L ..) and high ones (16 + p * L ..)
+     * minus offset, times the input quants, added to dot. Split as ints: x86 has no byte shifts.
+     */
+    private static FloatVector q4Part(MemorySegment s, long qs, int p, int offset, float[] x, int xk, FloatVector dot) {
+        int first = p * L, loaded = first / BYTES * BYTES;
+        IntVector v = widen(ByteVector.fromMemorySegment(B, s, qs + loaded, LITTLE_ENDIAN), (first - loaded) / L);
+        dot = floats(v.and(0xF).sub(offset)).fma(FloatVector.fromArray(F, x, xk + first), dot);
+        return floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, x, xk + 16 + first), dot);
+    }
+
+    /** Signed bytes [p * L, p * L + L) from offset as floats; p a constant once inlined. */
+    private static FloatVector int8s(MemorySegment s, long offset, int p) {
+        int first = p * L, loaded = first / BYTES * BYTES;
+        ByteVector q = ByteVector.fromMemorySegment(B, s, offset + loaded, LITTLE_ENDIAN);
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, (first - loaded) / L);
     }
 
     /** Part p (L lanes) of the unsigned bytes q, as ints. */
