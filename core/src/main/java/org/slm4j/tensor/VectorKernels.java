@@ -323,31 +323,26 @@ final class VectorKernels extends RowKernels {
     /**
      * Per lane and block at most 32 / L products of |q| &lt;= 128 by |q_x| &lt;= 127: far below 2^24.
      *
-     * <p>Blocks go in pairs, each pair's scaled sums added to the accumulator once: one fused multiply-add per block
-     * into a single accumulator is a chain of 4-cycle latencies, and that chain, not memory, bounded these loops.
+     * <p>The loops of these decode kernels are shaped for C2, measured streaming TinyLlama's weights on one thread:
+     * one block per iteration (C2 unrolls it; pairing blocks for a shorter FMA chain measured slower), the input's
+     * block index computed once outside the loop (a division inside kept bounds checks in the loop), and each
+     * block's vectors written out (an inner loop per block ran at half the speed).
      */
     private static float q8_0(MemorySegment s, long row, Activations in, int x, int n) {
         float[] qf = in.qf, d = in.d;
-        int xb = x / QK;        // the input's first block: indexes linear in k let C2 drop the bounds checks
+        int xb = x / QK;
         FloatVector acc = FloatVector.zero(F);
-        for (int pair = 0; pair < n / (2 * QK); pair++) {
-            int k = 2 * pair;
-            long b0 = row + 68L * pair, b1 = b0 + 34;   // from pair, not k: C2 drops the checks of an i2l'd loop index only
-            FloatVector second = q8Block(s, b1, qf, x + QK * k + QK).mul(f16(s, b1) * d[xb + k + 1]);
-            acc = acc.add(q8Block(s, b0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), second));
-        }
-        if (n / QK % 2 == 1) {
-            int k = n / QK - 1;
-            long b0 = row + 34L * k;
-            acc = q8Block(s, b0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), acc);
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 34L * k;
+            acc = q8Block(s, block, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
     /**
-     * The Q8_0 block at {@code block} times x[xk .. xk + 32), as L lane sums. The vectors are written out, not looped
-     * over: C2 compiled a loop here at half the speed. The {@code L < …} tests fold away. The scale is read at the
-     * block's start and the quants after it: addressing both from the quants ({@code q - 2}) cost as much again.
+     * The Q8_0 block at {@code block} times x[xk .. xk + 32), as L lane sums. The {@code L < …} tests fold away. The
+     * scale is read at the block's start and the quants after it: addressing both from the quants ({@code q - 2})
+     * cost a third of the speed.
      */
     private static FloatVector q8Block(MemorySegment s, long block, float[] x, int xk) {
         long q = block + 2;
@@ -367,52 +362,38 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Q4_0: (nibble - 8) times the input's quants; lane sums and pairs of blocks as for Q8_0. Q4_1 has its own copy:
-     * with the block size a parameter, C2 kept every bounds check in the loop and did not unroll it.
+     * Q4_0 (nibble - 8) or Q4_1 (nibble, plus m_w * s_x per block) times the input's quants; lane sums as for Q8_0.
+     * Two copies: with the block size a parameter, C2 kept every bounds check in the loop and did not unroll it.
+     * Folding the -8 into a per-lane start value measured slower: the input's floats already take two of the L1
+     * cache's loads per block.
      */
     private static float q4_0(MemorySegment s, long row, Activations in, int x, int n) {
         float[] qf = in.qf, d = in.d;
         int xb = x / QK;
         FloatVector acc = FloatVector.zero(F);
-        for (int pair = 0; pair < n / (2 * QK); pair++) {
-            int k = 2 * pair;
-            long b0 = row + 36L * pair, b1 = b0 + 18;
-            FloatVector second = q4Block(s, b1 + 2, 8, qf, x + QK * k + QK).mul(f16(s, b1) * d[xb + k + 1]);
-            acc = acc.add(q4Block(s, b0 + 2, 8, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), second));
-        }
-        if (n / QK % 2 == 1) {
-            int k = n / QK - 1;
-            long b0 = row + 18L * k;
-            acc = q4Block(s, b0 + 2, 8, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), acc);
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 18L * k;
+            acc = q4Block(s, block + 2, 8, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
-    /** Q4_1: nibble times the input's quants, plus m_w * s_x per block. */
     private static float q4_1(MemorySegment s, long row, Activations in, int x, int n) {
         float[] qf = in.qf, d = in.d, sums = in.s;
         int xb = x / QK;
         FloatVector acc = FloatVector.zero(F);
         float mins = 0;
-        for (int pair = 0; pair < n / (2 * QK); pair++) {
-            int k = 2 * pair;
-            long b0 = row + 40L * pair, b1 = b0 + 20;
-            FloatVector second = q4Block(s, b1 + 4, 0, qf, x + QK * k + QK).mul(f16(s, b1) * d[xb + k + 1]);
-            acc = acc.add(q4Block(s, b0 + 4, 0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), second));
-            mins += f16(s, b0 + 2) * sums[xb + k] + f16(s, b1 + 2) * sums[xb + k + 1];
-        }
-        if (n / QK % 2 == 1) {
-            int k = n / QK - 1;
-            long b0 = row + 20L * k;
-            acc = q4Block(s, b0 + 4, 0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, b0) * d[xb + k]), acc);
-            mins += f16(s, b0 + 2) * sums[xb + k];
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 20L * k;
+            acc = q4Block(s, block + 4, 0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
+            mins += f16(s, block + 2) * sums[xb + k];
         }
         return acc.reduceLanes(ADD) + mins;
     }
 
     /** The 16 nibble bytes at qs minus offset, times x[xk .. xk + 32), as L lane sums; written out as q8Block. */
     private static FloatVector q4Block(MemorySegment s, long qs, int offset, float[] x, int xk) {
-        FloatVector dot = q4Part(s, qs, 0, offset, x, xk, FloatVector.zero(F));
+        FloatVector dot = q4Part(s, qs, 0, offset, x, xk, null);
         if (L < 16) dot = q4Part(s, qs, 1, offset, x, xk, dot);
         if (L < 8) {
             dot = q4Part(s, qs, 2, offset, x, xk, dot);
@@ -515,12 +496,14 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Nibble bytes [p * L, p * L + L) of a Q4 block at qs, low nibbles (elements p * L ..) and high ones (16 + p * L ..)
-     * minus offset, times the input quants, added to dot. Split as ints: x86 has no byte shifts.
+     * minus offset, times the input quants, added to dot (p = 0: dot is null, the products start the sums). Split
+     * as ints: x86 has no byte shifts.
      */
     private static FloatVector q4Part(MemorySegment s, long qs, int p, int offset, float[] x, int xk, FloatVector dot) {
         int first = p * L, loaded = first / BYTES * BYTES;
         IntVector v = widen(ByteVector.fromMemorySegment(B, s, qs + loaded, LITTLE_ENDIAN), (first - loaded) / L);
-        dot = floats(v.and(0xF).sub(offset)).fma(FloatVector.fromArray(F, x, xk + first), dot);
+        FloatVector low = floats(v.and(0xF).sub(offset)), x0 = FloatVector.fromArray(F, x, xk + first);
+        dot = p == 0 ? low.mul(x0) : low.fma(x0, dot);
         return floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, x, xk + 16 + first), dot);
     }
 
