@@ -14,6 +14,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -39,6 +40,7 @@ final class VectorKernels extends RowKernels {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     // lengths as int constants: C2 does not fold a species' length(), and a loop bounded by it is not unrolled
     static final int L = F.length(), BYTES = B.length(), PARTS = BYTES / L;
+    private static final VectorMask<Byte> FIRST_L = B.indexInRange(0, L);
     private static final VectorKernels INSTANCE = new VectorKernels();
 
     private VectorKernels() {}
@@ -405,85 +407,95 @@ final class VectorKernels extends RowKernels {
     /**
      * Per lane a sub-block holds 32 / L products of q &lt;= 15 by |q_x| &lt;= 127; times a 6-bit scale, over 8
      * sub-blocks: at most 8 * 63 * (32 / L) * 1905, under 2^24 for L &gt;= 4.
+     *
+     * <p>The K-quant loops take L bytes of quants per iteration with all their vector work in the loop body: a helper
+     * method returning a vector is boxed (gigabytes of garbage, half the speed or less) whenever C2 compiled it on its
+     * own first and then finds it too big to inline, which depends on warm-up order.
      */
     private static float q4K(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d;
+        int[] bsums = in.bsums;
+        int xs = x / QK_K, xg = x / 16;
         FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 144L * k;
-            int xk = x + QK_K * k, summ = 0;
-            FloatVector sumi = FloatVector.zero(F);
-            for (int c = 0; c < 4; c++) {           // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
-                int lowSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
-                int highSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
-                int bs = xk / 16 + 4 * c;
-                summ += (lowSm >>> 8) * (in.bsums[bs] + in.bsums[bs + 1]) + (highSm >>> 8) * (in.bsums[bs + 2] + in.bsums[bs + 3]);
-                FloatVector low = FloatVector.zero(F), high = low;
-                for (int i = 0; i < 32; i += BYTES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
-                    for (int p = 0; p < PARTS; p++) {
-                        IntVector v = widen(q, p);
-                        int e = xk + 64 * c + i + p * L;
-                        low = floats(v.and(0xF)).fma(FloatVector.fromArray(F, in.qf, e), low);
-                        high = floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, in.qf, e + 32), high);
-                    }
-                }
-                sumi = low.fma(FloatVector.broadcast(F, lowSm & 0xFF), sumi);
-                sumi = high.fma(FloatVector.broadcast(F, highSm & 0xFF), sumi);
+            int w0 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES), w1 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 4);
+            int w2 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 8);
+            // a byte per sub-block: scales of 0..3 and 4..7, mins of 0..3 and 4..7 (the packing: Blocks.q4kScaleMin)
+            int sc0 = w0 & 0x3F3F3F3F, sc1 = w2 & 0x0F0F0F0F | (w0 >>> 6 & 0x03030303) << 4;
+            int m0 = w1 & 0x3F3F3F3F, m1 = w2 >>> 4 & 0x0F0F0F0F | (w1 >>> 6 & 0x03030303) << 4;
+            int summ = 0, g = xg + 16 * k;
+            for (int j = 0; j < 4; j++) {
+                summ += (m0 >>> 8 * j & 0xFF) * (bsums[g + 2 * j] + bsums[g + 2 * j + 1])
+                        + (m1 >>> 8 * j & 0xFF) * (bsums[g + 8 + 2 * j] + bsums[g + 9 + 2 * j]);
             }
-            float dx = in.d[xk / QK_K];
-            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
+            float dx = d[xs + k];
             mins += (dx * f16(s, block + 2)) * summ;
+            FloatVector sumi = FloatVector.zero(F);
+            for (int i = 0; i < QK_K / 2 / L; i++) {
+                // chunk c of 32 bytes: low nibbles are sub-block 2c, high nibbles sub-block 2c + 1
+                int c = i * L / 32, l = i * L % 32, scales = (c < 2 ? sc0 : sc1) >>> 16 * (c & 1);
+                int e = x + QK_K * k + 64 * c + l;
+                IntVector v = uint8s(s, block + Blocks.Q4K_QS + 32 * c + l);
+                FloatVector low = floats(v.and(0xF)).mul(FloatVector.fromArray(F, qf, e));
+                FloatVector high = floats(v.lanewise(LSHR, 4)).mul(FloatVector.fromArray(F, qf, e + 32));
+                sumi = low.fma(FloatVector.broadcast(F, scales & 0xFF), high.fma(FloatVector.broadcast(F, scales >>> 8 & 0xFF), sumi));
+            }
+            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
         }
         return acc.reduceLanes(ADD) - mins;
     }
 
     /**
-     * Each super-block's integer sum, then scaled as {@link ScalarKernels} does: the same float. The vector work is
-     * in {@link #q6KQuarter}, which takes no vectors: with the four quarters inlined in one method C2 hit its node
-     * count cutoff and ran the Vector API's allocating fallback (120 MB per 5632 x 2048 matmul, 1.2 GB/s).
+     * Q6_K: each super-block's integer sum from four slices, then scaled as {@link ScalarKernels} does: the same
+     * float. A slice returns a number, not a vector, so it needs no inlining to run without boxing.
      */
     private static float q6K(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d;
+        int xs = x / QK_K;
         float sum = 0;
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 210L * k;
-            int xk = x + QK_K * k, sumi = 0;
-            for (int half = 0; half < 2; half++) {
-                long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
-                for (int l = 0; l < 32; l += BYTES) {
-                    for (int j = 0; j < 4; j++) sumi += q6KQuarter(s, ql, qh, sc, in.qf, xk + 128 * half, l, j);
-                }
-            }
-            sum += (in.d[xk / QK_K] * f16(s, block + Blocks.Q6K_D)) * sumi;
+            int e = x + QK_K * k;
+            int sumi = q6KSlice(s, block, block + Blocks.Q6K_QH, block + Blocks.Q6K_SCALES, qf, e)
+                    + q6KSlice(s, block + 16, block + Blocks.Q6K_QH + 16, block + Blocks.Q6K_SCALES + 1, qf, e + 16)
+                    + q6KSlice(s, block + 64, block + Blocks.Q6K_QH + 32, block + Blocks.Q6K_SCALES + 8, qf, e + 128)
+                    + q6KSlice(s, block + 80, block + Blocks.Q6K_QH + 48, block + Blocks.Q6K_SCALES + 9, qf, e + 144);
+            sum += (d[xs + k] * f16(s, block + Blocks.Q6K_D)) * sumi;
         }
         return sum;
     }
 
     /**
-     * Quarter j of a Q6_K half (low bits at ql, high bits at qh, int8 scales at sc, input at xh), its elements
-     * [l, l + BYTES), times their sub-block scales. At most 16 products of |q - 32| &lt;= 32, |q_x| &lt;= 127 and
-     * |scale| &lt;= 128: every partial sum is below 2^24, so the float sum is the exact integer.
+     * 16 bytes of a Q6_K half's ql, ql + 32 and qh: elements l .. l + 15 of the half and the same plus 32, 64 and
+     * 96 (input at x[e ..]), one sub-block each with its int8 scale at sc, sc + 2, sc + 4 and sc + 6. Per lane
+     * 4 * 16 / L products of |q - 32| &lt;= 32 by |q_x| &lt;= 127 times |scale| &lt;= 128: under 2^24, exact in floats;
+     * the lanes are added as ints (all 64 can reach 33M).
      */
-    private static int q6KQuarter(MemorySegment s, long ql, long qh, long sc, float[] x, int xh, int l, int j) {
-        ByteVector qa = ByteVector.fromMemorySegment(B, s, ql + 32 * (j & 1) + l, LITTLE_ENDIAN);
-        ByteVector qc = ByteVector.fromMemorySegment(B, s, qh + l, LITTLE_ENDIAN);
-        FloatVector sumi = FloatVector.zero(F);
-        for (int p = 0; p < PARTS; p++) {
-            IntVector a = widen(qa, p), h = widen(qc, p);
-            int e = l + p * L;       // element within the quarter; sub-block e / 16
-            IntVector q = a.lanewise(LSHR, 4 * (j >> 1)).and(0xF).or(h.lanewise(LSHR, 2 * j).and(3).lanewise(LSHL, 4));
-            sumi = product(q, x, xh + 32 * j + e).fma(scale(s, sc + 2 * j + e / 16), sumi);
+    private static int q6KSlice(MemorySegment s, long ql, long qh, long sc, float[] x, int e) {
+        FloatVector s0 = scale(s, sc), s1 = scale(s, sc + 2), s2 = scale(s, sc + 4), s3 = scale(s, sc + 6);
+        FloatVector sum = FloatVector.zero(F);
+        for (int l = 0; l < 16; l += L) {
+            // no helper taking or returning vectors here: C2 compiled one (q6Product) on its own and then boxed
+            IntVector a = uint8s(s, ql + l), c = uint8s(s, ql + 32 + l), h = uint8s(s, qh + l);
+            IntVector q0 = a.and(0xF).or(h.and(3).lanewise(LSHL, 4)), q1 = c.and(0xF).or(h.and(0xC).lanewise(LSHL, 2));
+            IntVector q2 = a.lanewise(LSHR, 4).or(h.and(0x30)), q3 = c.lanewise(LSHR, 4).or(h.and(0xC0).lanewise(LSHR, 2));
+            FloatVector w0 = (FloatVector) q0.sub(32).convert(VectorOperators.I2F, 0);
+            FloatVector w1 = (FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0);
+            FloatVector w2 = (FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0);
+            FloatVector w3 = (FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0);
+            sum = w0.mul(FloatVector.fromArray(F, x, e + l)).fma(s0, sum);
+            sum = w1.mul(FloatVector.fromArray(F, x, e + 32 + l)).fma(s1, sum);
+            sum = w2.mul(FloatVector.fromArray(F, x, e + 64 + l)).fma(s2, sum);
+            sum = w3.mul(FloatVector.fromArray(F, x, e + 96 + l)).fma(s3, sum);
         }
-        return (int) sumi.reduceLanes(ADD);
+        return ((IntVector) sum.convert(VectorOperators.F2I, 0)).reduceLanes(ADD);
     }
 
-    /** (q - 32) * x[e ..], exact. */
-    private static FloatVector product(IntVector q, float[] x, int e) {
-        return floats(q.sub(32)).mul(FloatVector.fromArray(F, x, e));
-    }
-
+    /** The int8 at offset in every lane (as a float: broadcast(long) would check that the long fits, per call). */
     private static FloatVector scale(MemorySegment s, long offset) {
-        return FloatVector.broadcast(F, s.get(JAVA_BYTE, offset));
+        return FloatVector.broadcast(F, (float) s.get(JAVA_BYTE, offset));
     }
 
     private static FloatVector floats(MemorySegment s, long offset) {
@@ -507,6 +519,13 @@ final class VectorKernels extends RowKernels {
         return floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, x, xk + 16 + first), dot);
     }
 
+    /** L unsigned bytes at offset as ints (128-bit vectors: a masked 8-byte load, which never reads past the weights). */
+    private static IntVector uint8s(MemorySegment s, long offset) {
+        ByteVector q = BYTES == L ? ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN)
+                : ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN, FIRST_L);
+        return widen(q, 0);
+    }
+
     /** Signed bytes [p * L, p * L + L) from offset as floats; p a constant once inlined. */
     private static FloatVector int8s(MemorySegment s, long offset, int p) {
         int first = p * L, loaded = first / BYTES * BYTES;
@@ -514,7 +533,7 @@ final class VectorKernels extends RowKernels {
         return (FloatVector) q.convertShape(VectorOperators.B2F, F, (first - loaded) / L);
     }
 
-    /** Part p (L lanes) of the unsigned bytes q, as ints. */
+    /** Part p (L lanes) of the unsigned bytes q, as ints (any byte species). */
     private static IntVector widen(ByteVector q, int p) {
         return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
     }
