@@ -12,7 +12,7 @@ import static org.slm4j.tensor.VectorKernels.F;
 import static org.slm4j.tensor.VectorKernels.I;
 import static org.slm4j.tensor.VectorKernels.L;
 import static org.slm4j.tensor.VectorKernels.BYTES;
-import static org.slm4j.tensor.VectorKernels.PARTS;
+import static org.slm4j.tensor.VectorKernels.FIRST_L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -32,65 +32,83 @@ final class Q5Dots {
 
     private static final IntVector LANE = IntVector.zero(I).addIndex(1);   // 0, 1, .. L - 1
 
-    /** Q5_0 (q - 16) or Q5_1 (q, plus m_w * s_x per block): per block d_w * d_x times the lane sums. */
-    static float q5(MemorySegment s, long row, Activations in, int x, int n, boolean withMin) {
-        int blockBytes = withMin ? 24 : 22, qh = withMin ? 4 : 2, offset = withMin ? 0 : 16;
+    /**
+     * Q5_0 (q - 16) or Q5_1 (q, plus m_w * s_x per block): per block d_w * d_x times the lane sums. Loops shaped as
+     * VectorKernels' Q4_0 and Q4_K ones (see there): a copy per block size, the input's block index linear in the
+     * loop, the vector work in the loop body.
+     */
+    static float q5_0(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d;
+        int xb = x / QK;
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 22L * k;
+            IntVector high = IntVector.broadcast(I, s.get(Blocks.INT, block + 2));
+            FloatVector dot = FloatVector.zero(F);
+            for (int e = 0; e < 16; e += L) {
+                IntVector v = uint8s(s, block + 6 + e);
+                IntVector lo = v.and(0xF).or(fifth(high, e)).sub(16), hi = v.lanewise(LSHR, 4).or(fifth(high, e + 16)).sub(16);
+                dot = floats(lo).fma(FloatVector.fromArray(F, qf, x + QK * k + e), dot);
+                dot = floats(hi).fma(FloatVector.fromArray(F, qf, x + QK * k + e + 16), dot);
+            }
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    static float q5_1(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d, sums = in.s;
+        int xb = x / QK;
         FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int k = 0; k < n / QK; k++) {
-            long block = row + (long) blockBytes * k;
-            int xk = x + QK * k;
-            IntVector high = IntVector.broadcast(I, s.get(Blocks.INT, block + qh));
+            long block = row + 24L * k;
+            IntVector high = IntVector.broadcast(I, s.get(Blocks.INT, block + 4));
             FloatVector dot = FloatVector.zero(F);
-            for (int i = 0; i < 16; i += BYTES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + qh + 4 + i, LITTLE_ENDIAN);
-                for (int p = 0; p < PARTS; p++) {
-                    IntVector v = widen(q, p);
-                    int e = i + p * L;
-                    IntVector lo = v.and(0xF).or(fifth(high, e)).sub(offset);
-                    IntVector hi = v.lanewise(LSHR, 4).or(fifth(high, e + 16)).sub(offset);
-                    dot = floats(lo).fma(FloatVector.fromArray(F, in.qf, xk + e), dot);
-                    dot = floats(hi).fma(FloatVector.fromArray(F, in.qf, xk + e + 16), dot);
-                }
+            for (int e = 0; e < 16; e += L) {
+                IntVector v = uint8s(s, block + 8 + e);
+                IntVector lo = v.and(0xF).or(fifth(high, e)), hi = v.lanewise(LSHR, 4).or(fifth(high, e + 16));
+                dot = floats(lo).fma(FloatVector.fromArray(F, qf, x + QK * k + e), dot);
+                dot = floats(hi).fma(FloatVector.fromArray(F, qf, x + QK * k + e + 16), dot);
             }
-            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * in.d[xk / QK]), acc);
-            if (withMin) mins += f16(s, block + 2) * in.s[xk / QK];
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
+            mins += f16(s, block + 2) * sums[xb + k];
         }
         return acc.reduceLanes(ADD) + mins;
     }
 
-    /** Q5_K: Q4_K's sums, each sub-block's lane sums times its 6-bit scale, the mins from the input's bsums. */
+    /** Q5_K: as VectorKernels' Q4_K, the fifth bit of chunk c's low and high nibbles from bits 2c and 2c + 1 of qh. */
     static float q5K(MemorySegment s, long row, Activations in, int x, int n) {
+        float[] qf = in.qf, d = in.d;
+        int[] bsums = in.bsums;
+        int xs = x / QK_K, xg = x / 16;
         FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 176L * k;
-            int xk = x + QK_K * k, summ = 0;
-            FloatVector sumi = FloatVector.zero(F);
-            for (int c = 0; c < 4; c++) {           // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
-                int lowSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
-                int highSm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
-                int bs = xk / 16 + 4 * c;
-                summ += (lowSm >>> 8) * (in.bsums[bs] + in.bsums[bs + 1]) + (highSm >>> 8) * (in.bsums[bs + 2] + in.bsums[bs + 3]);
-                FloatVector low = FloatVector.zero(F), high = low;
-                for (int i = 0; i < 32; i += BYTES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q5K_QS + 32 * c + i, LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, s, block + Blocks.Q5K_QH + i, LITTLE_ENDIAN);
-                    for (int p = 0; p < PARTS; p++) {
-                        IntVector v = widen(q, p), hv = widen(h, p);
-                        int e = xk + 64 * c + i + p * L;
-                        IntVector lo = v.and(0xF).or(hv.lanewise(LSHR, 2 * c).and(1).lanewise(LSHL, 4));
-                        IntVector hi = v.lanewise(LSHR, 4).or(hv.lanewise(LSHR, 2 * c + 1).and(1).lanewise(LSHL, 4));
-                        low = floats(lo).fma(FloatVector.fromArray(F, in.qf, e), low);
-                        high = floats(hi).fma(FloatVector.fromArray(F, in.qf, e + 32), high);
-                    }
-                }
-                sumi = low.fma(FloatVector.broadcast(F, lowSm & 0xFF), sumi);
-                sumi = high.fma(FloatVector.broadcast(F, highSm & 0xFF), sumi);
+            int w0 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES), w1 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 4);
+            int w2 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 8);
+            int sc0 = w0 & 0x3F3F3F3F, sc1 = w2 & 0x0F0F0F0F | (w0 >>> 6 & 0x03030303) << 4;
+            int m0 = w1 & 0x3F3F3F3F, m1 = w2 >>> 4 & 0x0F0F0F0F | (w1 >>> 6 & 0x03030303) << 4;
+            int summ = 0, g = xg + 16 * k;
+            for (int j = 0; j < 4; j++) {
+                summ += (m0 >>> 8 * j & 0xFF) * (bsums[g + 2 * j] + bsums[g + 2 * j + 1])
+                        + (m1 >>> 8 * j & 0xFF) * (bsums[g + 8 + 2 * j] + bsums[g + 9 + 2 * j]);
             }
-            float dx = in.d[xk / QK_K];
-            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
+            float dx = d[xs + k];
             mins += (dx * f16(s, block + 2)) * summ;
+            FloatVector sumi = FloatVector.zero(F);
+            for (int i = 0; i < QK_K / 2 / L; i++) {
+                int c = i * L / 32, l = i * L % 32, scales = (c < 2 ? sc0 : sc1) >>> 16 * (c & 1);
+                int e = x + QK_K * k + 64 * c + l;
+                IntVector v = uint8s(s, block + Blocks.Q5K_QS + 32 * c + l), h = uint8s(s, block + Blocks.Q5K_QH + l);
+                IntVector lo = v.and(0xF).or(h.lanewise(LSHR, 2 * c).and(1).lanewise(LSHL, 4));
+                IntVector hi = v.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2 * c + 1).and(1).lanewise(LSHL, 4));
+                FloatVector low = floats(lo).mul(FloatVector.fromArray(F, qf, e));
+                FloatVector high = floats(hi).mul(FloatVector.fromArray(F, qf, e + 32));
+                sumi = low.fma(FloatVector.broadcast(F, (float) (scales & 0xFF)), high.fma(FloatVector.broadcast(F, (float) (scales >>> 8 & 0xFF)), sumi));
+            }
+            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
         }
         return acc.reduceLanes(ADD) - mins;
     }
@@ -146,8 +164,10 @@ final class Q5Dots {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
-    /** Part p (L lanes) of the unsigned bytes q, as ints. */
-    private static IntVector widen(ByteVector q, int p) {
-        return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+    /** L unsigned bytes at offset as ints (128-bit vectors: a masked 8-byte load, which never reads past the weights). */
+    private static IntVector uint8s(MemorySegment s, long offset) {
+        ByteVector q = BYTES == L ? ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN)
+                : ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN, FIRST_L);
+        return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 }

@@ -40,7 +40,7 @@ final class VectorKernels extends RowKernels {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     // lengths as int constants: C2 does not fold a species' length(), and a loop bounded by it is not unrolled
     static final int L = F.length(), BYTES = B.length(), PARTS = BYTES / L;
-    private static final VectorMask<Byte> FIRST_L = B.indexInRange(0, L);
+    static final VectorMask<Byte> FIRST_L = B.indexInRange(0, L);
     private static final VectorKernels INSTANCE = new VectorKernels();
 
     private VectorKernels() {}
@@ -76,8 +76,8 @@ final class VectorKernels extends RowKernels {
             case Q4_0 -> q4_0(s, row, in, x, n);
             case Q4_1 -> q4_1(s, row, in, x, n);
             case Q4_K -> q4K(s, row, in, x, n);
-            case Q5_0 -> Q5Dots.q5(s, row, in, x, n, false);
-            case Q5_1 -> Q5Dots.q5(s, row, in, x, n, true);
+            case Q5_0 -> Q5Dots.q5_0(s, row, in, x, n);
+            case Q5_1 -> Q5Dots.q5_1(s, row, in, x, n);
             case Q5_K -> Q5Dots.q5K(s, row, in, x, n);
             case Q6_K -> q6K(s, row, in, x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
@@ -440,7 +440,7 @@ final class VectorKernels extends RowKernels {
                 IntVector v = uint8s(s, block + Blocks.Q4K_QS + 32 * c + l);
                 FloatVector low = floats(v.and(0xF)).mul(FloatVector.fromArray(F, qf, e));
                 FloatVector high = floats(v.lanewise(LSHR, 4)).mul(FloatVector.fromArray(F, qf, e + 32));
-                sumi = low.fma(FloatVector.broadcast(F, scales & 0xFF), high.fma(FloatVector.broadcast(F, scales >>> 8 & 0xFF), sumi));
+                sumi = low.fma(FloatVector.broadcast(F, (float) (scales & 0xFF)), high.fma(FloatVector.broadcast(F, (float) (scales >>> 8 & 0xFF)), sumi));
             }
             acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
         }
