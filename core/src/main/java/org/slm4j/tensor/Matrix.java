@@ -8,11 +8,21 @@ import java.util.Objects;
  * Row r is {@code cols} elements, {@code cols / blockSize} whole blocks, contiguous. In GGUF terms ne[0] = cols
  * and ne[1] = rows.
  *
- * @param name the tensor's name, used in every error about it
- * @param data exactly {@code rows * rowBytes()} bytes, little-endian, any alignment
+ * <p>The vector kernels may attach a copy of a Q4_0 matrix regrouped for generation ({@link Q4Groups}): a class, not
+ * a record, so that the copy is made once per matrix and dropped with it.
  */
-public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
-    public Matrix {
+public final class Matrix {
+    private final String name;
+    private final GgmlType type;
+    private final MemorySegment data;
+    private final int rows, cols;
+    private volatile Q4Groups groups;      // Q4_0 only, built on first use by the vector kernels
+
+    /**
+     * @param name the tensor's name, used in every error about it
+     * @param data exactly {@code rows * rowBytes()} bytes, little-endian, any alignment
+     */
+    public Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, () -> name + ": type");
         Objects.requireNonNull(data, () -> name + ": data");
@@ -35,6 +45,41 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
             throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes of data, expected " + expected
                     + " for " + type + " [" + rows + ", " + cols + "]");
         }
+        this.name = name;
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** The regrouped copy of this Q4_0 matrix, built by the first caller (the others wait for it). */
+    Q4Groups groups() {
+        Q4Groups g = groups;
+        if (g != null) return g;
+        synchronized (this) {
+            if (groups == null) groups = Q4Groups.of(this);
+            return groups;
+        }
     }
 
     /** Bytes per row. */
@@ -47,5 +92,10 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(dstOffset, cols, dst.length);
         Blocks.dequantize(type, data, row * rowBytes(), cols, dst, dstOffset);
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type + " [" + rows + ", " + cols + "]";
     }
 }

@@ -73,7 +73,7 @@ final class VectorKernels extends RowKernels {
             case F16 -> halves(s, row, in.f, x, n, false);
             case BF16 -> halves(s, row, in.f, x, n, true);
             case Q8_0 -> q8_0(s, row, in, x, n);
-            case Q4_0 -> q4_0(s, row, in, x, n);
+            case Q4_0 -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
             case Q4_1 -> q4_1(s, row, in, x, n);
             case Q4_K -> q4K(s, row, in, x, n);
             case Q5_0 -> Q5Dots.q5_0(s, row, in, x, n);
@@ -364,22 +364,9 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Q4_0 (nibble - 8) or Q4_1 (nibble, plus m_w * s_x per block) times the input's quants; lane sums as for Q8_0.
-     * Two copies: with the block size a parameter, C2 kept every bounds check in the loop and did not unroll it.
-     * Folding the -8 into a per-lane start value measured slower: the input's floats already take two of the L1
-     * cache's loads per block.
+     * Q4_1: nibble times the input's quants, plus m_w * s_x per block; lane sums as for Q8_0. (Q4_0 has a layout of
+     * its own, {@link Q4Groups}.)
      */
-    private static float q4_0(MemorySegment s, long row, Activations in, int x, int n) {
-        float[] qf = in.qf, d = in.d;
-        int xb = x / QK;
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + 18L * k;
-            acc = q4Block(s, block + 2, 8, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
-        }
-        return acc.reduceLanes(ADD);
-    }
-
     private static float q4_1(MemorySegment s, long row, Activations in, int x, int n) {
         float[] qf = in.qf, d = in.d, sums = in.s;
         int xb = x / QK;
@@ -502,7 +489,7 @@ final class VectorKernels extends RowKernels {
         return FloatVector.fromMemorySegment(F, s, offset, LITTLE_ENDIAN);
     }
 
-    private static FloatVector floats(IntVector v) {
+    static FloatVector floats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
@@ -519,8 +506,14 @@ final class VectorKernels extends RowKernels {
         return floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, x, xk + 16 + first), dot);
     }
 
+    /** L unsigned bytes of a at offset as ints, loaded as {@link #uint8s(MemorySegment, long)} does. */
+    static IntVector uint8s(byte[] a, int offset) {
+        ByteVector q = BYTES == L ? ByteVector.fromArray(B, a, offset) : ByteVector.fromArray(B, a, offset, FIRST_L);
+        return widen(q, 0);
+    }
+
     /** L unsigned bytes at offset as ints (128-bit vectors: a masked 8-byte load, which never reads past the weights). */
-    private static IntVector uint8s(MemorySegment s, long offset) {
+    static IntVector uint8s(MemorySegment s, long offset) {
         ByteVector q = BYTES == L ? ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN)
                 : ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN, FIRST_L);
         return widen(q, 0);
