@@ -18,9 +18,9 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];      // Q4_0, one input: qf regrouped as Q4Groups' weights   [groups * 32 * L]
-    float[] groupedD = new float[0];      // Q4_0, one input: d by group, L blocks each           [groups * L]
-    float[] groupedSums8 = new float[0];  // Q4_0, one input: 8 times each block's quant sum      [groups * L]
+    float[] groupedX = new float[0];      // Q4_0, Q8_0, one input: qf grouped as BlockGroups   [groups * 32 * L]
+    float[] groupedD = new float[0];      // Q4_0, Q8_0, one input: d by group, L blocks each   [groups * L]
+    float[] groupedSums8 = new float[0];  // Q4_0, Q8_0, one input: 8 * each block's quant sum  [groups * L]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     private float[] rounded = new float[0];
     private final boolean simd;
@@ -48,8 +48,8 @@ final class Activations {
                 f = rounded = grow(rounded, n);
                 for (int i = 0; i < n; i++) f[i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(x[i]));
             }
-            case Q8_0, Q5_0 -> quantizeQ8(x, n, false);
-            case Q4_0 -> {
+            case Q5_0 -> quantizeQ8(x, n, false);
+            case Q4_0, Q8_0 -> {
                 quantizeQ8(x, n, false);
                 if (simd && batch == 1) group(cols);
             }
@@ -93,11 +93,11 @@ final class Activations {
     }
 
     /**
-     * The quants of one input regrouped as {@link Q4Groups} groups the weights: element i of block g * L + j at
+     * The quants of one input regrouped as {@link BlockGroups} groups the weights: element i of block g * L + j at
      * groupedX[(g * 32 + i) * L + j], its scale and 8 times its sum at [g * L + j]; zeros past the last block.
      */
     private void group(int cols) {
-        int lanes = VectorKernels.L, groups = Q4Groups.groupsFor(cols), blocks = cols / Blocks.QK;
+        int lanes = VectorKernels.L, groups = BlockGroups.groupsFor(cols), blocks = cols / Blocks.QK;
         if (groupedX.length < groups * 32 * lanes) {
             groupedX = new float[groups * 32 * lanes];
             groupedD = new float[groups * lanes];

@@ -8,7 +8,7 @@ import java.util.Objects;
  * Row r is {@code cols} elements, {@code cols / blockSize} whole blocks, contiguous. In GGUF terms ne[0] = cols
  * and ne[1] = rows.
  *
- * <p>The vector kernels may attach a copy of a Q4_0 matrix regrouped for generation ({@link Q4Groups}): a class, not
+ * <p>The vector kernels may attach a copy of a Q4_0 or Q8_0 matrix regrouped for generation ({@link BlockGroups}): a class, not
  * a record, so that the copy is made once per matrix and dropped with it.
  */
 public final class Matrix {
@@ -16,7 +16,7 @@ public final class Matrix {
     private final GgmlType type;
     private final MemorySegment data;
     private final int rows, cols;
-    private volatile Q4Groups groups;      // Q4_0 only, built on first use by the vector kernels
+    private volatile BlockGroups groups;      // Q4_0, Q8_0: built on first use by the vector kernels
 
     /**
      * @param name the tensor's name, used in every error about it
@@ -72,12 +72,12 @@ public final class Matrix {
         return cols;
     }
 
-    /** The regrouped copy of this Q4_0 matrix, built by the first caller (the others wait for it). */
-    Q4Groups groups() {
-        Q4Groups g = groups;
+    /** The regrouped copy of this Q4_0 or Q8_0 matrix, built by the first caller (the others wait for it). */
+    BlockGroups groups() {
+        BlockGroups g = groups;
         if (g != null) return g;
         synchronized (this) {
-            if (groups == null) groups = Q4Groups.of(this);
+            if (groups == null) groups = BlockGroups.of(this);
             return groups;
         }
     }

@@ -72,8 +72,7 @@ final class VectorKernels extends RowKernels {
             case F32 -> f32(s, row, in.f, x, n);
             case F16 -> halves(s, row, in.f, x, n, false);
             case BF16 -> halves(s, row, in.f, x, n, true);
-            case Q8_0 -> q8_0(s, row, in, x, n);
-            case Q4_0 -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
+            case Q4_0, Q8_0 -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
             case Q4_1 -> q4_1(s, row, in, x, n);
             case Q4_K -> q4K(s, row, in, x, n);
             case Q5_0 -> Q5Dots.q5_0(s, row, in, x, n);
@@ -323,49 +322,8 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Per lane and block at most 32 / L products of |q| &lt;= 128 by |q_x| &lt;= 127: far below 2^24.
-     *
-     * <p>The loops of these decode kernels are shaped for C2, measured streaming TinyLlama's weights on one thread:
-     * one block per iteration (C2 unrolls it; pairing blocks for a shorter FMA chain measured slower), the input's
-     * block index computed once outside the loop (a division inside kept bounds checks in the loop), and each
-     * block's vectors written out (an inner loop per block ran at half the speed).
-     */
-    private static float q8_0(MemorySegment s, long row, Activations in, int x, int n) {
-        float[] qf = in.qf, d = in.d;
-        int xb = x / QK;
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < n / QK; k++) {
-            long block = row + 34L * k;
-            acc = q8Block(s, block, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
-        }
-        return acc.reduceLanes(ADD);
-    }
-
-    /**
-     * The Q8_0 block at {@code block} times x[xk .. xk + 32), as L lane sums. The {@code L < …} tests fold away. The
-     * scale is read at the block's start and the quants after it: addressing both from the quants ({@code q - 2})
-     * cost a third of the speed.
-     */
-    private static FloatVector q8Block(MemorySegment s, long block, float[] x, int xk) {
-        long q = block + 2;
-        FloatVector dot = int8s(s, q, 0).mul(FloatVector.fromArray(F, x, xk));
-        dot = int8s(s, q, 1).fma(FloatVector.fromArray(F, x, xk + L), dot);
-        if (L < 16) {
-            dot = int8s(s, q, 2).fma(FloatVector.fromArray(F, x, xk + 2 * L), dot);
-            dot = int8s(s, q, 3).fma(FloatVector.fromArray(F, x, xk + 3 * L), dot);
-        }
-        if (L < 8) {
-            dot = int8s(s, q, 4).fma(FloatVector.fromArray(F, x, xk + 4 * L), dot);
-            dot = int8s(s, q, 5).fma(FloatVector.fromArray(F, x, xk + 5 * L), dot);
-            dot = int8s(s, q, 6).fma(FloatVector.fromArray(F, x, xk + 6 * L), dot);
-            dot = int8s(s, q, 7).fma(FloatVector.fromArray(F, x, xk + 7 * L), dot);
-        }
-        return dot;
-    }
-
-    /**
      * Q4_1: nibble times the input's quants, plus m_w * s_x per block; lane sums as for Q8_0. (Q4_0 has a layout of
-     * its own, {@link Q4Groups}.)
+     * its own, {@link BlockGroups}.)
      */
     private static float q4_1(MemorySegment s, long row, Activations in, int x, int n) {
         float[] qf = in.qf, d = in.d, sums = in.s;
@@ -519,11 +477,10 @@ final class VectorKernels extends RowKernels {
         return widen(q, 0);
     }
 
-    /** Signed bytes [p * L, p * L + L) from offset as floats; p a constant once inlined. */
-    private static FloatVector int8s(MemorySegment s, long offset, int p) {
-        int first = p * L, loaded = first / BYTES * BYTES;
-        ByteVector q = ByteVector.fromMemorySegment(B, s, offset + loaded, LITTLE_ENDIAN);
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, (first - loaded) / L);
+    /** L signed bytes of a at offset as floats, loaded as {@link #uint8s(byte[], int)} does. */
+    static FloatVector int8s(byte[] a, int offset) {
+        ByteVector q = BYTES == L ? ByteVector.fromArray(B, a, offset) : ByteVector.fromArray(B, a, offset, FIRST_L);
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
     }
 
     /** Part p (L lanes) of the unsigned bytes q, as ints (any byte species). */
