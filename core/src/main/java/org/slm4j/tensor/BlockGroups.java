@@ -58,8 +58,16 @@ final class BlockGroups {
         if ((long) w.rows() * groups * bytes * L > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
-        byte[] quants = new byte[w.rows() * groups * bytes * L];
-        float[] scales = new float[w.rows() * groups * L];
+        byte[] quants;
+        float[] scales;
+        try {
+            quants = new byte[w.rows() * groups * bytes * L];
+            scales = new float[w.rows() * groups * L];
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
+                    + (long) w.rows() * groups * (bytes + 4) * L / (1 << 20) + " MB; Q4_0 and Q8_0 weights are held on"
+                    + " the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
+        }
         MemorySegment in = w.data();
         long rowBytes = w.rowBytes();
         Parallel.forRange(w.rows(), (r0, r1) -> {

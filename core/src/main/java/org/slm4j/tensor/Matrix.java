@@ -72,14 +72,25 @@ public final class Matrix {
         return cols;
     }
 
-    /** The regrouped copy of this Q4_0 or Q8_0 matrix, built by the first caller (the others wait for it). */
+    /**
+     * The regrouped copy of this Q4_0 or Q8_0 matrix, built by the first caller (the others wait for it). The file
+     * pages it was read from are then let go: only a prompt's pass reads them again ({@link #releasePages}).
+     */
     BlockGroups groups() {
         BlockGroups g = groups;
         if (g != null) return g;
         synchronized (this) {
-            if (groups == null) groups = BlockGroups.of(this);
+            if (groups == null) {
+                groups = BlockGroups.of(this);
+                releasePages();
+            }
             return groups;
         }
+    }
+
+    /** Drops this matrix's pages of a file mapping from the process (they stay cached; a later read faults them in). */
+    void releasePages() {
+        if (data.isMapped()) data.unload();
     }
 
     /** Bytes per row. */

@@ -63,6 +63,9 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         return false;
     }
 
+    /** Readies w for {@link #dot} before a matmul's rows are split across threads. */
+    void prepare(Matrix w) {}
+
     /** The dot product of the weight row at byte offset {@code row} with prepared input vector {@code b}. */
     abstract float dot(Matrix w, long row, Activations in, int b);
 
@@ -89,6 +92,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         /** out = w times the prepared input. */
         void multiply(RowKernels kernels, Matrix w, int batch, float[] out) {
             if (batch >= 2 && kernels.batched(w, in, batch, out)) return;
+            kernels.prepare(w);
             this.kernels = kernels;
             this.w = w;
             this.batch = batch;

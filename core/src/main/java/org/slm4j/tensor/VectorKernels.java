@@ -88,7 +88,15 @@ final class VectorKernels extends RowKernels {
     boolean batched(Matrix w, Activations in, int batch, float[] out) {
         if (!Gemm.supports(w.type())) return false;
         Gemm.multiply(w, in, batch, out);
+        // generation reads Q4_0 and Q8_0 from their regrouped copy: the prompt's pass need not keep the file's pages
+        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) w.releasePages();
         return true;
+    }
+
+    /** Q4_0 and Q8_0 regroup on their first matmul, here on the calling thread before the rows are split. */
+    @Override
+    void prepare(Matrix w) {
+        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) w.groups();
     }
 
     /**
