@@ -31,6 +31,14 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Integer products (int8 x int8 as 16-bit lanes, pairs summed into ints, one conversion per block) were measured
  * against this float widening on AVX-512 and were no faster: the Vector API has no widening multiply-add like
  * {@code vpmaddubsw} or {@code vpdpbusd}, and the per-block scale and the block loads cost as much as the products.
+ * Q4_0 and Q8_0 rows are therefore regrouped so that one scale operation serves L blocks ({@link BlockGroups}).
+ *
+ * <p>How C2 compiles these loops decides their speed more than their arithmetic does (each rule below was measured
+ * on a model streaming from memory, and each broken one cost 1.5x to 4x): no loop inside a block's work, only loop
+ * bounds and indexes C2 sees as constants or linear in the loop variable (no division, no size held in a
+ * variable), and no helper taking or returning vectors beyond a few operations, because a helper that C2 happens to
+ * compile on its own first is then too big to inline and every vector through it is boxed. Allocation in steady
+ * state (JFR, or the GC log growing with the token count) is the symptom to look for.
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
