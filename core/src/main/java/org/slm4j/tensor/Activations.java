@@ -18,9 +18,9 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];      // Q4_0, Q8_0, one input: qf grouped as BlockGroups   [groups * 32 * L]
-    float[] groupedD = new float[0];      // Q4_0, Q8_0, one input: d by group, L blocks each   [groups * L]
-    float[] groupedSums8 = new float[0];  // Q4_0, Q8_0, one input: 8 * each block's quant sum  [groups * L]
+    float[] groupedX = new float[0];      // Q4_0, Q8_0, Q4_K, one input: qf grouped as BlockGroups   [groups * 32 * L]
+    float[] groupedD = new float[0];      // Q4_0, Q8_0, Q4_K, one input: d by group, L blocks each   [groups * L]
+    float[] groupedSums8 = new float[0];  // Q4_0, Q8_0: 8 * each block's quant sum; Q4_K: the sum  [groups * L]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     private float[] rounded = new float[0];
     private final boolean simd;
@@ -54,7 +54,11 @@ final class Activations {
                 if (simd && batch == 1) group(cols);
             }
             case Q4_1, Q5_1 -> quantizeQ8(x, n, true);
-            case Q4_K, Q5_K, Q6_K -> quantizeQ8K(x, n);
+            case Q5_K, Q6_K -> quantizeQ8K(x, n);
+            case Q4_K -> {
+                quantizeQ8K(x, n);
+                if (simd && batch == 1) groupK(cols);
+            }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
         }
     }
@@ -116,6 +120,28 @@ final class Activations {
             }
             groupedD[g * lanes + j] = d[k];
             groupedSums8[g * lanes + j] = 8 * sum;
+        }
+    }
+
+    /**
+     * The Q8_K quants of one input grouped as {@link #group} groups Q8_0's, in blocks of 32 (Q4_K's sub-blocks):
+     * d of the super-block each lies in, and the block's plain quant sum in groupedSums8.
+     */
+    private void groupK(int cols) {
+        int lanes = VectorKernels.L, groups = BlockGroups.groupsFor(cols), blocks = cols / Blocks.QK;
+        if (groupedX.length < groups * 32 * lanes) {
+            groupedX = new float[groups * 32 * lanes];
+            groupedD = new float[groups * lanes];
+            groupedSums8 = new float[groups * lanes];
+        }
+        Arrays.fill(groupedX, (groups - 1) * 32 * lanes, groups * 32 * lanes, 0f);
+        Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
+        Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, 0f);
+        for (int k = 0; k < blocks; k++) {
+            int g = k / lanes, j = k % lanes, o = g * 32 * lanes + j;
+            for (int i = 0; i < Blocks.QK; i++) groupedX[o + i * lanes] = qf[Blocks.QK * k + i];
+            groupedD[g * lanes + j] = d[k / 8];
+            groupedSums8[g * lanes + j] = bsums[2 * k] + bsums[2 * k + 1];
         }
     }
 

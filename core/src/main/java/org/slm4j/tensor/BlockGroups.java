@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * A Q4_0 or Q8_0 matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
+ * A Q4_0, Q8_0 or Q4_K matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
  * groups of L (the vector length), side by side, so that a vector lane follows one block.
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
@@ -21,9 +21,10 @@ import jdk.incubator.vector.IntVector;
  * Prompts (batches) still go through {@link Gemm} from the file's layout, so these weights are held twice.
  *
  * <pre>
- * group g of row r, n = r * groups + g, B = 16 (Q4_0) or 32 (Q8_0) quant bytes per block:
+ * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K) or 32 (Q8_0) quant bytes per block of 32:
  *   quants[(n * B + i) * L + j]  byte i of block g * L + j       (blocks past the row's end: zero)
- *   scales[n * L + j]            its scale as a float (f16 widened)
+ *   scales[n * L + j]            its scale as a float (f16 widened); Q4_K: d * scale at [2n * L + j],
+ *                                dmin * min at [(2n + 1) * L + j]
  * </pre>
  *
  * <p>Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
@@ -32,7 +33,7 @@ import jdk.incubator.vector.IntVector;
 final class BlockGroups {
     private final GgmlType type;
     private final byte[] quants;
-    private final float[] scales;
+    private final float[] scales;          // Q4_0, Q8_0: per block; Q4_K: d * scale, then dmin * min, per sub-block
     private final int groups;              // per row: ceil(blocks / L)
 
     private BlockGroups(GgmlType type, byte[] quants, float[] scales, int groups) {
@@ -42,19 +43,28 @@ final class BlockGroups {
         this.groups = groups;
     }
 
-    /** Groups per row of a matrix with cols columns. */
+    /** Groups per row of a matrix with cols columns: L blocks of 32 each (for Q4_K, L sub-blocks). */
     static int groupsFor(int cols) {
         return (cols / Blocks.QK + L - 1) / L;
     }
 
-    /** The regrouped copy of w (Q4_0 or Q8_0), built on the pool's threads. */
+    static boolean regroups(GgmlType type) {
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
+    }
+
+    /**
+     * The regrouped copy of w (Q4_0, Q8_0 or Q4_K), built on the pool's threads. A Q4_K lane is a sub-block of 32,
+     * its nibbles rearranged as a Q4_0 block's (element i low, i + 16 high in byte i), with two floats per lane:
+     * d * scale and dmin * min (exact: an f16 times a 6-bit integer).
+     */
     static BlockGroups of(Matrix w) {
         int bytes = switch (w.type()) {
-            case Q4_0 -> 16;
+            case Q4_0, Q4_K -> 16;
             case Q8_0 -> 32;
-            default -> throw new IllegalArgumentException(w.name() + ": " + w.type() + " is neither Q4_0 nor Q8_0");
+            default -> throw new IllegalArgumentException(w.name() + ": " + w.type() + " is not regrouped");
         };
-        int groups = groupsFor(w.cols()), blocks = w.cols() / Blocks.QK, blockBytes = 2 + bytes;
+        boolean k = w.type() == GgmlType.Q4_K;
+        int groups = groupsFor(w.cols()), blocks = w.cols() / Blocks.QK, floats = k ? 2 : 1;    // floats per lane
         if ((long) w.rows() * groups * bytes * L > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
@@ -62,21 +72,32 @@ final class BlockGroups {
         float[] scales;
         try {
             quants = new byte[w.rows() * groups * bytes * L];
-            scales = new float[w.rows() * groups * L];
+            scales = new float[w.rows() * groups * floats * L];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + (long) w.rows() * groups * (bytes + 4) * L / (1 << 20) + " MB; Q4_0 and Q8_0 weights are held on"
-                    + " the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
+                    + (long) w.rows() * groups * (bytes + 4 * floats) * L / (1 << 20) + " MB; Q4_0, Q8_0 and Q4_K weights are"
+                    + " held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
         long rowBytes = w.rowBytes();
         Parallel.forRange(w.rows(), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                for (int k = 0; k < blocks; k++) {
-                    long block = r * rowBytes + (long) blockBytes * k;
-                    int n = r * groups + k / L, j = k % L;
-                    scales[n * L + j] = Blocks.f16(in, block);
-                    for (int i = 0; i < bytes; i++) quants[(n * bytes + i) * L + j] = in.get(JAVA_BYTE, block + 2 + i);
+                for (int b = 0; b < blocks; b++) {
+                    int n = r * groups + b / L, j = b % L;
+                    if (k) {
+                        long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
+                        int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8), shift = 4 * (b % 2);
+                        scales[(n * 2) * L + j] = Blocks.f16(in, block) * (sm & 0xFF);
+                        scales[(n * 2 + 1) * L + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
+                        for (int i = 0; i < 16; i++) {
+                            int lo = in.get(JAVA_BYTE, qs + i) >> shift & 0xF, hi = in.get(JAVA_BYTE, qs + 16 + i) >> shift & 0xF;
+                            quants[(n * 16 + i) * L + j] = (byte) (lo | hi << 4);
+                        }
+                    } else {
+                        long block = r * rowBytes + (long) (2 + bytes) * b;
+                        scales[n * L + j] = Blocks.f16(in, block);
+                        for (int i = 0; i < bytes; i++) quants[(n * bytes + i) * L + j] = in.get(JAVA_BYTE, block + 2 + i);
+                    }
                 }
             }
         });
@@ -85,7 +106,11 @@ final class BlockGroups {
 
     /** Row r times the grouped input (see {@link Activations#prepare}). */
     float dot(int r, Activations in) {
-        return type == GgmlType.Q4_0 ? q4_0(r, in) : q8_0(r, in);
+        return switch (type) {
+            case Q4_0 -> q4_0(r, in);
+            case Q8_0 -> q8_0(r, in);
+            default -> q4K(r, in);
+        };
     }
 
     /**
@@ -127,6 +152,30 @@ final class BlockGroups {
             }
             FloatVector dot = a0.add(a1).add(a2.add(a3));
             acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /**
+     * Q4_K: per lane the exact integer sum of its sub-block's 32 nibble products (at most 32 * 15 * 127) times
+     * d * scale, less dmin * min times the sub-block's input sum, times the input super-block's d_x.
+     */
+    private float q4K(int r, Activations in) {
+        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums8;
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int n = r * groups + g, q = n * 16 * L, xo = g * 32 * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < 16; i += 2) {
+                IntVector v = VectorKernels.uint8s(quants, q + i * L), u = VectorKernels.uint8s(quants, q + (i + 1) * L);
+                a0 = VectorKernels.floats(v.and(0xF)).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
+                a1 = VectorKernels.floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (16 + i) * L), a1);
+                a2 = VectorKernels.floats(u.and(0xF)).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a2);
+                a3 = VectorKernels.floats(u.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (17 + i) * L), a3);
+            }
+            FloatVector dot = a0.add(a1).add(a2.add(a3)).mul(FloatVector.fromArray(F, scales, 2 * n * L));
+            dot = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot);
+            acc = dot.fma(FloatVector.fromArray(F, dx, g * L), acc);
         }
         return acc.reduceLanes(ADD);
     }

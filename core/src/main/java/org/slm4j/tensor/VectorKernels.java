@@ -80,9 +80,8 @@ final class VectorKernels extends RowKernels {
             case F32 -> f32(s, row, in.f, x, n);
             case F16 -> halves(s, row, in.f, x, n, false);
             case BF16 -> halves(s, row, in.f, x, n, true);
-            case Q4_0, Q8_0 -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
+            case Q4_0, Q8_0, Q4_K -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
             case Q4_1 -> q4_1(s, row, in, x, n);
-            case Q4_K -> q4K(s, row, in, x, n);
             case Q5_0 -> Q5Dots.q5_0(s, row, in, x, n);
             case Q5_1 -> Q5Dots.q5_1(s, row, in, x, n);
             case Q5_K -> Q5Dots.q5K(s, row, in, x, n);
@@ -97,14 +96,14 @@ final class VectorKernels extends RowKernels {
         if (!Gemm.supports(w.type())) return false;
         Gemm.multiply(w, in, batch, out);
         // generation reads Q4_0 and Q8_0 from their regrouped copy: the prompt's pass need not keep the file's pages
-        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) w.releasePages();
+        if (BlockGroups.regroups(w.type())) w.releasePages();
         return true;
     }
 
-    /** Q4_0 and Q8_0 regroup on their first matmul, here on the calling thread before the rows are split. */
+    /** Q4_0, Q8_0 and Q4_K regroup on their first matmul, here on the calling thread before the rows are split. */
     @Override
     void prepare(Matrix w) {
-        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) w.groups();
+        if (BlockGroups.regroups(w.type())) w.groups();
     }
 
     /**
@@ -363,49 +362,6 @@ final class VectorKernels extends RowKernels {
             dot = q4Part(s, qs, 3, offset, x, xk, dot);
         }
         return dot;
-    }
-
-    /**
-     * Per lane a sub-block holds 32 / L products of q &lt;= 15 by |q_x| &lt;= 127; times a 6-bit scale, over 8
-     * sub-blocks: at most 8 * 63 * (32 / L) * 1905, under 2^24 for L &gt;= 4.
-     *
-     * <p>The K-quant loops take L bytes of quants per iteration with all their vector work in the loop body: a helper
-     * method returning a vector is boxed (gigabytes of garbage, half the speed or less) whenever C2 compiled it on its
-     * own first and then finds it too big to inline, which depends on warm-up order.
-     */
-    private static float q4K(MemorySegment s, long row, Activations in, int x, int n) {
-        float[] qf = in.qf, d = in.d;
-        int[] bsums = in.bsums;
-        int xs = x / QK_K, xg = x / 16;
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
-        for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 144L * k;
-            int w0 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES), w1 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 4);
-            int w2 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 8);
-            // a byte per sub-block: scales of 0..3 and 4..7, mins of 0..3 and 4..7 (the packing: Blocks.q4kScaleMin)
-            int sc0 = w0 & 0x3F3F3F3F, sc1 = w2 & 0x0F0F0F0F | (w0 >>> 6 & 0x03030303) << 4;
-            int m0 = w1 & 0x3F3F3F3F, m1 = w2 >>> 4 & 0x0F0F0F0F | (w1 >>> 6 & 0x03030303) << 4;
-            int summ = 0, g = xg + 16 * k;
-            for (int j = 0; j < 4; j++) {
-                summ += (m0 >>> 8 * j & 0xFF) * (bsums[g + 2 * j] + bsums[g + 2 * j + 1])
-                        + (m1 >>> 8 * j & 0xFF) * (bsums[g + 8 + 2 * j] + bsums[g + 9 + 2 * j]);
-            }
-            float dx = d[xs + k];
-            mins += (dx * f16(s, block + 2)) * summ;
-            FloatVector sumi = FloatVector.zero(F);
-            for (int i = 0; i < QK_K / 2 / L; i++) {
-                // chunk c of 32 bytes: low nibbles are sub-block 2c, high nibbles sub-block 2c + 1
-                int c = i * L / 32, l = i * L % 32, scales = (c < 2 ? sc0 : sc1) >>> 16 * (c & 1);
-                int e = x + QK_K * k + 64 * c + l;
-                IntVector v = uint8s(s, block + Blocks.Q4K_QS + 32 * c + l);
-                FloatVector low = floats(v.and(0xF)).mul(FloatVector.fromArray(F, qf, e));
-                FloatVector high = floats(v.lanewise(LSHR, 4)).mul(FloatVector.fromArray(F, qf, e + 32));
-                sumi = low.fma(FloatVector.broadcast(F, (float) (scales & 0xFF)), high.fma(FloatVector.broadcast(F, (float) (scales >>> 8 & 0xFF)), sumi));
-            }
-            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
-        }
-        return acc.reduceLanes(ADD) - mins;
     }
 
     /**
