@@ -18,9 +18,9 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];      // Q4_0, Q8_0, Q4_K, one input: qf grouped as BlockGroups   [groups * 32 * L]
-    float[] groupedD = new float[0];      // Q4_0, Q8_0, Q4_K, one input: d by group, L blocks each   [groups * L]
-    float[] groupedSums8 = new float[0];  // Q4_0, Q8_0: 8 * each block's quant sum; Q4_K: the sum  [groups * L]
+    float[] groupedX = new float[0];      // Q4_0, Q8_0, Q4_K..Q6_K, one input: see group    [groups * 32 or 16 * L]
+    float[] groupedD = new float[0];      // the same: d of each lane's block                  [groups * L]
+    float[] groupedSums8 = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * L]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     private float[] rounded = new float[0];
     private final boolean simd;
@@ -51,13 +51,12 @@ final class Activations {
             case Q5_0 -> quantizeQ8(x, n, false);
             case Q4_0, Q8_0 -> {
                 quantizeQ8(x, n, false);
-                if (simd && batch == 1) group(cols);
+                if (simd && batch == 1) group(cols, 32, 32, type == GgmlType.Q4_0 ? 8 : 0);
             }
             case Q4_1, Q5_1 -> quantizeQ8(x, n, true);
-            case Q5_K, Q6_K -> quantizeQ8K(x, n);
-            case Q4_K -> {
+            case Q4_K, Q5_K, Q6_K -> {
                 quantizeQ8K(x, n);
-                if (simd && batch == 1) groupK(cols);
+                if (simd && batch == 1) group(cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K, type == GgmlType.Q6_K ? 0 : 1);
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
         }
@@ -97,51 +96,31 @@ final class Activations {
     }
 
     /**
-     * The quants of one input regrouped as {@link BlockGroups} groups the weights: element i of block g * L + j at
-     * groupedX[(g * 32 + i) * L + j], its scale and 8 times its sum at [g * L + j]; zeros past the last block.
+     * The quants of one input regrouped as {@link BlockGroups} groups the weights, in lanes of e elements: element i
+     * of lane-block k = g * L + j at groupedX[(g * e + i) * L + j], the d of the quantization block it lies in
+     * (dBlock elements) at groupedD[g * L + j], sumScale times its quants' sum at groupedSums8[g * L + j]; zeros past
+     * the last lane-block.
      */
-    private void group(int cols) {
-        int lanes = VectorKernels.L, groups = BlockGroups.groupsFor(cols), blocks = cols / Blocks.QK;
-        if (groupedX.length < groups * 32 * lanes) {
-            groupedX = new float[groups * 32 * lanes];
+    private void group(int cols, int e, int dBlock, int sumScale) {
+        int lanes = VectorKernels.L, groups = (cols / e + lanes - 1) / lanes, blocks = cols / e;
+        if (groupedX.length < groups * e * lanes) groupedX = new float[groups * e * lanes];
+        if (groupedD.length < groups * lanes) {
             groupedD = new float[groups * lanes];
             groupedSums8 = new float[groups * lanes];
         }
-        Arrays.fill(groupedX, (groups - 1) * 32 * lanes, groups * 32 * lanes, 0f);
+        Arrays.fill(groupedX, (groups - 1) * e * lanes, groups * e * lanes, 0f);
         Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, 0f);
         for (int k = 0; k < blocks; k++) {
-            int g = k / lanes, j = k % lanes, o = g * 32 * lanes + j;
+            int g = k / lanes, j = k % lanes, o = g * e * lanes + j;
             float sum = 0;
-            for (int i = 0; i < Blocks.QK; i++) {
-                float q = qf[Blocks.QK * k + i];
+            for (int i = 0; i < e; i++) {
+                float q = qf[e * k + i];
                 groupedX[o + i * lanes] = q;
                 sum += q;
             }
-            groupedD[g * lanes + j] = d[k];
-            groupedSums8[g * lanes + j] = 8 * sum;
-        }
-    }
-
-    /**
-     * The Q8_K quants of one input grouped as {@link #group} groups Q8_0's, in blocks of 32 (Q4_K's sub-blocks):
-     * d of the super-block each lies in, and the block's plain quant sum in groupedSums8.
-     */
-    private void groupK(int cols) {
-        int lanes = VectorKernels.L, groups = BlockGroups.groupsFor(cols), blocks = cols / Blocks.QK;
-        if (groupedX.length < groups * 32 * lanes) {
-            groupedX = new float[groups * 32 * lanes];
-            groupedD = new float[groups * lanes];
-            groupedSums8 = new float[groups * lanes];
-        }
-        Arrays.fill(groupedX, (groups - 1) * 32 * lanes, groups * 32 * lanes, 0f);
-        Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
-        Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, 0f);
-        for (int k = 0; k < blocks; k++) {
-            int g = k / lanes, j = k % lanes, o = g * 32 * lanes + j;
-            for (int i = 0; i < Blocks.QK; i++) groupedX[o + i * lanes] = qf[Blocks.QK * k + i];
-            groupedD[g * lanes + j] = d[k / 8];
-            groupedSums8[g * lanes + j] = bsums[2 * k] + bsums[2 * k + 1];
+            groupedD[g * lanes + j] = d[e * k / dBlock];
+            groupedSums8[g * lanes + j] = sumScale * sum;
         }
     }
 

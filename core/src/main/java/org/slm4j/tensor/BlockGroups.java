@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * A Q4_0, Q8_0 or Q4_K matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
+ * A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
  * groups of L (the vector length), side by side, so that a vector lane follows one block.
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
@@ -21,10 +21,10 @@ import jdk.incubator.vector.IntVector;
  * Prompts (batches) still go through {@link Gemm} from the file's layout, so these weights are held twice.
  *
  * <pre>
- * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K) or 32 (Q8_0) quant bytes per block of 32:
+ * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
  *   quants[(n * B + i) * L + j]  byte i of block g * L + j       (blocks past the row's end: zero)
- *   scales[n * L + j]            its scale as a float (f16 widened); Q4_K: d * scale at [2n * L + j],
- *                                dmin * min at [(2n + 1) * L + j]
+ *   scales[n * L + j]            its scale as a float (f16 widened); Q4_K, Q5_K: d * scale at [2n * L + j],
+ *                                dmin * min at [(2n + 1) * L + j]; Q6_K: d * scale
  * </pre>
  *
  * <p>Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
@@ -43,13 +43,19 @@ final class BlockGroups {
         this.groups = groups;
     }
 
-    /** Groups per row of a matrix with cols columns: L blocks of 32 each (for Q4_K, L sub-blocks). */
-    static int groupsFor(int cols) {
-        return (cols / Blocks.QK + L - 1) / L;
+    /** Elements per lane: a block of 32, a Q4_K sub-block of 32, a Q6_K sub-block of 16. */
+    static int laneElements(GgmlType type) {
+        return type == GgmlType.Q6_K ? 16 : 32;
+    }
+
+    /** Groups per row of a matrix of type with cols columns. */
+    static int groupsFor(GgmlType type, int cols) {
+        return (cols / laneElements(type) + L - 1) / L;
     }
 
     static boolean regroups(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_K
+                || type == GgmlType.Q6_K;
     }
 
     /**
@@ -59,12 +65,12 @@ final class BlockGroups {
      */
     static BlockGroups of(Matrix w) {
         int bytes = switch (w.type()) {
-            case Q4_0, Q4_K -> 16;
-            case Q8_0 -> 32;
+            case Q4_0, Q4_K, Q6_K -> 16;
+            case Q8_0, Q5_K -> 32;
             default -> throw new IllegalArgumentException(w.name() + ": " + w.type() + " is not regrouped");
         };
-        boolean k = w.type() == GgmlType.Q4_K;
-        int groups = groupsFor(w.cols()), blocks = w.cols() / Blocks.QK, floats = k ? 2 : 1;    // floats per lane
+        boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
+        int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type()), floats = k || five ? 2 : 1;
         if ((long) w.rows() * groups * bytes * L > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
@@ -84,7 +90,17 @@ final class BlockGroups {
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
                     int n = r * groups + b / L, j = b % L;
-                    if (k) {
+                    if (six) {          // a sub-block of 16: its (q - 32) as int8, d * scale (exact: f16 times int8)
+                        long block = r * rowBytes + 210L * (b / 16);
+                        scales[n * L + j] = Blocks.f16(in, block + Blocks.Q6K_D) * in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
+                        for (int i = 0; i < 16; i++) quants[(n * 16 + i) * L + j] = (byte) Blocks.q6k(in, block, 16 * (b % 16) + i);
+                    } else if (five) {  // a sub-block of 32: its 5-bit quants as bytes, d * scale and dmin * min
+                        long block = r * rowBytes + 176L * (b / 8);
+                        int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
+                        scales[(n * 2) * L + j] = Blocks.f16(in, block) * (sm & 0xFF);
+                        scales[(n * 2 + 1) * L + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
+                        for (int i = 0; i < 32; i++) quants[(n * 32 + i) * L + j] = (byte) Blocks.q5k(in, block, 32 * (b % 8) + i);
+                    } else if (k) {
                         long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
                         int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8), shift = 4 * (b % 2);
                         scales[(n * 2) * L + j] = Blocks.f16(in, block) * (sm & 0xFF);
@@ -109,6 +125,8 @@ final class BlockGroups {
         return switch (type) {
             case Q4_0 -> q4_0(r, in);
             case Q8_0 -> q8_0(r, in);
+            case Q5_K -> q5K(r, in);
+            case Q6_K -> q6K(r, in);
             default -> q4K(r, in);
         };
     }
@@ -172,6 +190,51 @@ final class BlockGroups {
                 a1 = VectorKernels.floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (16 + i) * L), a1);
                 a2 = VectorKernels.floats(u.and(0xF)).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a2);
                 a3 = VectorKernels.floats(u.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (17 + i) * L), a3);
+            }
+            FloatVector dot = a0.add(a1).add(a2.add(a3)).mul(FloatVector.fromArray(F, scales, 2 * n * L));
+            dot = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot);
+            acc = dot.fma(FloatVector.fromArray(F, dx, g * L), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /**
+     * Q6_K: per lane the exact integer sum of its sub-block's 16 products of |q - 32| &lt;= 32 by |q_x| &lt;= 127, times
+     * d * scale and the input super-block's d_x.
+     */
+    private float q6K(int r, Activations in) {
+        float[] x = in.groupedX, dx = in.groupedD;
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int n = r * groups + g, q = n * 16 * L, xo = g * 16 * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < 16; i += 4) {
+                a0 = VectorKernels.int8s(quants, q + i * L).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
+                a1 = VectorKernels.int8s(quants, q + (i + 1) * L).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a1);
+                a2 = VectorKernels.int8s(quants, q + (i + 2) * L).fma(FloatVector.fromArray(F, x, xo + (i + 2) * L), a2);
+                a3 = VectorKernels.int8s(quants, q + (i + 3) * L).fma(FloatVector.fromArray(F, x, xo + (i + 3) * L), a3);
+            }
+            FloatVector dot = a0.add(a1).add(a2.add(a3));
+            acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /**
+     * Q5_K: per lane the exact integer sum of its sub-block's 32 products of q &lt;= 31 by |q_x| &lt;= 127, times
+     * d * scale, less dmin * min times the sub-block's input sum, times the input super-block's d_x.
+     */
+    private float q5K(int r, Activations in) {
+        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums8;
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            int n = r * groups + g, q = n * 32 * L, xo = g * 32 * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < 32; i += 4) {
+                a0 = VectorKernels.int8s(quants, q + i * L).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
+                a1 = VectorKernels.int8s(quants, q + (i + 1) * L).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a1);
+                a2 = VectorKernels.int8s(quants, q + (i + 2) * L).fma(FloatVector.fromArray(F, x, xo + (i + 2) * L), a2);
+                a3 = VectorKernels.int8s(quants, q + (i + 3) * L).fma(FloatVector.fromArray(F, x, xo + (i + 3) * L), a3);
             }
             FloatVector dot = a0.add(a1).add(a2.add(a3)).mul(FloatVector.fromArray(F, scales, 2 * n * L));
             dot = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot);

@@ -21,11 +21,11 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The Vector API kernels of the 5-bit types and their decoding for {@link Gemm}, as {@link VectorKernels} does for
- * the 4-bit ones: a block's quants are the nibbles of Q4_0 / Q4_1 / Q4_K with a fifth bit on top, so the lane sums
- * stay exact integers (Q5_0 |q - 16| &lt;= 16 and Q5_1 q &lt;= 31 by |q_x| &lt;= 127, 32 / L per lane and block;
- * Q5_K below times a 6-bit scale, 8 sub-blocks: 8 * 63 * (32 / L) * 31 * 127 &lt; 2^24 for L &gt;= 4) and only the
- * float accumulation order differs from {@link ScalarKernels}.
+ * The Vector API kernels of Q5_0 and Q5_1, and the decoding of all 5-bit types for {@link Gemm}, as {@link
+ * VectorKernels} does for the 4-bit ones: a block's quants are the nibbles of Q4_0 / Q4_1 / Q4_K with a fifth bit on
+ * top, so the lane sums stay exact integers (Q5_0 |q - 16| &lt;= 16 and Q5_1 q &lt;= 31 by |q_x| &lt;= 127, 32 / L per
+ * lane and block) and only the float accumulation order differs from {@link ScalarKernels}. Q5_K generates from
+ * {@link BlockGroups}.
  */
 final class Q5Dots {
     private Q5Dots() {}
@@ -75,42 +75,6 @@ final class Q5Dots {
             mins += f16(s, block + 2) * sums[xb + k];
         }
         return acc.reduceLanes(ADD) + mins;
-    }
-
-    /** Q5_K: as VectorKernels' Q4_K, the fifth bit of chunk c's low and high nibbles from bits 2c and 2c + 1 of qh. */
-    static float q5K(MemorySegment s, long row, Activations in, int x, int n) {
-        float[] qf = in.qf, d = in.d;
-        int[] bsums = in.bsums;
-        int xs = x / QK_K, xg = x / 16;
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
-        for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 176L * k;
-            int w0 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES), w1 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 4);
-            int w2 = s.get(Blocks.INT, block + Blocks.Q4K_SCALES + 8);
-            int sc0 = w0 & 0x3F3F3F3F, sc1 = w2 & 0x0F0F0F0F | (w0 >>> 6 & 0x03030303) << 4;
-            int m0 = w1 & 0x3F3F3F3F, m1 = w2 >>> 4 & 0x0F0F0F0F | (w1 >>> 6 & 0x03030303) << 4;
-            int summ = 0, g = xg + 16 * k;
-            for (int j = 0; j < 4; j++) {
-                summ += (m0 >>> 8 * j & 0xFF) * (bsums[g + 2 * j] + bsums[g + 2 * j + 1])
-                        + (m1 >>> 8 * j & 0xFF) * (bsums[g + 8 + 2 * j] + bsums[g + 9 + 2 * j]);
-            }
-            float dx = d[xs + k];
-            mins += (dx * f16(s, block + 2)) * summ;
-            FloatVector sumi = FloatVector.zero(F);
-            for (int i = 0; i < QK_K / 2 / L; i++) {
-                int c = i * L / 32, l = i * L % 32, scales = (c < 2 ? sc0 : sc1) >>> 16 * (c & 1);
-                int e = x + QK_K * k + 64 * c + l;
-                IntVector v = uint8s(s, block + Blocks.Q5K_QS + 32 * c + l), h = uint8s(s, block + Blocks.Q5K_QH + l);
-                IntVector lo = v.and(0xF).or(h.lanewise(LSHR, 2 * c).and(1).lanewise(LSHL, 4));
-                IntVector hi = v.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2 * c + 1).and(1).lanewise(LSHL, 4));
-                FloatVector low = floats(lo).mul(FloatVector.fromArray(F, qf, e));
-                FloatVector high = floats(hi).mul(FloatVector.fromArray(F, qf, e + 32));
-                sumi = low.fma(FloatVector.broadcast(F, (float) (scales & 0xFF)), high.fma(FloatVector.broadcast(F, (float) (scales >>> 8 & 0xFF)), sumi));
-            }
-            acc = sumi.fma(FloatVector.broadcast(F, dx * f16(s, block)), acc);
-        }
-        return acc.reduceLanes(ADD) - mins;
     }
 
     /**

@@ -80,12 +80,10 @@ final class VectorKernels extends RowKernels {
             case F32 -> f32(s, row, in.f, x, n);
             case F16 -> halves(s, row, in.f, x, n, false);
             case BF16 -> halves(s, row, in.f, x, n, true);
-            case Q4_0, Q8_0, Q4_K -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
+            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
             case Q4_1 -> q4_1(s, row, in, x, n);
             case Q5_0 -> Q5Dots.q5_0(s, row, in, x, n);
             case Q5_1 -> Q5Dots.q5_1(s, row, in, x, n);
-            case Q5_K -> Q5Dots.q5K(s, row, in, x, n);
-            case Q6_K -> q6K(s, row, in, x, n);
             default -> throw new UnsupportedOperationException("no kernel for weight type " + w.type());
         };
     }
@@ -364,56 +362,6 @@ final class VectorKernels extends RowKernels {
         return dot;
     }
 
-    /**
-     * Q6_K: each super-block's integer sum from four slices, then scaled as {@link ScalarKernels} does: the same
-     * float. A slice returns a number, not a vector, so it needs no inlining to run without boxing.
-     */
-    private static float q6K(MemorySegment s, long row, Activations in, int x, int n) {
-        float[] qf = in.qf, d = in.d;
-        int xs = x / QK_K;
-        float sum = 0;
-        for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 210L * k;
-            int e = x + QK_K * k;
-            int sumi = q6KSlice(s, block, block + Blocks.Q6K_QH, block + Blocks.Q6K_SCALES, qf, e)
-                    + q6KSlice(s, block + 16, block + Blocks.Q6K_QH + 16, block + Blocks.Q6K_SCALES + 1, qf, e + 16)
-                    + q6KSlice(s, block + 64, block + Blocks.Q6K_QH + 32, block + Blocks.Q6K_SCALES + 8, qf, e + 128)
-                    + q6KSlice(s, block + 80, block + Blocks.Q6K_QH + 48, block + Blocks.Q6K_SCALES + 9, qf, e + 144);
-            sum += (d[xs + k] * f16(s, block + Blocks.Q6K_D)) * sumi;
-        }
-        return sum;
-    }
-
-    /**
-     * 16 bytes of a Q6_K half's ql, ql + 32 and qh: elements l .. l + 15 of the half and the same plus 32, 64 and
-     * 96 (input at x[e ..]), one sub-block each with its int8 scale at sc, sc + 2, sc + 4 and sc + 6. Per lane
-     * 4 * 16 / L products of |q - 32| &lt;= 32 by |q_x| &lt;= 127 times |scale| &lt;= 128: under 2^24, exact in floats;
-     * the lanes are added as ints (all 64 can reach 33M).
-     */
-    private static int q6KSlice(MemorySegment s, long ql, long qh, long sc, float[] x, int e) {
-        FloatVector s0 = scale(s, sc), s1 = scale(s, sc + 2), s2 = scale(s, sc + 4), s3 = scale(s, sc + 6);
-        FloatVector sum = FloatVector.zero(F);
-        for (int l = 0; l < 16; l += L) {
-            // no helper taking or returning vectors here: C2 compiled one (q6Product) on its own and then boxed
-            IntVector a = uint8s(s, ql + l), c = uint8s(s, ql + 32 + l), h = uint8s(s, qh + l);
-            IntVector q0 = a.and(0xF).or(h.and(3).lanewise(LSHL, 4)), q1 = c.and(0xF).or(h.and(0xC).lanewise(LSHL, 2));
-            IntVector q2 = a.lanewise(LSHR, 4).or(h.and(0x30)), q3 = c.lanewise(LSHR, 4).or(h.and(0xC0).lanewise(LSHR, 2));
-            FloatVector w0 = (FloatVector) q0.sub(32).convert(VectorOperators.I2F, 0);
-            FloatVector w1 = (FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0);
-            FloatVector w2 = (FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0);
-            FloatVector w3 = (FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0);
-            sum = w0.mul(FloatVector.fromArray(F, x, e + l)).fma(s0, sum);
-            sum = w1.mul(FloatVector.fromArray(F, x, e + 32 + l)).fma(s1, sum);
-            sum = w2.mul(FloatVector.fromArray(F, x, e + 64 + l)).fma(s2, sum);
-            sum = w3.mul(FloatVector.fromArray(F, x, e + 96 + l)).fma(s3, sum);
-        }
-        return ((IntVector) sum.convert(VectorOperators.F2I, 0)).reduceLanes(ADD);
-    }
-
-    /** The int8 at offset in every lane (as a float: broadcast(long) would check that the long fits, per call). */
-    private static FloatVector scale(MemorySegment s, long offset) {
-        return FloatVector.broadcast(F, (float) s.get(JAVA_BYTE, offset));
-    }
 
     private static FloatVector floats(MemorySegment s, long offset) {
         return FloatVector.fromMemorySegment(F, s, offset, LITTLE_ENDIAN);
