@@ -98,7 +98,18 @@ final class VectorKernels extends RowKernels {
         return true;
     }
 
-    /** Q4_0, Q8_0 and Q4_K regroup on their first matmul, here on the calling thread before the rows are split. */
+    /** Regrouped types (one input) go straight to their rows: no byte offset to divide back into a row per dot. */
+    @Override
+    void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
+        if (batch != 1 || !BlockGroups.regroups(w.type())) {
+            super.rows(w, r0, r1, in, batch, out);
+            return;
+        }
+        BlockGroups groups = w.groups();
+        for (int r = r0; r < r1; r++) out[r] = groups.dot(r, in);
+    }
+
+    /** Q4_0, Q8_0 and the K-quants regroup on their first matmul, here on the calling thread before the rows split. */
     @Override
     void prepare(Matrix w) {
         if (BlockGroups.regroups(w.type())) w.groups();
