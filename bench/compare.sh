@@ -134,10 +134,23 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   runs 4-row × 32-position register tiles of float FMAs with one scale FMA per block of 32: 60-75 GMAC/s per core,
   near the FMA bound, 2-3x the previous kernel. Attention over a prompt is tiled the same way (`model/Attention`,
   32 queries × 4 keys), down from a third of prefill time to 2-3 %; Gemm is now ~83 % of it.
-* **Generation.** Both engines read each weight byte once per token. slm4j's quantized dot products are bound by
-  work per block (about 600M blocks/s per thread: segment access checks, the f16 scale, the scale FMA), not by
-  memory. F16 rows go through a widening that C2 compiles without allocation (2-2.4x faster per row than the
-  earlier decoded-row loop); Q8_0 activation quantizing and SwiGLU are vectorized.
+* **Generation.** Both engines read each weight byte once per token, and on this machine both are bound by work
+  per weight more than by memory. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights are regrouped on first use
+  (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so one multiply-add scales L
+  blocks where the file's layout needed one per block. Prompts still read the file's layout, and its pages are let
+  go after each pass, so the weights are not held twice. One thread streaming TinyLlama's weights: Q4_0 12 -> 17
+  GB/s, Q8_0 19 -> 22, Q4_K 2.4 -> 16, Q6_K about 2.5 -> 12; generation from TinyLlama Q4_K_M files (not in the
+  table) went from 7.5 to 40 tok/s (llama.cpp 59), Q5_K_M from 7.2 to 29 (39). What is left is the int8 dot product llama.cpp uses
+  (`vpdpbusd`) and the Vector API lacks: each weight is widened and converted to a float before its multiply-add.
+  F16 rows go through a widening C2 compiles without allocation.
+* **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
+  the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
+  on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one
+  12 MB matrix, which stays in the L3 cache, had hidden half of it; `bench/kernels.sh` now streams 16.
+* **Memory.** Regrouped Q8_0 is about 6 % larger than the file and lives on the Java heap (`bin/slm4j` lets the heap
+  grow to 75 % of memory), hence Q8_0's peak RSS above llama.cpp's; llama.cpp repacks Q4_0 and holds it twice.
+  The page cache here keeps only 2-3 GB (with 20 GB free), so the F16 files are partly re-read from disk during a
+  run: their cells are the noisiest, for both engines.
 """)
 PY
 cat "$root/docs/PERFORMANCE.md"
