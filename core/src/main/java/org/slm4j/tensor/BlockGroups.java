@@ -27,7 +27,8 @@ import jdk.incubator.vector.IntVector;
  *                                dmin * min at [(2n + 1) * L + j]; Q6_K: d * scale
  * </pre>
  *
- * <p>Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
+ * <p>One written-out loop per type, not a generic one: sharing the lane sums would take a helper returning a vector
+ * or a branch per group, which C2 compiles poorly (see {@link VectorKernels}). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
 final class BlockGroups {

@@ -1,24 +1,18 @@
 package org.slm4j.tensor;
 
-import static java.nio.ByteOrder.LITTLE_ENDIAN;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static org.slm4j.tensor.Blocks.QK;
 import static org.slm4j.tensor.Blocks.QK_K;
 import static org.slm4j.tensor.Blocks.f16;
-import static org.slm4j.tensor.VectorKernels.B;
 import static org.slm4j.tensor.VectorKernels.F;
 import static org.slm4j.tensor.VectorKernels.I;
 import static org.slm4j.tensor.VectorKernels.L;
-import static org.slm4j.tensor.VectorKernels.BYTES;
-import static org.slm4j.tensor.VectorKernels.FIRST_L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The Vector API kernels of Q5_0 and Q5_1, and the decoding of all 5-bit types for {@link Gemm}, as {@link
@@ -46,10 +40,10 @@ final class Q5Dots {
             IntVector high = IntVector.broadcast(I, s.get(Blocks.INT, block + 2));
             FloatVector dot = FloatVector.zero(F);
             for (int e = 0; e < 16; e += L) {
-                IntVector v = uint8s(s, block + 6 + e);
+                IntVector v = VectorKernels.uint8s(s, block + 6 + e);
                 IntVector lo = v.and(0xF).or(fifth(high, e)).sub(16), hi = v.lanewise(LSHR, 4).or(fifth(high, e + 16)).sub(16);
-                dot = floats(lo).fma(FloatVector.fromArray(F, qf, x + QK * k + e), dot);
-                dot = floats(hi).fma(FloatVector.fromArray(F, qf, x + QK * k + e + 16), dot);
+                dot = VectorKernels.floats(lo).fma(FloatVector.fromArray(F, qf, x + QK * k + e), dot);
+                dot = VectorKernels.floats(hi).fma(FloatVector.fromArray(F, qf, x + QK * k + e + 16), dot);
             }
             acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
         }
@@ -66,10 +60,10 @@ final class Q5Dots {
             IntVector high = IntVector.broadcast(I, s.get(Blocks.INT, block + 4));
             FloatVector dot = FloatVector.zero(F);
             for (int e = 0; e < 16; e += L) {
-                IntVector v = uint8s(s, block + 8 + e);
+                IntVector v = VectorKernels.uint8s(s, block + 8 + e);
                 IntVector lo = v.and(0xF).or(fifth(high, e)), hi = v.lanewise(LSHR, 4).or(fifth(high, e + 16));
-                dot = floats(lo).fma(FloatVector.fromArray(F, qf, x + QK * k + e), dot);
-                dot = floats(hi).fma(FloatVector.fromArray(F, qf, x + QK * k + e + 16), dot);
+                dot = VectorKernels.floats(lo).fma(FloatVector.fromArray(F, qf, x + QK * k + e), dot);
+                dot = VectorKernels.floats(hi).fma(FloatVector.fromArray(F, qf, x + QK * k + e + 16), dot);
             }
             acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
             mins += f16(s, block + 2) * sums[xb + k];
@@ -122,16 +116,5 @@ final class Q5Dots {
     /** Bits e .. e + L of the block's fifth bits {@code qh}, each at bit 4 of its lane. */
     private static IntVector fifth(IntVector qh, int e) {
         return qh.lanewise(LSHR, LANE.add(e)).and(1).lanewise(LSHL, 4);
-    }
-
-    private static FloatVector floats(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
-    }
-
-    /** L unsigned bytes at offset as ints (128-bit vectors: a masked 8-byte load, which never reads past the weights). */
-    private static IntVector uint8s(MemorySegment s, long offset) {
-        ByteVector q = BYTES == L ? ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN)
-                : ByteVector.fromMemorySegment(B, s, offset, LITTLE_ENDIAN, FIRST_L);
-        return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 }
