@@ -138,9 +138,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   per weight more than by memory. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights are regrouped on first use
   (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so one multiply-add scales L
   blocks where the file's layout needed one per block. Prompts still read the file's layout, and its pages are let
-  go after each pass, so the weights are not held twice. One thread streaming TinyLlama's weights: Q4_0 12 -> 17
-  GB/s, Q8_0 19 -> 22, Q4_K 2.4 -> 16, Q6_K about 2.5 -> 12; generation from TinyLlama Q4_K_M files (not in the
-  table) went from 7.5 to 40 tok/s (llama.cpp 59), Q5_K_M from 7.2 to 29 (39). What is left is the int8 dot product llama.cpp uses
+  go after each pass, so the weights are not held twice. One thread, `bench/kernels.sh -p batch=1 -p threads=1`
+  (16 matrices of 5632 x 2048 streamed from memory): F16 21 GB/s, Q8_0 25, Q4_0 18, Q4_K 17, Q6_K 18. Generation
+  from TinyLlama Q4_K_M files (not in the table) went from 7.5 to 40 tok/s this way (llama.cpp 59), Q5_K_M from
+  7.2 to 29 (39). What is left is the int8 dot product llama.cpp uses
   (`vpdpbusd`) and the Vector API lacks: each weight is widened and converted to a float before its multiply-add.
   F16 rows go through a widening C2 compiles without allocation.
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
