@@ -28,6 +28,7 @@ final class Attention {
     private final float scale;
     private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
     private final int[] blockRow;   // [blocks + 1] first batch row of each block of one sequence's consecutive rows
+    private final Rows rows = new Rows();
 
     Attention(ModelConfig cfg, int maxBatch) {
         this.cfg = cfg;
@@ -39,9 +40,12 @@ final class Attention {
     void attend(Batch batch, int start, int n, int layer, float[] q, float[] att) {
         int heads = cfg.heads();
         if (!VECTOR || n == 1 || cfg.headDim() % 4 != 0) {
-            Parallel.forRange(n * heads, (from, to) -> {
-                for (int t = from; t < to; t++) attendRow(batch, start, t / heads, t % heads, layer, q, att);
-            });
+            rows.set(batch, start, layer, q, att);
+            try {
+                Parallel.forRange(n * heads, rows);
+            } finally {
+                rows.set(null, 0, 0, null, null);
+            }
             return;
         }
         // blocks of at most QB rows, each of one sequence at consecutive positions
@@ -60,6 +64,27 @@ final class Attention {
                 else Tile.SCRATCH.get().attend(this, batch, start, b0, b1, h, layer, q, att);
             }
         });
+    }
+
+    /** Rows and heads one at a time, as a task kept for every call: a generated token allocates nothing here. */
+    private final class Rows implements Parallel.RangeTask {
+        private Batch batch;
+        private int start, layer;
+        private float[] q, att;
+
+        void set(Batch batch, int start, int layer, float[] q, float[] att) {
+            this.batch = batch;
+            this.start = start;
+            this.layer = layer;
+            this.q = q;
+            this.att = att;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            int heads = cfg.heads();
+            for (int t = from; t < to; t++) attendRow(batch, start, t / heads, t % heads, layer, q, att);
+        }
     }
 
     /** One row and head: a dot product per visible key, then the softmax and the weighted sum of values. */

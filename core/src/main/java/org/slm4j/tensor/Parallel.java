@@ -84,7 +84,7 @@ public final class Parallel {
         final int threads;
         private final Thread[] workers;
         private final AtomicBoolean busy = new AtomicBoolean();
-        private volatile Job current;
+        private final Job job = new Job();       // reused by every call: a forward pass allocates nothing here
 
         Pool(int threads) {
             this.threads = threads;
@@ -100,9 +100,8 @@ public final class Parallel {
                 task.run(0, n);
                 return;
             }
-            Job job = new Job(task, n, Math.min(n, threads * CHUNKS_PER_THREAD), Thread.currentThread());
             try {
-                current = job;
+                job.start(task, n, Math.min(n, Math.min(threads * CHUNKS_PER_THREAD, 0xFFFF)), Thread.currentThread());
                 for (Thread w : workers) LockSupport.unpark(w);
                 job.work();
                 long spinUntil = System.nanoTime() + SPIN_NANOS;
@@ -111,6 +110,7 @@ public final class Parallel {
                     else LockSupport.park(this);
                 }
             } finally {
+                job.task = null;
                 busy.set(false);
             }
             Throwable failure = job.failure;
@@ -131,13 +131,13 @@ public final class Parallel {
 
             @Override
             public void run() {
-                Job done = null;
+                int done = 0;      // the last generation this worker joined
                 long idleSince = System.nanoTime();
                 while (true) {
-                    Job job = pool.current;
-                    if (job != done) {
-                        job.work();
-                        done = job;
+                    int generation = pool.job.generation();
+                    if (generation != done) {
+                        pool.job.work();
+                        done = generation;
                         idleSince = System.nanoTime();
                     } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                         Thread.onSpinWait();
@@ -149,14 +149,19 @@ public final class Parallel {
         }
     }
 
-    /** One forRange call: its chunks are claimed in order by whichever thread comes first. */
+    /**
+     * The pool's one job, started anew by each forRange call: its chunks are claimed in order by whichever thread
+     * comes first. A worker can come late, after the call it woke for has ended and the next has started, so a
+     * claim is a compare-and-set of the generation, the chunk count and the next chunk together: one that read an
+     * earlier call's state fails, and never takes a chunk under another call's fields.
+     */
     private static final class Job {
-        private static final VarHandle NEXT, UNFINISHED, FAILURE;
+        private static final VarHandle STATE, UNFINISHED, FAILURE;
 
         static {
             try {
                 MethodHandles.Lookup l = MethodHandles.lookup();
-                NEXT = l.findVarHandle(Job.class, "next", int.class);
+                STATE = l.findVarHandle(Job.class, "state", long.class);
                 UNFINISHED = l.findVarHandle(Job.class, "unfinished", int.class);
                 FAILURE = l.findVarHandle(Job.class, "failure", Throwable.class);
             } catch (ReflectiveOperationException e) {
@@ -164,23 +169,34 @@ public final class Parallel {
             }
         }
 
-        final RangeTask task;
-        final int n, chunks;
-        final Thread caller;
-        volatile int next;             // the next chunk to claim
+        RangeTask task;                // written before state publishes the generation, read after a claim
+        int n;
+        Thread caller;
+        volatile long state;           // generation (16 bits) | chunks (16) | next chunk to claim (32)
         volatile int unfinished;       // chunks not yet done
         volatile Throwable failure;    // the first exception a chunk threw
 
-        Job(RangeTask task, int n, int chunks, Thread caller) {
+        /** A new call; only when the previous one has finished, so no chunk of it is unclaimed or running. */
+        void start(RangeTask task, int n, int chunks, Thread caller) {
             this.task = task;
             this.n = n;
-            this.chunks = chunks;
             this.caller = caller;
-            this.unfinished = chunks;
+            failure = null;
+            unfinished = chunks;
+            long generation = generation() % 0xFFFF + 1;      // 1 .. 65535: a worker starts having seen 0
+            state = generation << 48 | (long) chunks << 32;
+        }
+
+        int generation() {
+            return (int) (state >>> 48);
         }
 
         void work() {
-            for (int c; (c = (int) NEXT.getAndAdd(this, 1)) < chunks; ) {
+            while (true) {
+                long s = state;
+                int chunks = (int) (s >>> 32) & 0xFFFF, c = (int) s;
+                if (c >= chunks) return;
+                if (!STATE.compareAndSet(this, s, s + 1)) continue;
                 try {
                     if (failure == null) task.run((int) ((long) c * n / chunks), (int) ((long) (c + 1) * n / chunks));
                 } catch (Throwable t) {

@@ -3,8 +3,10 @@ package org.slm4j.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +22,22 @@ class ParallelTest {
             for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "index " + i + " of " + n);
         }
         Parallel.forRange(0, (start, end) -> { throw new AssertionError("empty range ran"); });
+    }
+
+    /**
+     * Many short calls back to back: the pool's one job is restarted for each, and a worker that comes late to a
+     * call must neither take a chunk of the next one twice nor skip one (a double or a missing count here, or a hang).
+     */
+    @Test
+    void backToBackCallsEachRunEveryIndexOnce() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int call = 0; call < 20_000; call++) {
+                int n = 2 + call % 37;
+                AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                Parallel.forRange(n, (start, end) -> { for (int i = start; i < end; i++) hits.incrementAndGet(i); });
+                for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "call " + call + ", index " + i + " of " + n);
+            }
+        });
     }
 
     @Test
