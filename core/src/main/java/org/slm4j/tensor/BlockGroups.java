@@ -34,7 +34,7 @@ import jdk.incubator.vector.IntVector;
 final class BlockGroups {
     private final GgmlType type;
     private final byte[] quants;
-    private final float[] scales;          // Q4_0, Q8_0: per block; Q4_K: d * scale, then dmin * min, per sub-block
+    private final float[] scales;          // per lane: the block's scale; Q4_K, Q5_K: d * scale, then dmin * min; Q6_K: d * scale
     private final int groups;              // per row: ceil(blocks / L)
 
     private BlockGroups(GgmlType type, byte[] quants, float[] scales, int groups) {

@@ -8,15 +8,15 @@ import java.util.Objects;
  * Row r is {@code cols} elements, {@code cols / blockSize} whole blocks, contiguous. In GGUF terms ne[0] = cols
  * and ne[1] = rows.
  *
- * <p>The vector kernels may attach a copy of a Q4_0 or Q8_0 matrix regrouped for generation ({@link BlockGroups}): a class, not
- * a record, so that the copy is made once per matrix and dropped with it.
+ * <p>The vector kernels may attach a copy of a Q4_0, Q8_0 or K-quant matrix regrouped for generation
+ * ({@link BlockGroups}): a class, not a record, so that the copy is made once per matrix and dropped with it.
  */
 public final class Matrix {
     private final String name;
     private final GgmlType type;
     private final MemorySegment data;
     private final int rows, cols;
-    private volatile BlockGroups groups;      // Q4_0, Q8_0: built on first use by the vector kernels
+    private volatile BlockGroups groups;      // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K: built on first use by the vector kernels
 
     /**
      * @param name the tensor's name, used in every error about it
@@ -73,7 +73,7 @@ public final class Matrix {
     }
 
     /**
-     * The regrouped copy of this Q4_0 or Q8_0 matrix, built by the first caller (the others wait for it). The file
+     * The regrouped copy of this matrix (a type {@link BlockGroups#regroups} takes), built by the first caller (the others wait for it). The file
      * pages it was read from are then let go: only a prompt's pass reads them again ({@link #releasePages}).
      */
     BlockGroups groups() {
