@@ -20,7 +20,7 @@ final class Activations {
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
     float[] groupedX = new float[0];      // Q4_0, Q8_0, Q4_K..Q6_K, one input: see group    [groups * 32 or 16 * L]
     float[] groupedD = new float[0];      // the same: d of each lane's block                  [groups * L]
-    float[] groupedSums8 = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * L]
+    float[] groupedSums = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * L]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     private float[] rounded = new float[0];
     private final boolean simd;
@@ -98,7 +98,7 @@ final class Activations {
     /**
      * The quants of one input regrouped as {@link BlockGroups} groups the weights, in lanes of e elements: element i
      * of lane-block k = g * L + j at groupedX[(g * e + i) * L + j], the d of the quantization block it lies in
-     * (dBlock elements) at groupedD[g * L + j], sumScale times its quants' sum at groupedSums8[g * L + j]; zeros past
+     * (dBlock elements) at groupedD[g * L + j], sumScale times its quants' sum at groupedSums[g * L + j]; zeros past
      * the last lane-block.
      */
     private void group(int cols, int e, int dBlock, int sumScale) {
@@ -106,11 +106,11 @@ final class Activations {
         if (groupedX.length < groups * e * lanes) groupedX = new float[groups * e * lanes];
         if (groupedD.length < groups * lanes) {
             groupedD = new float[groups * lanes];
-            groupedSums8 = new float[groups * lanes];
+            groupedSums = new float[groups * lanes];
         }
         Arrays.fill(groupedX, (groups - 1) * e * lanes, groups * e * lanes, 0f);
         Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
-        Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, 0f);
+        Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
         for (int k = 0; k < blocks; k++) {
             int g = k / lanes, j = k % lanes, o = g * e * lanes + j;
             float sum = 0;
@@ -120,7 +120,7 @@ final class Activations {
                 sum += q;
             }
             groupedD[g * lanes + j] = d[e * k / dBlock];
-            groupedSums8[g * lanes + j] = sumScale * sum;
+            groupedSums[g * lanes + j] = sumScale * sum;
         }
     }
 

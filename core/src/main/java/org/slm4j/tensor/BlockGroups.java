@@ -27,8 +27,8 @@ import jdk.incubator.vector.IntVector;
  *                                dmin * min at [(2n + 1) * L + j]; Q6_K: d * scale
  * </pre>
  *
- * <p>One written-out loop per type, not a generic one: sharing the lane sums would take a helper returning a vector
- * or a branch per group, which C2 compiles poorly (see {@link VectorKernels}). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
+ * <p>A loop for nibbles, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
+ * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
 final class BlockGroups {
@@ -124,20 +124,20 @@ final class BlockGroups {
     /** Row r times the grouped input (see {@link Activations#prepare}). */
     float dot(int r, Activations in) {
         return switch (type) {
-            case Q4_0 -> q4_0(r, in);
-            case Q8_0 -> q8_0(r, in);
-            case Q5_K -> q5K(r, in);
+            case Q4_0, Q4_K -> nibbles(r, in);
             case Q6_K -> q6K(r, in);
-            default -> q4K(r, in);
+            default -> bytes(r, in);
         };
     }
 
     /**
-     * Per lane the exact integer sum of its block's 32 nibble products minus 8 times the block's input sum (at most
-     * 32 * 15 * 127 + 8 * 32 * 127, far below 2^24), times d_w * d_x.
+     * Q4_0 and Q4_K: per lane the exact integer sum of its block's 32 nibble products (at most 32 * 15 * 127). Q4_0
+     * takes off 8 times the block's input sum and scales by d_w * d_x; Q4_K scales by d * scale, takes off dmin * min
+     * times the input sum, and multiplies by d_x.
      */
-    private float q4_0(int r, Activations in) {
-        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums8;
+    private float nibbles(int r, Activations in) {
+        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums;
+        boolean mins = type == GgmlType.Q4_K;
         FloatVector acc = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
             int n = r * groups + g, q = n * 16 * L, xo = g * 32 * L;
@@ -150,59 +150,48 @@ final class BlockGroups {
                 a2 = VectorKernels.floats(u.and(0xF)).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a2);
                 a3 = VectorKernels.floats(u.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (17 + i) * L), a3);
             }
-            FloatVector dot = a0.add(a1).add(a2.add(a3)).sub(FloatVector.fromArray(F, sums, g * L));
-            acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
+            FloatVector dot = a0.add(a1).add(a2.add(a3)), d = FloatVector.fromArray(F, dx, g * L);
+            if (mins) {
+                dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
+                acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
+            } else {
+                acc = dot.sub(FloatVector.fromArray(F, sums, g * L)).fma(FloatVector.fromArray(F, scales, n * L).mul(d), acc);
+            }
         }
         return acc.reduceLanes(ADD);
     }
 
-    /** Per lane the exact integer sum of its block's 32 products (at most 32 * 128 * 127, below 2^24), times d_w * d_x. */
-    private float q8_0(int r, Activations in) {
-        float[] x = in.groupedX, dx = in.groupedD;
+    /**
+     * Q8_0 and Q5_K: per lane the exact integer sum of its block's 32 byte products (at most 32 * 128 * 127, below
+     * 2^24). Q8_0 scales by d_w * d_x; Q5_K as Q4_K in {@link #nibbles}. Q6_K's 16-byte blocks have a loop of their
+     * own: a trip count held in a variable cost the two others 3-5 %.
+     */
+    private float bytes(int r, Activations in) {
+        int e = 32;
+        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums;
+        boolean mins = type == GgmlType.Q5_K;
         FloatVector acc = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 32 * L, xo = g * 32 * L;
+            int n = r * groups + g, q = n * e * L, xo = g * e * L;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < 32; i += 4) {
+            for (int i = 0; i < e; i += 4) {
                 a0 = VectorKernels.int8s(quants, q + i * L).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
                 a1 = VectorKernels.int8s(quants, q + (i + 1) * L).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a1);
                 a2 = VectorKernels.int8s(quants, q + (i + 2) * L).fma(FloatVector.fromArray(F, x, xo + (i + 2) * L), a2);
                 a3 = VectorKernels.int8s(quants, q + (i + 3) * L).fma(FloatVector.fromArray(F, x, xo + (i + 3) * L), a3);
             }
-            FloatVector dot = a0.add(a1).add(a2.add(a3));
-            acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
-        }
-        return acc.reduceLanes(ADD);
-    }
-
-    /**
-     * Q4_K: per lane the exact integer sum of its sub-block's 32 nibble products (at most 32 * 15 * 127) times
-     * d * scale, less dmin * min times the sub-block's input sum, times the input super-block's d_x.
-     */
-    private float q4K(int r, Activations in) {
-        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums8;
-        FloatVector acc = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 16 * L, xo = g * 32 * L;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < 16; i += 2) {
-                IntVector v = VectorKernels.uint8s(quants, q + i * L), u = VectorKernels.uint8s(quants, q + (i + 1) * L);
-                a0 = VectorKernels.floats(v.and(0xF)).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
-                a1 = VectorKernels.floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (16 + i) * L), a1);
-                a2 = VectorKernels.floats(u.and(0xF)).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a2);
-                a3 = VectorKernels.floats(u.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (17 + i) * L), a3);
+            FloatVector dot = a0.add(a1).add(a2.add(a3)), d = FloatVector.fromArray(F, dx, g * L);
+            if (mins) {
+                dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
+                acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
+            } else {
+                acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(d), acc);
             }
-            FloatVector dot = a0.add(a1).add(a2.add(a3)).mul(FloatVector.fromArray(F, scales, 2 * n * L));
-            dot = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot);
-            acc = dot.fma(FloatVector.fromArray(F, dx, g * L), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
-    /**
-     * Q6_K: per lane the exact integer sum of its sub-block's 16 products of |q - 32| &lt;= 32 by |q_x| &lt;= 127, times
-     * d * scale and the input super-block's d_x.
-     */
+    /** Q6_K: per lane the exact integer sum of its sub-block's 16 products of |q - 32| &lt;= 32 by |q_x| &lt;= 127. */
     private float q6K(int r, Activations in) {
         float[] x = in.groupedX, dx = in.groupedD;
         FloatVector acc = FloatVector.zero(F);
@@ -215,31 +204,7 @@ final class BlockGroups {
                 a2 = VectorKernels.int8s(quants, q + (i + 2) * L).fma(FloatVector.fromArray(F, x, xo + (i + 2) * L), a2);
                 a3 = VectorKernels.int8s(quants, q + (i + 3) * L).fma(FloatVector.fromArray(F, x, xo + (i + 3) * L), a3);
             }
-            FloatVector dot = a0.add(a1).add(a2.add(a3));
-            acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
-        }
-        return acc.reduceLanes(ADD);
-    }
-
-    /**
-     * Q5_K: per lane the exact integer sum of its sub-block's 32 products of q &lt;= 31 by |q_x| &lt;= 127, times
-     * d * scale, less dmin * min times the sub-block's input sum, times the input super-block's d_x.
-     */
-    private float q5K(int r, Activations in) {
-        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums8;
-        FloatVector acc = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 32 * L, xo = g * 32 * L;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < 32; i += 4) {
-                a0 = VectorKernels.int8s(quants, q + i * L).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
-                a1 = VectorKernels.int8s(quants, q + (i + 1) * L).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a1);
-                a2 = VectorKernels.int8s(quants, q + (i + 2) * L).fma(FloatVector.fromArray(F, x, xo + (i + 2) * L), a2);
-                a3 = VectorKernels.int8s(quants, q + (i + 3) * L).fma(FloatVector.fromArray(F, x, xo + (i + 3) * L), a3);
-            }
-            FloatVector dot = a0.add(a1).add(a2.add(a3)).mul(FloatVector.fromArray(F, scales, 2 * n * L));
-            dot = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot);
-            acc = dot.fma(FloatVector.fromArray(F, dx, g * L), acc);
+            acc = a0.add(a1).add(a2.add(a3)).fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
         }
         return acc.reduceLanes(ADD);
     }
