@@ -155,7 +155,7 @@ public final class Parallel {
      * claim is a compare-and-set of the generation, the chunk count and the next chunk together: one that read an
      * earlier call's state fails, and never takes a chunk under another call's fields.
      */
-    private static final class Job {
+    static final class Job {
         private static final VarHandle STATE, UNFINISHED, FAILURE;
 
         static {
@@ -191,12 +191,24 @@ public final class Parallel {
             return (int) (state >>> 48);
         }
 
+        static final int NONE_LEFT = -1, STALE = -2;
+
+        /**
+         * Claims the next chunk of the call whose state a thread read as s: its index; NONE_LEFT when that call has
+         * no chunk left; STALE when the state moved on since (another claim, or a new call), to be read again.
+         */
+        int claim(long s) {
+            int chunks = (int) (s >>> 32) & 0xFFFF, c = (int) s;
+            if (c >= chunks) return NONE_LEFT;
+            return STATE.compareAndSet(this, s, s + 1) ? c : STALE;
+        }
+
         void work() {
             while (true) {
                 long s = state;
-                int chunks = (int) (s >>> 32) & 0xFFFF, c = (int) s;
-                if (c >= chunks) return;
-                if (!STATE.compareAndSet(this, s, s + 1)) continue;
+                int c = claim(s), chunks = (int) (s >>> 32) & 0xFFFF;
+                if (c == NONE_LEFT) return;
+                if (c == STALE) continue;
                 try {
                     if (failure == null) task.run((int) ((long) c * n / chunks), (int) ((long) (c + 1) * n / chunks));
                 } catch (Throwable t) {

@@ -40,6 +40,28 @@ class ParallelTest {
         });
     }
 
+    /**
+     * The interleaving the stress test above cannot force: a worker reads a call's state, is held up while that call
+     * finishes and the next starts, then claims. Its claim must fail, and the new call's chunks stay whole.
+     */
+    @Test
+    void aLateClaimTakesNothingFromTheNextCall() {
+        Parallel.Job job = new Parallel.Job();
+        AtomicIntegerArray first = new AtomicIntegerArray(4), second = new AtomicIntegerArray(4);
+        Thread caller = Thread.currentThread();
+        job.start((start, end) -> { for (int i = start; i < end; i++) first.incrementAndGet(i); }, 4, 4, caller);
+        long seenByTheLateWorker = job.state;
+        job.work();                                   // the call runs to its end without that worker
+        job.start((start, end) -> { for (int i = start; i < end; i++) second.incrementAndGet(i); }, 4, 4, caller);
+        assertEquals(Parallel.Job.STALE, job.claim(seenByTheLateWorker));
+        job.work();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(1, first.get(i), "first call, index " + i);
+            assertEquals(1, second.get(i), "second call, index " + i);
+        }
+        assertEquals(0, job.unfinished);
+    }
+
     @Test
     void aChunksExceptionReachesTheCaller() {
         IllegalStateException boom = new IllegalStateException("boom");
