@@ -32,6 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  * against this float widening on AVX-512 and were no faster: the Vector API has no widening multiply-add like
  * {@code vpmaddubsw} or {@code vpdpbusd}, and the per-block scale and the block loads cost as much as the products.
  * Q4_0 and Q8_0 rows are therefore regrouped so that one scale operation serves L blocks ({@link BlockGroups}).
+ * The exception is {@link Gemm}'s Q4_0 tile: 4-bit by 8-bit products summed over a block fit a 16-bit lane, so a
+ * multiply and an add serve twice the lanes of an FMA and nothing is widened until the block ends.
  *
  * <p>How C2 compiles these loops decides their speed more than their arithmetic does (each rule below was measured
  * on a model streaming from memory, and each broken one cost 1.5x to 4x): no loop inside a block's work, only loop
@@ -124,13 +126,17 @@ final class VectorKernels extends RowKernels {
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
+        short[] q = new short[0];        // [rows * cols] Q4_0: the quants (q - 8), 8 rows interleaved, for Gemm
 
-        Decoded fit(int rows, int cols) {
-            if (w.length < rows * cols) {
-                w = new float[rows * cols];
-                d = new float[rows * cols / QK];
-                m = new float[rows * cols / QK];
-                dm = new float[rows * cols / QK];
+        Decoded fit(int rows, int cols, boolean shorts) {
+            int size = rows * cols;
+            if (d.length < size / QK) d = new float[size / QK];
+            if (shorts) {
+                if (q.length < size) q = new short[size];
+            } else if (w.length < size) {
+                w = new float[size];
+                m = new float[size / QK];
+                dm = new float[size / QK];
             }
             return this;
         }
@@ -232,6 +238,26 @@ final class VectorKernels extends RowKernels {
             }
             case Q5_0, Q5_1, Q5_K -> Q5Dots.decode(w, r, dec, wo);
             default -> throw new AssertionError(w.type());
+        }
+    }
+
+    /**
+     * Q4_0 row r of w as 16-bit quants (q - 8) into dec.q, element i at {@code qo + 8 * i}: Gemm's tiles of 8 rows
+     * read one element of all 8 at one address. The block scales go to dec.d at {@code do_}, one per block.
+     */
+    static void decodeShorts(Matrix w, int r, Decoded dec, int qo, int do_) {
+        MemorySegment s = w.data();
+        short[] q = dec.q;
+        long row = r * w.rowBytes();
+        for (int k = 0; k < w.cols() / QK; k++) {
+            long block = row + 18L * k;
+            dec.d[do_ + k] = f16(s, block);
+            int e = qo + 8 * QK * k;
+            for (int i = 0; i < 16; i++) {
+                int b = Blocks.u8(s, block + 2 + i);
+                q[e + 8 * i] = (short) ((b & 0xF) - 8);
+                q[e + 8 * (i + 16)] = (short) ((b >>> 4) - 8);
+            }
         }
     }
 

@@ -1,11 +1,16 @@
 package org.slm4j.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -63,6 +68,39 @@ class GemmTest {
                 if (!(Math.abs(e - a) <= tolerance)) {
                     fail("out[" + b + ", " + r + "] scalar " + e + ", vector " + a + ", tolerance " + tolerance);
                 }
+            }
+        }
+    }
+
+    /**
+     * Q4_0's 16-bit kernel at its bound: rows of all -8 or all 7 quants times inputs whose quants are all 127 or
+     * -127 make block sums of +-32512 and +-28448, the largest a block can reach (one unit over 32767 would wrap a
+     * 16-bit lane). Every product here is exact in floats, so both kernels must give the exact value.
+     */
+    @Test
+    void q4_0BlockSumsAtTheirLargest() {
+        int cols = 64, batch = 2 * VectorKernels.L + 1;
+        byte[] nibbles = {0x00, (byte) 0xFF};                  // all q = 0 (weight -8), all q = 15 (weight 7)
+        ByteBuffer buf = ByteBuffer.allocate(nibbles.length * 2 * 18).order(ByteOrder.LITTLE_ENDIAN);
+        for (byte nibble : nibbles) {
+            for (int k = 0; k < 2; k++) {
+                buf.putShort(Float.floatToFloat16(0.5f));
+                for (int i = 0; i < 16; i++) buf.put(nibble);
+            }
+        }
+        Matrix w = new Matrix("extreme", GgmlType.Q4_0, MemorySegment.ofArray(buf.array()), nibbles.length, cols);
+        float[] x = new float[batch * cols];
+        for (int b = 0; b < batch; b++) java.util.Arrays.fill(x, b * cols, (b + 1) * cols, b % 2 == 0 ? 4f : -4f);
+        float[] expected = new float[batch * nibbles.length], actual = new float[batch * nibbles.length];
+        Kernels.scalar().matmul(w, x, batch, expected);
+        Kernels.vector().matmul(w, x, batch, actual);
+        float dx = Float.float16ToFloat(Float.floatToFloat16(4f / 127));     // every input quant is +-127
+        for (int b = 0; b < batch; b++) {
+            float sign = b % 2 == 0 ? 1 : -1;
+            float[] exact = {sign * -8 * 127 * 32 * 2 * 0.5f * dx, sign * 7 * 127 * 32 * 2 * 0.5f * dx};
+            for (int r = 0; r < nibbles.length; r++) {
+                assertEquals(exact[r], expected[b * nibbles.length + r], "scalar, position " + b + " row " + r);
+                assertEquals(exact[r], actual[b * nibbles.length + r], "vector, position " + b + " row " + r);
             }
         }
     }
