@@ -18,9 +18,11 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];      // Q4_0, Q8_0, Q4_K..Q6_K, one input: see group    [groups * 32 or 16 * L]
-    float[] groupedD = new float[0];      // the same: d of each lane's block                  [groups * L]
-    float[] groupedSums = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * L]
+    float[] groupedX = new float[0];     // Q8_0, Q5_K, Q6_K, one input: see group            [groups * 32 or 16 * W]
+    short[] groupedXs = new short[0];    // Q4_0, Q4_K: the same as 16-bit integers            [groups * 32 * W]
+    float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
+    float[] groupedSums = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * W]
+    short[] groupedSums8 = new short[0]; // Q4_0, Q4_K: 8 * each block's quant sum, 16-bit   [groups * W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     private float[] rounded = new float[0];
     private final boolean simd;
@@ -51,12 +53,14 @@ final class Activations {
             case Q5_0 -> quantizeQ8(x, n, false);
             case Q4_0, Q8_0 -> {
                 quantizeQ8(x, n, false);
-                if (simd && batch == 1) group(cols, 32, 32, type == GgmlType.Q4_0 ? 8 : 0);
+                if (simd && batch == 1) group(cols, 32, 32, type == GgmlType.Q4_0 ? 8 : 0, BlockGroups.lanes(type));
             }
             case Q4_1, Q5_1 -> quantizeQ8(x, n, true);
             case Q4_K, Q5_K, Q6_K -> {
                 quantizeQ8K(x, n);
-                if (simd && batch == 1) group(cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K, type == GgmlType.Q6_K ? 0 : 1);
+                if (simd && batch == 1) {
+                    group(cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K, type == GgmlType.Q6_K ? 0 : 1, BlockGroups.lanes(type));
+                }
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
         }
@@ -96,31 +100,39 @@ final class Activations {
     }
 
     /**
-     * The quants of one input regrouped as {@link BlockGroups} groups the weights, in lanes of e elements: element i
-     * of lane-block k = g * L + j at groupedX[(g * e + i) * L + j], the d of the quantization block it lies in
-     * (dBlock elements) at groupedD[g * L + j], sumScale times its quants' sum at groupedSums[g * L + j]; zeros past
+     * The quants of one input regrouped as {@link BlockGroups} groups the weights, in lanes of e elements, W lanes
+     * per group: element i of lane-block k = g * W + j at groupedX[(g * e + i) * W + j] (W = 2L: groupedXs, as
+     * 16-bit integers, with 8 times the quants' sum in groupedSums8), the d of the quantization block it lies in
+     * (dBlock elements) at groupedD[g * W + j], sumScale times its quants' sum at groupedSums[g * W + j]; zeros past
      * the last lane-block.
      */
-    private void group(int cols, int e, int dBlock, int sumScale) {
-        int lanes = VectorKernels.L, groups = (cols / e + lanes - 1) / lanes, blocks = cols / e;
-        if (groupedX.length < groups * e * lanes) groupedX = new float[groups * e * lanes];
+    private void group(int cols, int e, int dBlock, int sumScale, int lanes) {
+        int groups = (cols / e + lanes - 1) / lanes, blocks = cols / e;
+        boolean shorts = lanes != VectorKernels.L;
+        if (shorts && groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
+        if (!shorts && groupedX.length < groups * e * lanes) groupedX = new float[groups * e * lanes];
         if (groupedD.length < groups * lanes) {
             groupedD = new float[groups * lanes];
             groupedSums = new float[groups * lanes];
+            groupedSums8 = new short[groups * lanes];
         }
-        Arrays.fill(groupedX, (groups - 1) * e * lanes, groups * e * lanes, 0f);
+        if (shorts) Arrays.fill(groupedXs, (groups - 1) * e * lanes, groups * e * lanes, (short) 0);
+        else Arrays.fill(groupedX, (groups - 1) * e * lanes, groups * e * lanes, 0f);
         Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
+        Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
         for (int k = 0; k < blocks; k++) {
             int g = k / lanes, j = k % lanes, o = g * e * lanes + j;
-            float sum = 0;
+            int sum = 0;
             for (int i = 0; i < e; i++) {
                 float q = qf[e * k + i];
-                groupedX[o + i * lanes] = q;
-                sum += q;
+                if (shorts) groupedXs[o + i * lanes] = (short) q;
+                else groupedX[o + i * lanes] = q;
+                sum += (int) q;
             }
             groupedD[g * lanes + j] = d[e * k / dBlock];
             groupedSums[g * lanes + j] = sumScale * sum;
+            groupedSums8[g * lanes + j] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
         }
     }
 

@@ -3,28 +3,34 @@ package org.slm4j.tensor;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2F;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 import static org.slm4j.tensor.VectorKernels.F;
 import static org.slm4j.tensor.VectorKernels.L;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
- * groups of L (the vector length), side by side, so that a vector lane follows one block.
+ * groups of W, side by side, so that a vector lane follows one block: W = L (the float vector length), or 2L for
+ * Q4_0 and Q4_K, whose block sums fit 16-bit lanes.
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
- * scaling each block's lane sums as on its 32 products. Here byte i of the group's L blocks is one load: lane j sums
- * block j's products over the group's loads, and one multiply-add scales all L blocks. One thread then reads Q4_0
+ * scaling each block's lane sums as on its 32 products. Here byte i of the group's W blocks is one load: lane j sums
+ * block j's products over the group's loads, and one multiply-add scales L blocks. One thread then reads Q4_0
  * weights at 17 GB/s instead of 12. The input is regrouped the same way once per matmul ({@link Activations}).
  * Prompts (batches) still go through {@link Gemm} from the file's layout, so these weights are held twice.
  *
  * <pre>
  * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
- *   quants[(n * B + i) * L + j]  byte i of block g * L + j       (blocks past the row's end: zero)
- *   scales[n * L + j]            its scale as a float (f16 widened); Q4_K, Q5_K: d * scale at [2n * L + j],
- *                                dmin * min at [(2n + 1) * L + j]; Q6_K: d * scale
+ *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
+ *   scales[n * W + j]            its scale as a float (f16 widened); Q4_K, Q5_K: d * scale at [2n * W + j],
+ *                                dmin * min at [(2n + 1) * W + j]; Q6_K: d * scale
  * </pre>
  *
  * <p>A loop for nibbles, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
@@ -32,10 +38,13 @@ import jdk.incubator.vector.IntVector;
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
 final class BlockGroups {
+    private static final int W = 2 * L;    // Q4_0 and Q4_K lanes per group: 16-bit lanes, a full vector of them
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
     private final GgmlType type;
     private final byte[] quants;
     private final float[] scales;          // per lane: the block's scale; Q4_K, Q5_K: d * scale, then dmin * min; Q6_K: d * scale
-    private final int groups;              // per row: ceil(blocks / L)
+    private final int groups;              // per row: ceil(blocks / W)
 
     private BlockGroups(GgmlType type, byte[] quants, float[] scales, int groups) {
         this.type = type;
@@ -49,9 +58,14 @@ final class BlockGroups {
         return type == GgmlType.Q6_K ? 16 : 32;
     }
 
+    /** Lanes per group: Q4_0 and Q4_K sum in 16-bit lanes, twice as many per vector as floats. */
+    static int lanes(GgmlType type) {
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K ? W : L;
+    }
+
     /** Groups per row of a matrix of type with cols columns. */
     static int groupsFor(GgmlType type, int cols) {
-        return (cols / laneElements(type) + L - 1) / L;
+        return (cols / laneElements(type) + lanes(type) - 1) / lanes(type);
     }
 
     static boolean regroups(GgmlType type) {
@@ -72,17 +86,18 @@ final class BlockGroups {
         };
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
         int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type()), floats = k || five ? 2 : 1;
-        if ((long) w.rows() * groups * bytes * L > Integer.MAX_VALUE - 16) {
+        int width = lanes(w.type());
+        if ((long) w.rows() * groups * bytes * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
         byte[] quants;
         float[] scales;
         try {
-            quants = new byte[w.rows() * groups * bytes * L];
-            scales = new float[w.rows() * groups * floats * L];
+            quants = new byte[w.rows() * groups * bytes * width];
+            scales = new float[w.rows() * groups * floats * width];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + (long) w.rows() * groups * (bytes + 4 * floats) * L / (1 << 20) + " MB; Q4_0, Q8_0 and Q4_K weights are"
+                    + (long) w.rows() * groups * (bytes + 4 * floats) * width / (1 << 20) + " MB; Q4_0, Q8_0 and Q4_K weights are"
                     + " held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
@@ -90,30 +105,30 @@ final class BlockGroups {
         Parallel.forRange(w.rows(), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
-                    int n = r * groups + b / L, j = b % L;
+                    int n = r * groups + b / width, j = b % width;
                     if (six) {          // a sub-block of 16: its (q - 32) as int8, d * scale (exact: f16 times int8)
                         long block = r * rowBytes + 210L * (b / 16);
-                        scales[n * L + j] = Blocks.f16(in, block + Blocks.Q6K_D) * in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
-                        for (int i = 0; i < 16; i++) quants[(n * 16 + i) * L + j] = (byte) Blocks.q6k(in, block, 16 * (b % 16) + i);
+                        scales[n * width + j] = Blocks.f16(in, block + Blocks.Q6K_D) * in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
+                        for (int i = 0; i < 16; i++) quants[(n * 16 + i) * width + j] = (byte) Blocks.q6k(in, block, 16 * (b % 16) + i);
                     } else if (five) {  // a sub-block of 32: its 5-bit quants as bytes, d * scale and dmin * min
                         long block = r * rowBytes + 176L * (b / 8);
                         int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
-                        scales[(n * 2) * L + j] = Blocks.f16(in, block) * (sm & 0xFF);
-                        scales[(n * 2 + 1) * L + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
-                        for (int i = 0; i < 32; i++) quants[(n * 32 + i) * L + j] = (byte) Blocks.q5k(in, block, 32 * (b % 8) + i);
+                        scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
+                        scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
+                        for (int i = 0; i < 32; i++) quants[(n * 32 + i) * width + j] = (byte) Blocks.q5k(in, block, 32 * (b % 8) + i);
                     } else if (k) {
                         long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
                         int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8), shift = 4 * (b % 2);
-                        scales[(n * 2) * L + j] = Blocks.f16(in, block) * (sm & 0xFF);
-                        scales[(n * 2 + 1) * L + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
+                        scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
+                        scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
                         for (int i = 0; i < 16; i++) {
                             int lo = in.get(JAVA_BYTE, qs + i) >> shift & 0xF, hi = in.get(JAVA_BYTE, qs + 16 + i) >> shift & 0xF;
-                            quants[(n * 16 + i) * L + j] = (byte) (lo | hi << 4);
+                            quants[(n * 16 + i) * width + j] = (byte) (lo | hi << 4);
                         }
                     } else {
                         long block = r * rowBytes + (long) (2 + bytes) * b;
-                        scales[n * L + j] = Blocks.f16(in, block);
-                        for (int i = 0; i < bytes; i++) quants[(n * bytes + i) * L + j] = in.get(JAVA_BYTE, block + 2 + i);
+                        scales[n * width + j] = Blocks.f16(in, block);
+                        for (int i = 0; i < bytes; i++) quants[(n * bytes + i) * width + j] = in.get(JAVA_BYTE, block + 2 + i);
                     }
                 }
             }
@@ -131,34 +146,43 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K: per lane the exact integer sum of its block's 32 nibble products (at most 32 * 15 * 127). Q4_0
-     * takes off 8 times the block's input sum and scales by d_w * d_x; Q4_K scales by d * scale, takes off dmin * min
-     * times the input sum, and multiplies by d_x.
+     * Q4_0 and Q4_K in 16-bit lanes, W blocks per group: the products of a block's 32 nibbles (0 to 15) by its
+     * input quants are summed with 16-bit wrap-around, then 8 times the block's input sum is taken off, leaving
+     * the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the wrapped arithmetic
+     * gave its exact value. Q4_0 scales that by d_w * d_x, as ggml does; Q4_K adds the 8 back (in floats, exact),
+     * scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
      */
     private float nibbles(int r, Activations in) {
-        float[] x = in.groupedX, dx = in.groupedD, sums = in.groupedSums;
+        short[] x = in.groupedXs, sums8 = in.groupedSums8;
+        float[] dx = in.groupedD, sums = in.groupedSums;
         boolean mins = type == GgmlType.Q4_K;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 16 * L, xo = g * 32 * L;
-            // four sums: one would be a chain of 32 dependent multiply-adds per group
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int n = r * groups + g, q = n * 16 * W, xo = g * 32 * W, o = g * W;
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
             for (int i = 0; i < 16; i += 2) {
-                IntVector v = VectorKernels.uint8s(quants, q + i * L), u = VectorKernels.uint8s(quants, q + (i + 1) * L);
-                a0 = VectorKernels.floats(v.and(0xF)).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
-                a1 = VectorKernels.floats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (16 + i) * L), a1);
-                a2 = VectorKernels.floats(u.and(0xF)).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a2);
-                a3 = VectorKernels.floats(u.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + (17 + i) * L), a3);
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 1) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                s0 = s0.add(v.and((short) 0xF).mul(ShortVector.fromArray(S, x, xo + i * W)));
+                s1 = s1.add(v.lanewise(LSHR, 4).mul(ShortVector.fromArray(S, x, xo + (16 + i) * W)));
+                s2 = s2.add(u.and((short) 0xF).mul(ShortVector.fromArray(S, x, xo + (i + 1) * W)));
+                s3 = s3.add(u.lanewise(LSHR, 4).mul(ShortVector.fromArray(S, x, xo + (17 + i) * W)));
             }
-            FloatVector dot = a0.add(a1).add(a2.add(a3)), d = FloatVector.fromArray(F, dx, g * L);
+            ShortVector dot = s0.add(s1).add(s2.add(s3)).sub(ShortVector.fromArray(S, sums8, o));
+            FloatVector lo = (FloatVector) dot.convertShape(S2F, F, 0), hi = (FloatVector) dot.convertShape(S2F, F, 1);
+            FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
             if (mins) {
-                dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
-                acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
+                FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
+                lo = lo.add(x0.mul(8f)).mul(FloatVector.fromArray(F, scales, 2 * n * W));
+                hi = hi.add(x1.mul(8f)).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
+                acc0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, lo).fma(d0, acc0);
+                acc1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hi).fma(d1, acc1);
             } else {
-                acc = dot.sub(FloatVector.fromArray(F, sums, g * L)).fma(FloatVector.fromArray(F, scales, n * L).mul(d), acc);
+                acc0 = lo.fma(FloatVector.fromArray(F, scales, n * W).mul(d0), acc0);
+                acc1 = hi.fma(FloatVector.fromArray(F, scales, n * W + L).mul(d1), acc1);
             }
         }
-        return acc.reduceLanes(ADD);
+        return acc0.add(acc1).reduceLanes(ADD);
     }
 
     /**

@@ -10,10 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The blocked batch multiply against the scalar reference at its edges: row counts around its tile (4 rows) and
@@ -73,13 +73,14 @@ class GemmTest {
     }
 
     /**
-     * Q4_0's 16-bit kernel at its bound: rows of all -8 or all 7 quants times inputs whose quants are all 127 or
+     * Q4_0's 16-bit kernels at their bound: rows of all -8 or all 7 quants times inputs whose quants are all 127 or
      * -127 make block sums of +-32512 and +-28448, the largest a block can reach (one unit over 32767 would wrap a
      * 16-bit lane). Every product here is exact in floats, so both kernels must give the exact value.
      */
-    @Test
-    void q4_0BlockSumsAtTheirLargest() {
-        int cols = 64, batch = 2 * VectorKernels.L + 1;
+    @ParameterizedTest(name = "batch {0}")
+    @ValueSource(ints = {1, 2, 33})     // 1: generation's 16-bit kernel (BlockGroups), the others Gemm's
+    void q4_0BlockSumsAtTheirLargest(int batch) {
+        int cols = 64;
         byte[] nibbles = {0x00, (byte) 0xFF};                  // all q = 0 (weight -8), all q = 15 (weight 7)
         ByteBuffer buf = ByteBuffer.allocate(nibbles.length * 2 * 18).order(ByteOrder.LITTLE_ENDIAN);
         for (byte nibble : nibbles) {
