@@ -153,7 +153,7 @@ final class Gemm implements Parallel.RangeTask {
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, n, shorts);
             // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) {
-                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r / 8 * 8 * n + r % 8, r * n / QK);
+                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * n);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
             int accSize = groups * tiles * rt * G;
@@ -270,59 +270,66 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /**
-     * {@link #blocks} for Q4_0 in 16-bit lanes, 8 rows (interleaved by element, at wo) by G positions: a block's
-     * products (|q_w| &lt;= 8 times |q_x| &lt;= 127) sum to at most 32 * 1016 = 32512, so each lane holds the exact
-     * integer sum of a block in 16 bits, then converted and scaled as in {@link #blocks}: the same arithmetic, with
-     * twice the lanes per multiply.
+     * {@link #blocks} for Q4_0 in 16-bit lanes, 8 rows (at wo, wo + n, ..) by G positions: a block's products
+     * (|q_w| &lt;= 8 times |q_x| &lt;= 127) sum to at most 32 * 1016 = 32512, so each lane holds the exact integer sum
+     * of a block in 16 bits, then converted and scaled as in {@link #blocks}: the same arithmetic, with twice the
+     * lanes per multiply.
      */
     private static void nibbles(VectorKernels.Decoded dec, int wo, int n, short[] xs, float[] dxt, int g, int k0, int k1,
                                 float[] acc, int ao) {
-        short[] q = dec.q;
-        float[] dw = dec.d;
         int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
         for (int k = k0; k < k1; k += QK) {
-            ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-            for (int i = k; i < k + QK; i++) {
-                ShortVector x = ShortVector.fromArray(S, xs, xo + i * G);
-                int e = wo + 8 * i;
-                s0 = s0.add(x.mul(q[e]));
-                s1 = s1.add(x.mul(q[e + 1]));
-                s2 = s2.add(x.mul(q[e + 2]));
-                s3 = s3.add(x.mul(q[e + 3]));
-                s4 = s4.add(x.mul(q[e + 4]));
-                s5 = s5.add(x.mul(q[e + 5]));
-                s6 = s6.add(x.mul(q[e + 6]));
-                s7 = s7.add(x.mul(q[e + 7]));
-            }
-            int b = k / QK, e = dxo + b * G;
-            FloatVector dx0 = FloatVector.fromArray(F, dxt, e), dx1 = FloatVector.fromArray(F, dxt, e + L);
-            float c;
-            // written out: a helper taking vectors would box them (see VectorKernels)
-            c = dw[d0 + b];
-            ((FloatVector) s0.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao)).intoArray(acc, ao);
-            ((FloatVector) s0.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + L)).intoArray(acc, ao + L);
-            c = dw[d0 + nb + b];
-            ((FloatVector) s1.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + G)).intoArray(acc, ao + G);
-            ((FloatVector) s1.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + G + L)).intoArray(acc, ao + G + L);
-            c = dw[d0 + 2 * nb + b];
-            ((FloatVector) s2.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 2 * G)).intoArray(acc, ao + 2 * G);
-            ((FloatVector) s2.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 2 * G + L)).intoArray(acc, ao + 2 * G + L);
-            c = dw[d0 + 3 * nb + b];
-            ((FloatVector) s3.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 3 * G)).intoArray(acc, ao + 3 * G);
-            ((FloatVector) s3.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 3 * G + L)).intoArray(acc, ao + 3 * G + L);
-            c = dw[d0 + 4 * nb + b];
-            ((FloatVector) s4.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 4 * G)).intoArray(acc, ao + 4 * G);
-            ((FloatVector) s4.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 4 * G + L)).intoArray(acc, ao + 4 * G + L);
-            c = dw[d0 + 5 * nb + b];
-            ((FloatVector) s5.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 5 * G)).intoArray(acc, ao + 5 * G);
-            ((FloatVector) s5.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 5 * G + L)).intoArray(acc, ao + 5 * G + L);
-            c = dw[d0 + 6 * nb + b];
-            ((FloatVector) s6.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 6 * G)).intoArray(acc, ao + 6 * G);
-            ((FloatVector) s6.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 6 * G + L)).intoArray(acc, ao + 6 * G + L);
-            c = dw[d0 + 7 * nb + b];
-            ((FloatVector) s7.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 7 * G)).intoArray(acc, ao + 7 * G);
-            ((FloatVector) s7.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 7 * G + L)).intoArray(acc, ao + 7 * G + L);
+            nibbleBlock(dec.q, wo + k, n, xs, xo + k * G, dxt, dxo + k / QK * G, dec.d, d0 + k / QK, nb, acc, ao);
         }
+    }
+
+    /**
+     * One block of {@link #nibbles}: weights at q[wo + r * n + i], inputs at xs[xo + i * G], input scales at dxt[e],
+     * weight scales at dw[db + r * nb]. A method of its own so C2 allocates its registers apart from the loops
+     * around it: inlined there, the block's loop spilled index registers to the stack.
+     */
+    private static void nibbleBlock(short[] q, int wo, int n, short[] xs, int xo, float[] dxt, int e, float[] dw, int db, int nb,
+                                    float[] acc, int ao) {
+        ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        int w1 = wo + n, w2 = wo + 2 * n, w3 = wo + 3 * n, w4 = wo + 4 * n, w5 = wo + 5 * n, w6 = wo + 6 * n, w7 = wo + 7 * n;
+        for (int i = 0; i < QK; i++) {
+            ShortVector x = ShortVector.fromArray(S, xs, xo + i * G);
+            s0 = s0.add(x.mul(q[wo + i]));
+            s1 = s1.add(x.mul(q[w1 + i]));
+            s2 = s2.add(x.mul(q[w2 + i]));
+            s3 = s3.add(x.mul(q[w3 + i]));
+            s4 = s4.add(x.mul(q[w4 + i]));
+            s5 = s5.add(x.mul(q[w5 + i]));
+            s6 = s6.add(x.mul(q[w6 + i]));
+            s7 = s7.add(x.mul(q[w7 + i]));
+        }
+        FloatVector dx0 = FloatVector.fromArray(F, dxt, e), dx1 = FloatVector.fromArray(F, dxt, e + L);
+        float c;
+        // written out: a helper taking vectors would box them (see VectorKernels)
+        c = dw[db];
+        ((FloatVector) s0.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao)).intoArray(acc, ao);
+        ((FloatVector) s0.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + L)).intoArray(acc, ao + L);
+        c = dw[db + nb];
+        ((FloatVector) s1.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + G)).intoArray(acc, ao + G);
+        ((FloatVector) s1.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + G + L)).intoArray(acc, ao + G + L);
+        c = dw[db + 2 * nb];
+        ((FloatVector) s2.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 2 * G)).intoArray(acc, ao + 2 * G);
+        ((FloatVector) s2.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 2 * G + L)).intoArray(acc, ao + 2 * G + L);
+        c = dw[db + 3 * nb];
+        ((FloatVector) s3.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 3 * G)).intoArray(acc, ao + 3 * G);
+        ((FloatVector) s3.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 3 * G + L)).intoArray(acc, ao + 3 * G + L);
+        c = dw[db + 4 * nb];
+        ((FloatVector) s4.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 4 * G)).intoArray(acc, ao + 4 * G);
+        ((FloatVector) s4.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 4 * G + L)).intoArray(acc, ao + 4 * G + L);
+        c = dw[db + 5 * nb];
+        ((FloatVector) s5.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 5 * G)).intoArray(acc, ao + 5 * G);
+        ((FloatVector) s5.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 5 * G + L)).intoArray(acc, ao + 5 * G + L);
+        c = dw[db + 6 * nb];
+        ((FloatVector) s6.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 6 * G)).intoArray(acc, ao + 6 * G);
+        ((FloatVector) s6.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 6 * G + L)).intoArray(acc, ao + 6 * G + L);
+        c = dw[db + 7 * nb];
+        ((FloatVector) s7.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 7 * G)).intoArray(acc, ao + 7 * G);
+        ((FloatVector) s7.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 7 * G + L)).intoArray(acc, ao + 7 * G + L);
     }
 
     /**

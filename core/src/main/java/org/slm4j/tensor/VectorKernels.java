@@ -126,7 +126,7 @@ final class VectorKernels extends RowKernels {
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
-        short[] q = new short[0];        // [rows * cols] Q4_0: the quants (q - 8), 8 rows interleaved, for Gemm
+        short[] q = new short[0];        // [rows * cols] Q4_0: the quants (q - 8), for Gemm's 16-bit kernel
 
         Decoded fit(int rows, int cols, boolean shorts) {
             int size = rows * cols;
@@ -241,22 +241,21 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /**
-     * Q4_0 row r of w as 16-bit quants (q - 8) into dec.q, element i at {@code qo + 8 * i}: Gemm's tiles of 8 rows
-     * read one element of all 8 at one address. The block scales go to dec.d at {@code do_}, one per block.
-     */
-    static void decodeShorts(Matrix w, int r, Decoded dec, int qo, int do_) {
+    /** Q4_0 row r of w into dec.q at wo as 16-bit quants (q - 8), and its block scales into dec.d at wo / 32. */
+    static void decodeShorts(Matrix w, int r, Decoded dec, int wo) {
         MemorySegment s = w.data();
-        short[] q = dec.q;
         long row = r * w.rowBytes();
         for (int k = 0; k < w.cols() / QK; k++) {
             long block = row + 18L * k;
-            dec.d[do_ + k] = f16(s, block);
-            int e = qo + 8 * QK * k;
-            for (int i = 0; i < 16; i++) {
-                int b = Blocks.u8(s, block + 2 + i);
-                q[e + 8 * i] = (short) ((b & 0xF) - 8);
-                q[e + 8 * (i + 16)] = (short) ((b >>> 4) - 8);
+            dec.d[wo / QK + k] = f16(s, block);
+            for (int i = 0; i < 16; i += BYTES) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    int e = wo + QK * k + i + p * L;
+                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e);
+                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e + 16);
+                }
             }
         }
     }
