@@ -2,15 +2,20 @@ package org.slm4j.tensor;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.S2F;
+import static jdk.incubator.vector.VectorOperators.S2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 import static org.slm4j.tensor.VectorKernels.F;
+import static org.slm4j.tensor.VectorKernels.I;
 import static org.slm4j.tensor.VectorKernels.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -29,8 +34,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
- *   scales[n * W + j]            its scale as a float (f16 widened); Q4_K, Q5_K: d * scale at [2n * W + j],
- *                                dmin * min at [(2n + 1) * W + j]; Q6_K: d * scale
+ *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
+ *                                generation waits on, and a float per block would be 6-11 % more bytes)
+ *   scales[n * W + j]            Q4_K, Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
+ *                                Q6_K: d * scale (exact as floats, not as f16)
  * </pre>
  *
  * <p>A loop for nibbles, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
@@ -41,14 +48,17 @@ final class BlockGroups {
     private static final int W = 2 * L;    // Q4_0 and Q4_K lanes per group: 16-bit lanes, a full vector of them
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
+    private static final int INF = 0x7c00 << 13;  // an f16 exponent of all ones, shifted to a float's place
     private final GgmlType type;
     private final byte[] quants;
-    private final float[] scales;          // per lane: the block's scale; Q4_K, Q5_K: d * scale, then dmin * min; Q6_K: d * scale
+    private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
+    private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
     private final int groups;              // per row: ceil(blocks / W)
 
-    private BlockGroups(GgmlType type, byte[] quants, float[] scales, int groups) {
+    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int groups) {
         this.type = type;
         this.quants = quants;
+        this.halves = halves;
         this.scales = scales;
         this.groups = groups;
     }
@@ -91,14 +101,17 @@ final class BlockGroups {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
         byte[] quants;
+        short[] halves;
         float[] scales;
+        boolean kQuant = k || five || six;
         try {
             quants = new byte[w.rows() * groups * bytes * width];
-            scales = new float[w.rows() * groups * floats * width];
+            halves = new short[kQuant ? 0 : w.rows() * groups * width];
+            scales = new float[kQuant ? w.rows() * groups * floats * width : 0];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + (long) w.rows() * groups * (bytes + 4 * floats) * width / (1 << 20) + " MB; Q4_0, Q8_0 and Q4_K weights are"
-                    + " held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
+                    + (long) w.rows() * groups * (bytes + (kQuant ? 4 * floats : 2)) * width / (1 << 20) + " MB; Q4_0, Q8_0 and"
+                    + " K-quant weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
         long rowBytes = w.rowBytes();
@@ -127,13 +140,13 @@ final class BlockGroups {
                         }
                     } else {
                         long block = r * rowBytes + (long) (2 + bytes) * b;
-                        scales[n * width + j] = Blocks.f16(in, block);
+                        halves[n * width + j] = in.get(Blocks.SHORT, block);
                         for (int i = 0; i < bytes; i++) quants[(n * bytes + i) * width + j] = in.get(JAVA_BYTE, block + 2 + i);
                     }
                 }
             }
         });
-        return new BlockGroups(w.type(), quants, scales, groups);
+        return new BlockGroups(w.type(), quants, halves, scales, groups);
     }
 
     /** Row r times the grouped input (see {@link Activations#prepare}). */
@@ -177,9 +190,16 @@ final class BlockGroups {
                 hi = hi.add(x1.mul(8f)).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
                 acc0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, lo).fma(d0, acc0);
                 acc1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hi).fma(d1, acc1);
-            } else {
-                acc0 = lo.fma(FloatVector.fromArray(F, scales, n * W).mul(d0), acc0);
-                acc1 = hi.fma(FloatVector.fromArray(F, scales, n * W + L).mul(d1), acc1);
+            } else {    // d_w from its f16 bits, exactly (x 2^112 rebiases the exponent; all ones: inf or NaN)
+                ShortVector h = ShortVector.fromArray(S, halves, n * W);
+                IntVector h0 = (IntVector) h.convertShape(S2I, I, 0), h1 = (IntVector) h.convertShape(S2I, I, 1);
+                IntVector b0 = h0.and(0x7fff).lanewise(LSHL, 13), b1 = h1.and(0x7fff).lanewise(LSHL, 13);
+                IntVector m0 = b0.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b0.or(0x7f800000), b0.compare(GE, INF));
+                IntVector m1 = b1.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b1.or(0x7f800000), b1.compare(GE, INF));
+                FloatVector w0 = m0.or(h0.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                FloatVector w1 = m1.or(h1.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+                acc0 = lo.fma(w0.mul(d0), acc0);
+                acc1 = hi.fma(w1.mul(d1), acc1);
             }
         }
         return acc0.add(acc1).reduceLanes(ADD);
@@ -208,8 +228,11 @@ final class BlockGroups {
             if (mins) {
                 dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
                 acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
-            } else {
-                acc = dot.fma(FloatVector.fromArray(F, scales, n * L).mul(d), acc);
+            } else {    // d_w from f16, written out as in nibbles
+                IntVector h = (IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0);
+                IntVector b = h.and(0x7fff).lanewise(LSHL, 13);
+                IntVector m = b.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b.or(0x7f800000), b.compare(GE, INF));
+                acc = dot.fma(m.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(d), acc);
             }
         }
         return acc.reduceLanes(ADD);

@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -102,6 +103,42 @@ class GemmTest {
             for (int r = 0; r < nibbles.length; r++) {
                 assertEquals(exact[r], expected[b * nibbles.length + r], "scalar, position " + b + " row " + r);
                 assertEquals(exact[r], actual[b * nibbles.length + r], "vector, position " + b + " row " + r);
+            }
+        }
+    }
+
+    /**
+     * Block scales that are not finite (a hostile or broken file) give what the scalar kernel gives: generation
+     * widens Q4_0 and Q8_0 scales from their f16 bits in vectors, prompts decode them one by one.
+     */
+    @ParameterizedTest(name = "{0} batch {1}")
+    @CsvSource({"Q4_0, 1", "Q4_0, 3", "Q8_0, 1", "Q8_0, 3"})
+    void nonFiniteScalesAsTheScalarKernel(GgmlType type, int batch) {
+        int cols = 128, rows = 5, blockBytes = type == GgmlType.Q4_0 ? 18 : 34;
+        short[] special = {0x7c00, (short) 0xfc00, 0x7e00, 0x0001, (short) 0x8000};   // +inf, -inf, NaN, tiniest, -0
+        Random rnd = new Random(7);
+        ByteBuffer buf = ByteBuffer.allocate(rows * cols / 32 * blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < cols / 32; k++) {
+                buf.putShort(k == 1 ? special[r] : Float.floatToFloat16(0.01f * (1 + rnd.nextInt(9))));
+                for (int i = 0; i < blockBytes - 2; i++) buf.put((byte) rnd.nextInt());
+            }
+        }
+        Matrix w = new Matrix("special", type, MemorySegment.ofArray(buf.array()), rows, cols);
+        float[] x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        Kernels.scalar().matmul(w, x, batch, expected);
+        Kernels.vector().matmul(w, x, batch, actual);
+        for (int b = 0; b < batch; b++) {
+            for (int r = 0; r < 3; r++) {      // the non-finite ones must agree exactly: inf, -inf or NaN
+                float e = expected[b * rows + r];
+                assertEquals(false, Float.isFinite(e), "scalar, position " + b + " row " + r);
+                assertEquals(e, actual[b * rows + r], "position " + b + " row " + r);
+            }
+            for (int r = 3; r < rows; r++) {
+                float e = expected[b * rows + r], a = actual[b * rows + r];
+                assertEquals(e, a, 1e-4f * Math.max(1, Math.abs(e)), "position " + b + " row " + r);
             }
         }
     }
