@@ -22,8 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class KernelTwinTest {
     private static final int[] FLOAT_COLS = {1, 3, 7, 15, 17, 33, 255, 257, 1021, 32, 64, 96, 256, 512, 1280};
-    private static final int[] BLOCK_COLS = {32, 64, 96, 256, 512, 1280};
-    private static final int[] SUPER_BLOCK_COLS = {256, 512, 1280};
+    // 768, 1024, 2560: with 2L-wide groups (Q4_0, Q4_K), rows whose last group is padded or not
+    private static final int[] BLOCK_COLS = {32, 64, 96, 256, 512, 768, 1024, 1280, 2560};
+    private static final int[] SUPER_BLOCK_COLS = {256, 512, 768, 1280, 2048, 2560};
 
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
