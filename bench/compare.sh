@@ -128,28 +128,33 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   Its memory is faster than the 39 GB/s of the reference machine: a share above 100 % says so. Set
   BANDWIDTH_GBS to a bandwidth measured on the machine at hand for a true ceiling.
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
-  multiply-adds per instruction). The Vector API has no widening int8 multiply-add (16-bit products summed into ints
-  were measured no faster than floats), so slm4j's `tensor/Gemm` decodes each weight row once per matmul into exact
-  integers (quants times integer sub-block scales), transposes the prompt once (shared by Q/K/V and by gate/up), and
-  runs 4-row × 32-position register tiles of float FMAs with one scale FMA per block of 32: 60-75 GMAC/s per core,
-  near the FMA bound, 2-3x the previous kernel. Attention over a prompt is tiled the same way (`model/Attention`,
-  32 queries × 4 keys), down from a third of prefill time to 2-3 %; Gemm is now ~83 % of it.
-* **Generation.** Both engines read each weight byte once per token, and on this machine both are bound by work
-  per weight more than by memory. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights are regrouped on first use
-  (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so one multiply-add scales L
-  blocks where the file's layout needed one per block. Prompts still read the file's layout, and its pages are let
-  go after each pass, so the weights are not held twice. One thread, `bench/kernels.sh -p batch=1 -p threads=1`
-  (16 matrices of 5632 x 2048 streamed from memory): F16 21 GB/s, Q8_0 25, Q4_0 18, Q4_K 17, Q6_K 18. Generation
-  from TinyLlama Q4_K_M files (not in the table) went from 7.5 to 40 tok/s this way (llama.cpp 59), Q5_K_M from
-  7.2 to 29 (39). What is left is the int8 dot product llama.cpp uses
-  (`vpdpbusd`) and the Vector API lacks: each weight is widened and converted to a float before its multiply-add.
-  F16 rows go through a widening C2 compiles without allocation.
+  multiply-adds per instruction); the Vector API has no widening int8 multiply-add. slm4j's `tensor/Gemm` decodes
+  each weight row once per matmul into exact integers, transposes the prompt once (shared by Q/K/V and by
+  gate/up), and runs register tiles. Q4_0 tiles are 8 rows × 32 positions of 16-bit multiplies and adds: a block's
+  products (|q_w| <= 8, |q_x| <= 127) sum to at most 32512, so a 16-bit lane holds the block's exact sum until one
+  conversion and one scale per block, with 2.5 times the products per second of float FMAs (a microbenchmark:
+  180 vs 66 GMAC/s per core). That took Q4_0 prompts from 0.53-0.55 of llama.cpp to 0.74-0.77. Q8_0 products do
+  not fit 16 bits when summed and F16 needs floats: those run 4 × 32 tiles of float FMAs with one scale FMA per
+  block of 32, 60-75 GMAC/s per core, near the FMA bound. Attention over a prompt is tiled the same way
+  (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
+* **Generation.** With two threads every type is bound by memory: `bench/kernels.sh -p batch=1 -p threads=2`
+  reads 40-44 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token decide. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights
+  are regrouped on first use (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so
+  one multiply-add scales many blocks; Q4_0 and Q8_0 keep their block scales as the file's f16 (a float per block
+  was 6-11 % more bytes than the file). Q4_0 and Q4_K sum their nibble products in 16-bit lanes: the wrapped sum
+  minus 8 times the block's input sum is sum((q - 8) * q_x), which fits, so it is exact. One thread,
+  `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory): F16 21 GB/s,
+  Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 18. Q4_0 and Q4_K group 2L blocks, so rows of 2560 columns (Danube) read a
+  last group half of zeros: part of Danube's lower Q4_0 share. Prompts still read the file's layout, and its pages
+  are let go after each pass, so the weights are not held twice. F16 rows are widened with 8 vector operations per
+  16 weights where llama.cpp uses one `vcvtph2ps`, and stall on memory more: F16 generation is the widest gap.
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
   on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one
   12 MB matrix, which stays in the L3 cache, had hidden half of it; `bench/kernels.sh` now streams 16.
-* **Memory.** Regrouped Q8_0 is about 6 % larger than the file and lives on the Java heap (`bin/slm4j` lets the heap
-  grow to 75 % of memory), hence Q8_0's peak RSS above llama.cpp's; llama.cpp repacks Q4_0 and holds it twice.
+* **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus its padding) and live on the Java heap
+  (`bin/slm4j` lets the heap grow to 75 % of memory) while the file's pages are let go; the JVM and the prompt's
+  transient copy of the file pages put Q8_0's peak RSS above llama.cpp's. llama.cpp repacks Q4_0 and holds it twice.
   The page cache here keeps only 2-3 GB (with 20 GB free), so the F16 files are partly re-read from disk during a
   run: their cells are the noisiest, for both engines.
 """)

@@ -27,9 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
  * scaling each block's lane sums as on its 32 products. Here byte i of the group's W blocks is one load: lane j sums
- * block j's products over the group's loads, and one multiply-add scales L blocks. One thread then reads Q4_0
- * weights at 17 GB/s instead of 12. The input is regrouped the same way once per matmul ({@link Activations}).
- * Prompts (batches) still go through {@link Gemm} from the file's layout, so these weights are held twice.
+ * block j's products over the group's loads, and one multiply-add scales L blocks. Q4_0 and Q4_K sum a block's
+ * products in 16-bit lanes (exact, see {@link #nibbles}), so one multiply and one add serve 2L weights. One thread
+ * then reads Q4_0 weights at 23 GB/s (12 from the file's layout, 18 with float lanes); two threads are bound by
+ * memory for every type. The input is regrouped the same way once per matmul ({@link Activations}). Prompts
+ * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass.
  *
  * <pre>
  * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
