@@ -55,7 +55,7 @@ final class BlockGroups {
     private final byte[] quants;
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
     private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
-    private final int groups;              // per row: ceil(blocks / W)
+    private final int groups;              // per row: ceil(blocks / W); F16: the columns
 
     private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int groups) {
         this.type = type;
@@ -82,7 +82,7 @@ final class BlockGroups {
 
     static boolean regroups(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_K
-                || type == GgmlType.Q6_K;
+                || type == GgmlType.Q6_K || type == GgmlType.F16;
     }
 
     /**
@@ -91,6 +91,7 @@ final class BlockGroups {
      * d * scale and dmin * min (exact: an f16 times a 6-bit integer).
      */
     static BlockGroups of(Matrix w) {
+        if (w.type() == GgmlType.F16) return f16Rows(w);
         int bytes = switch (w.type()) {
             case Q4_0, Q4_K, Q6_K -> 16;
             case Q8_0, Q5_K -> 32;
@@ -156,8 +157,46 @@ final class BlockGroups {
         return switch (type) {
             case Q4_0, Q4_K -> nibbles(r, in);
             case Q6_K -> q6K(r, in);
+            case F16 -> f16(r, in);
             default -> bytes(r, in);
         };
+    }
+
+    /** F16 rows copied as they are to a Java array: the loop below reads it faster than the file's mapping. */
+    private static BlockGroups f16Rows(Matrix w) {
+        long n = (long) w.rows() * w.cols();
+        if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException(w.name() + ": " + n + " weights are too many to copy");
+        short[] halves;
+        try {
+            halves = new short[(int) n];
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its copy of " + 2 * n / (1 << 20)
+                    + " MB; F16 weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
+        }
+        MemorySegment.copy(w.data(), Blocks.SHORT, 0, halves, 0, (int) n);
+        return new BlockGroups(GgmlType.F16, new byte[0], halves, new float[0], w.cols());
+    }
+
+    /**
+     * F16: row r widened in registers, exactly (x 2^112 rebiases the exponent; all ones: inf or NaN), times the
+     * input rounded to F16; written out, not a helper (see {@link VectorKernels}).
+     */
+    private float f16(int r, Activations in) {
+        float[] x = in.f;
+        int n = groups, o = r * n, i = 0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            IntVector h0 = (IntVector) ShortVector.fromArray(VectorKernels.S, halves, o + i).convertShape(S2I, I, 0);
+            IntVector h1 = (IntVector) ShortVector.fromArray(VectorKernels.S, halves, o + i + L).convertShape(S2I, I, 0);
+            IntVector b0 = h0.and(0x7fff).lanewise(LSHL, 13), b1 = h1.and(0x7fff).lanewise(LSHL, 13);
+            IntVector m0 = b0.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b0.or(0x7f800000), b0.compare(GE, INF));
+            IntVector m1 = b1.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b1.or(0x7f800000), b1.compare(GE, INF));
+            a0 = m0.or(h0.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), a0);
+            a1 = m1.or(h1.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i + L), a1);
+        }
+        float sum = a0.add(a1).reduceLanes(ADD);
+        for (; i < n; i++) sum += Float.float16ToFloat(halves[o + i]) * x[i];
+        return sum;
     }
 
     /**
