@@ -35,7 +35,8 @@ else
 fi
 # the flags bin/slm4j runs with
 slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn32m -XX:MaxRAMPercentage=75
-       -XX:+UseTransparentHugePages -jar "$tmp/slm4j.jar")
+       $(grep -qs '\[\(always\|madvise\)\]' /sys/kernel/mm/transparent_hugepage/enabled && echo -XX:+UseTransparentHugePages)
+       -jar "$tmp/slm4j.jar")
 run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 rss_kb() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
