@@ -279,17 +279,18 @@ final class Gemm implements Parallel.RangeTask {
                                 float[] acc, int ao) {
         int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
         for (int k = k0; k < k1; k += QK) {
-            nibbleBlock(dec.q, wo + k, n, xs, xo + k * G, dxt, dxo + k / QK * G, dec.d, d0 + k / QK, nb, acc, ao);
+            nibbleBlock(dec.q, wo + k, n, xs, xo + k * G, dxt, dxo + k / QK * G, dec.d, d0 + k / QK, nb, acc, ao, dec.sums);
         }
     }
 
     /**
      * One block of {@link #nibbles}: weights at q[wo + r * n + i], inputs at xs[xo + i * G], input scales at dxt[e],
-     * weight scales at dw[db + r * nb]. A method of its own so C2 allocates its registers apart from the loops
-     * around it: inlined there, the block's loop spilled index registers to the stack.
+     * weight scales at dw[db + r * nb], row r's outputs at acc[ao + r * G], sums a scratch of 8 * G. A method of its
+     * own so C2 allocates its registers apart from the loops around it: inlined there, the block's loop spilled
+     * index registers to the stack.
      */
     private static void nibbleBlock(short[] q, int wo, int n, short[] xs, int xo, float[] dxt, int e, float[] dw, int db, int nb,
-                                    float[] acc, int ao) {
+                                    float[] acc, int ao, short[] sums) {
         ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         int w1 = wo + n, w2 = wo + 2 * n, w3 = wo + 3 * n, w4 = wo + 4 * n, w5 = wo + 5 * n, w6 = wo + 6 * n, w7 = wo + 7 * n;
         for (int i = 0; i < QK; i++) {
@@ -303,33 +304,23 @@ final class Gemm implements Parallel.RangeTask {
             s6 = s6.add(x.mul(q[w6 + i]));
             s7 = s7.add(x.mul(q[w7 + i]));
         }
+        // the 8 sums go through an array so one loop can scale them: a helper taking a vector would box it
+        s0.intoArray(sums, 0);
+        s1.intoArray(sums, G);
+        s2.intoArray(sums, 2 * G);
+        s3.intoArray(sums, 3 * G);
+        s4.intoArray(sums, 4 * G);
+        s5.intoArray(sums, 5 * G);
+        s6.intoArray(sums, 6 * G);
+        s7.intoArray(sums, 7 * G);
         FloatVector dx0 = FloatVector.fromArray(F, dxt, e), dx1 = FloatVector.fromArray(F, dxt, e + L);
-        float c;
-        // written out: a helper taking vectors would box them (see VectorKernels)
-        c = dw[db];
-        ((FloatVector) s0.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao)).intoArray(acc, ao);
-        ((FloatVector) s0.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + L)).intoArray(acc, ao + L);
-        c = dw[db + nb];
-        ((FloatVector) s1.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + G)).intoArray(acc, ao + G);
-        ((FloatVector) s1.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + G + L)).intoArray(acc, ao + G + L);
-        c = dw[db + 2 * nb];
-        ((FloatVector) s2.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 2 * G)).intoArray(acc, ao + 2 * G);
-        ((FloatVector) s2.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 2 * G + L)).intoArray(acc, ao + 2 * G + L);
-        c = dw[db + 3 * nb];
-        ((FloatVector) s3.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 3 * G)).intoArray(acc, ao + 3 * G);
-        ((FloatVector) s3.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 3 * G + L)).intoArray(acc, ao + 3 * G + L);
-        c = dw[db + 4 * nb];
-        ((FloatVector) s4.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 4 * G)).intoArray(acc, ao + 4 * G);
-        ((FloatVector) s4.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 4 * G + L)).intoArray(acc, ao + 4 * G + L);
-        c = dw[db + 5 * nb];
-        ((FloatVector) s5.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 5 * G)).intoArray(acc, ao + 5 * G);
-        ((FloatVector) s5.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 5 * G + L)).intoArray(acc, ao + 5 * G + L);
-        c = dw[db + 6 * nb];
-        ((FloatVector) s6.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 6 * G)).intoArray(acc, ao + 6 * G);
-        ((FloatVector) s6.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 6 * G + L)).intoArray(acc, ao + 6 * G + L);
-        c = dw[db + 7 * nb];
-        ((FloatVector) s7.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, ao + 7 * G)).intoArray(acc, ao + 7 * G);
-        ((FloatVector) s7.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, ao + 7 * G + L)).intoArray(acc, ao + 7 * G + L);
+        for (int r = 0; r < 8; r++) {
+            ShortVector sum = ShortVector.fromArray(S, sums, r * G);
+            float c = dw[db + r * nb];
+            int o = ao + r * G;
+            ((FloatVector) sum.convertShape(S2F, F, 0)).fma(dx0.mul(c), FloatVector.fromArray(F, acc, o)).intoArray(acc, o);
+            ((FloatVector) sum.convertShape(S2F, F, 1)).fma(dx1.mul(c), FloatVector.fromArray(F, acc, o + L)).intoArray(acc, o + L);
+        }
     }
 
     /**
