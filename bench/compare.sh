@@ -134,7 +134,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   gate/up), and runs register tiles. Q4_0 tiles are 8 rows × 32 positions of 16-bit multiplies and adds: a block's
   products (|q_w| <= 8, |q_x| <= 127) sum to at most 32512, so a 16-bit lane holds the block's exact sum until one
   conversion and one scale per block, with 2.5 times the products per second of float FMAs (a microbenchmark:
-  180 vs 66 GMAC/s per core). That took Q4_0 prompts from 0.53-0.55 of llama.cpp to 0.74-0.77. Q8_0 products do
+  180 vs 66 GMAC/s per core). That took Q4_0 prompts from 0.53-0.55 of llama.cpp to 0.71-0.78. Q8_0 products do
   not fit 16 bits when summed and F16 needs floats: those run 4 × 32 tiles of float FMAs with one scale FMA per
   block of 32, 60-75 GMAC/s per core, near the FMA bound. Attention over a prompt is tiled the same way
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
@@ -147,8 +147,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory): F16 21 GB/s,
   Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 18. Q4_0 and Q4_K group 2L blocks, so rows of 2560 columns (Danube) read a
   last group half of zeros: part of Danube's lower Q4_0 share. Prompts still read the file's layout, and its pages
-  are let go after each pass, so the weights are not held twice. F16 rows are widened with 8 vector operations per
-  16 weights where llama.cpp uses one `vcvtph2ps`, and stall on memory more: F16 generation is the widest gap.
+  are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a
+  Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread) and widened with 8
+  vector operations per 16 weights where llama.cpp uses one `vcvtph2ps`. `bin/slm4j` asks for transparent huge
+  pages for the heap, where the kernel offers them: fewer TLB misses while every token streams every weight.
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
   on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one

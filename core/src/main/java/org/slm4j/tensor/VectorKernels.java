@@ -28,12 +28,12 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulated with one fused multiply-add per lane, as ggml's AVX2 code does, and the lanes are added at the end.
  * Only that float accumulation order differs from {@link ScalarKernels}.
  *
- * <p>Integer products (int8 x int8 as 16-bit lanes, pairs summed into ints, one conversion per block) were measured
- * against this float widening on AVX-512 and were no faster: the Vector API has no widening multiply-add like
- * {@code vpmaddubsw} or {@code vpdpbusd}, and the per-block scale and the block loads cost as much as the products.
- * Q4_0 and Q8_0 rows are therefore regrouped so that one scale operation serves L blocks ({@link BlockGroups}).
- * The exception is {@link Gemm}'s Q4_0 tile: 4-bit by 8-bit products summed over a block fit a 16-bit lane, so a
- * multiply and an add serve twice the lanes of an FMA and nothing is widened until the block ends.
+ * <p>Integer products widened to ints (int8 x int8 as 16-bit lanes, pairs summed into ints) were measured against
+ * this float widening on AVX-512 and were no faster: the Vector API has no widening multiply-add like
+ * {@code vpmaddubsw} or {@code vpdpbusd}. Rows are therefore regrouped so that one scale operation serves many
+ * blocks ({@link BlockGroups}). Where a block's whole sum fits 16 bits, nothing needs widening until the block
+ * ends, and a 16-bit multiply and add serve twice the lanes of an FMA: 4-bit by 8-bit products, in
+ * {@link Gemm}'s Q4_0 tile and in BlockGroups' Q4_0 and Q4_K loops (there with wrap-around, see its nibbles).
  *
  * <p>How C2 compiles these loops decides their speed more than their arithmetic does (each rule below was measured
  * on a model streaming from memory, and each broken one cost 1.5x to 4x): no loop inside a block's work, only loop
