@@ -2,6 +2,7 @@ package org.slm4j.tensor;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
@@ -47,7 +48,7 @@ import jdk.incubator.vector.VectorSpecies;
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
 final class BlockGroups {
-    private static final int W = 2 * L;    // Q4_0 and Q4_K lanes per group: 16-bit lanes, a full vector of them
+    private static final int W = 2 * L;    // Q4_0, Q4_K and Q6_K lanes per group: 16-bit lanes, a full vector of them
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
     private static final int INF = 0x7c00 << 13;  // an f16 exponent of all ones, shifted to a float's place
@@ -72,7 +73,7 @@ final class BlockGroups {
 
     /** Lanes per group: Q4_0 and Q4_K sum in 16-bit lanes, twice as many per vector as floats. */
     static int lanes(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K ? W : L;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K ? W : L;
     }
 
     /** Groups per row of a matrix of type with cols columns. */
@@ -279,21 +280,34 @@ final class BlockGroups {
         return acc.reduceLanes(ADD);
     }
 
-    /** Q6_K: per lane the exact integer sum of its sub-block's 16 products of |q - 32| &lt;= 32 by |q_x| &lt;= 127. */
+    /**
+     * Q6_K in 16-bit lanes, W sub-blocks of 16 per group: products of |q - 32| &lt;= 32 by |q_x| &lt;= 127 are summed
+     * in two halves of 8 (at most 8 * 32 * 127 = 32512 each, so exact in 16 bits; all 16 could reach 65024), which
+     * are added as floats and scaled by d * scale and d_x.
+     */
     private float q6K(int r, Activations in) {
-        float[] x = in.groupedX, dx = in.groupedD;
-        FloatVector acc = FloatVector.zero(F);
+        short[] x = in.groupedXs;
+        float[] dx = in.groupedD;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 16 * L, xo = g * 16 * L;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < 16; i += 4) {
-                a0 = VectorKernels.int8s(quants, q + i * L).fma(FloatVector.fromArray(F, x, xo + i * L), a0);
-                a1 = VectorKernels.int8s(quants, q + (i + 1) * L).fma(FloatVector.fromArray(F, x, xo + (i + 1) * L), a1);
-                a2 = VectorKernels.int8s(quants, q + (i + 2) * L).fma(FloatVector.fromArray(F, x, xo + (i + 2) * L), a2);
-                a3 = VectorKernels.int8s(quants, q + (i + 3) * L).fma(FloatVector.fromArray(F, x, xo + (i + 3) * L), a3);
+            int n = r * groups + g, q = n * 16 * W, xo = g * 16 * W, o = g * W;
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
+            for (int i = 0; i < 8; i += 2) {
+                ShortVector a = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(B2S, S, 0);
+                ShortVector b = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 1) * W).convertShape(B2S, S, 0);
+                ShortVector c = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 8) * W).convertShape(B2S, S, 0);
+                ShortVector d = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 9) * W).convertShape(B2S, S, 0);
+                s0 = s0.add(a.mul(ShortVector.fromArray(S, x, xo + i * W)));
+                s1 = s1.add(b.mul(ShortVector.fromArray(S, x, xo + (i + 1) * W)));
+                t0 = t0.add(c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)));
+                t1 = t1.add(d.mul(ShortVector.fromArray(S, x, xo + (i + 9) * W)));
             }
-            acc = a0.add(a1).add(a2.add(a3)).fma(FloatVector.fromArray(F, scales, n * L).mul(FloatVector.fromArray(F, dx, g * L)), acc);
+            ShortVector s = s0.add(s1), t = t0.add(t1);
+            FloatVector lo = ((FloatVector) s.convertShape(S2F, F, 0)).add((FloatVector) t.convertShape(S2F, F, 0));
+            FloatVector hi = ((FloatVector) s.convertShape(S2F, F, 1)).add((FloatVector) t.convertShape(S2F, F, 1));
+            acc0 = lo.fma(FloatVector.fromArray(F, scales, n * W).mul(FloatVector.fromArray(F, dx, o)), acc0);
+            acc1 = hi.fma(FloatVector.fromArray(F, scales, n * W + L).mul(FloatVector.fromArray(F, dx, o + L)), acc1);
         }
-        return acc.reduceLanes(ADD);
+        return acc0.add(acc1).reduceLanes(ADD);
     }
 }

@@ -142,4 +142,31 @@ class GemmTest {
             }
         }
     }
+
+    /**
+     * Q6_K's 16-bit generation loop at its bound: every quant 0 (weight -32) times inputs whose quants are all -127
+     * sums to 16 * 32 * 127 = 65024 per sub-block, which a 16-bit lane cannot hold; the loop sums two halves of 8.
+     */
+    @ParameterizedTest(name = "batch {0}")
+    @ValueSource(ints = {1, 3})
+    void q6KSubBlockSumsAtTheirLargest(int batch) {
+        int cols = 512, rows = 3;
+        ByteBuffer buf = ByteBuffer.allocate(rows * cols / 256 * 210).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < rows * cols / 256; b++) {
+            buf.put(new byte[128 + 64]);                                   // ql, qh: every q = 0, weight -32
+            for (int j = 0; j < 16; j++) buf.put((byte) (1 + j % 3));      // sub-block scales
+            buf.putShort(Float.floatToFloat16(0.5f));
+        }
+        Matrix w = new Matrix("extreme", GgmlType.Q6_K, MemorySegment.ofArray(buf.array()), rows, cols);
+        float[] x = new float[batch * cols];
+        java.util.Arrays.fill(x, 4f);                                      // Q8_K: every quant -127
+        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        Kernels.scalar().matmul(w, x, batch, expected);
+        Kernels.vector().matmul(w, x, batch, actual);
+        for (int i = 0; i < expected.length; i++) {
+            // every product is -32 * 0.5 * scale * 4: two super-blocks of 16 sub-blocks of 16, scales summing to 31
+            assertEquals(-2 * 31 * 0.5 * 32 * 16 * 4, expected[i], 1e-3, "scalar, output " + i);
+            assertEquals(expected[i], actual[i], 1e-6 * Math.abs(expected[i]), "output " + i);
+        }
+    }
 }
