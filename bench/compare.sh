@@ -144,8 +144,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   one multiply-add scales many blocks; Q4_0 and Q8_0 keep their block scales as the file's f16 (a float per block
   was 6-11 % more bytes than the file). Q4_0 and Q4_K sum their nibble products in 16-bit lanes: the wrapped sum
   minus 8 times the block's input sum is sum((q - 8) * q_x), which fits, so it is exact. One thread,
-  `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory): F16 21 GB/s,
-  Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 18. Q4_0 and Q4_K group 2L blocks, so rows of 2560 columns (Danube) read a
+  `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory, file bytes per
+  second): F16 23 GB/s, Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 21 (Q6_K also in 16-bit lanes, two sums of 8 per
+  sub-block). Q4_0 and Q4_K group 2L blocks, so rows of 2560 columns (Danube) read a
   last group half of zeros: part of Danube's lower Q4_0 share. Prompts still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a
   Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread) and widened with 8

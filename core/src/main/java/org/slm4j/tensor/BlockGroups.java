@@ -24,12 +24,13 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
  * groups of W, side by side, so that a vector lane follows one block: W = L (the float vector length), or 2L for
- * Q4_0 and Q4_K, whose block sums fit 16-bit lanes.
+ * Q4_0, Q4_K and Q6_K, whose block sums (Q6_K: half sub-block sums) fit 16-bit lanes.
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
  * scaling each block's lane sums as on its 32 products. Here byte i of the group's W blocks is one load: lane j sums
- * block j's products over the group's loads, and one multiply-add scales L blocks. Q4_0 and Q4_K sum a block's
- * products in 16-bit lanes (exact, see {@link #nibbles}), so one multiply and one add serve 2L weights. One thread
+ * block j's products over the group's loads, and one multiply-add scales L blocks. Q4_0, Q4_K and Q6_K sum
+ * products in 16-bit lanes (exact, see {@link #nibbles} and {@link #q6K}), so one multiply and one add serve 2L
+ * weights. One thread
  * then reads Q4_0 weights at 23 GB/s (12 from the file's layout, 18 with float lanes); two threads are bound by
  * memory for every type. The input is regrouped the same way once per matmul ({@link Activations}). Prompts
  * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass.
