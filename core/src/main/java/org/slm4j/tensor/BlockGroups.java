@@ -22,7 +22,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix regrouped for generation, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
+ * A matrix copied to the Java heap for generation (F16: its rows as they are, read faster from an array than from
+ * the file's mapping). A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix is regrouped, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
  * groups of W, side by side, so that a vector lane follows one block: W = L (the float vector length), or 2L for
  * Q4_0, Q4_K and Q6_K, whose block sums (Q6_K: half sub-block sums) fit 16-bit lanes.
  *
