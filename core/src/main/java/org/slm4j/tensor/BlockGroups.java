@@ -53,19 +53,25 @@ final class BlockGroups {
     private static final int W = 2 * L;    // Q4_0, Q4_K and Q6_K lanes per group: 16-bit lanes, a full vector of them
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
-    private static final int INF = 0x7c00 << 13;  // an f16 exponent of all ones, shifted to a float's place
+    // F16 to float, which the Vector API lacks, written out in each loop (a helper boxes, see VectorKernels): the
+    // exponent and mantissa shifted into a float's place and multiplied by 2^112 (the bias difference) give every
+    // finite value exactly, subnormals included; from INF up (all-ones exponent: inf, NaN) the float's all-ones
+    // exponent goes in instead; then the sign.
+    private static final int INF = 0x7c00 << 13;
     private final GgmlType type;
     private final byte[] quants;
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
     private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
-    private final int groups;              // per row: ceil(blocks / W); F16: the columns
+    private final int cols;
+    private final int groups;              // per row: ceil(blocks / W); F16: none
 
-    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int groups) {
+    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int cols) {
         this.type = type;
         this.quants = quants;
         this.halves = halves;
         this.scales = scales;
-        this.groups = groups;
+        this.cols = cols;
+        this.groups = type == GgmlType.F16 ? 0 : groupsFor(type, cols);
     }
 
     /** Elements per lane: a block of 32, a Q4_K sub-block of 32, a Q6_K sub-block of 16. */
@@ -73,7 +79,7 @@ final class BlockGroups {
         return type == GgmlType.Q6_K ? 16 : 32;
     }
 
-    /** Lanes per group: Q4_0 and Q4_K sum in 16-bit lanes, twice as many per vector as floats. */
+    /** Lanes per group: Q4_0, Q4_K and Q6_K sum in 16-bit lanes, twice as many per vector as floats. */
     static int lanes(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K ? W : L;
     }
@@ -89,7 +95,7 @@ final class BlockGroups {
     }
 
     /**
-     * The regrouped copy of w (Q4_0, Q8_0 or Q4_K), built on the pool's threads. A Q4_K lane is a sub-block of 32,
+     * The regrouped copy of w (a type {@link #regroups} takes), built on the pool's threads. A Q4_K lane is a sub-block of 32,
      * its nibbles rearranged as a Q4_0 block's (element i low, i + 16 high in byte i), with two floats per lane:
      * d * scale and dmin * min (exact: an f16 times a 6-bit integer).
      */
@@ -152,7 +158,7 @@ final class BlockGroups {
                 }
             }
         });
-        return new BlockGroups(w.type(), quants, halves, scales, groups);
+        return new BlockGroups(w.type(), quants, halves, scales, w.cols());
     }
 
     /** Row r times the grouped input (see {@link Activations#prepare}). */
@@ -181,12 +187,11 @@ final class BlockGroups {
     }
 
     /**
-     * F16: row r widened in registers, exactly (x 2^112 rebiases the exponent; all ones: inf or NaN), times the
-     * input rounded to F16; written out, not a helper (see {@link VectorKernels}).
+     * F16: row r widened in registers (see INF), times the input rounded to F16.
      */
     private float f16(int r, Activations in) {
         float[] x = in.f;
-        int n = groups, o = r * n, i = 0;
+        int n = cols, o = r * n, i = 0;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (; i <= n - 2 * L; i += 2 * L) {
             IntVector h0 = (IntVector) ShortVector.fromArray(VectorKernels.S, halves, o + i).convertShape(S2I, I, 0);
@@ -234,7 +239,7 @@ final class BlockGroups {
                 hi = hi.add(x1.mul(8f)).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
                 acc0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, lo).fma(d0, acc0);
                 acc1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hi).fma(d1, acc1);
-            } else {    // d_w from its f16 bits, exactly (x 2^112 rebiases the exponent; all ones: inf or NaN)
+            } else {    // d_w from its f16 bits (see INF)
                 ShortVector h = ShortVector.fromArray(S, halves, n * W);
                 IntVector h0 = (IntVector) h.convertShape(S2I, I, 0), h1 = (IntVector) h.convertShape(S2I, I, 1);
                 IntVector b0 = h0.and(0x7fff).lanewise(LSHL, 13), b1 = h1.and(0x7fff).lanewise(LSHL, 13);
@@ -272,7 +277,7 @@ final class BlockGroups {
             if (mins) {
                 dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
                 acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
-            } else {    // d_w from f16, written out as in nibbles
+            } else {    // d_w from its f16 bits (see INF)
                 IntVector h = (IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0);
                 IntVector b = h.and(0x7fff).lanewise(LSHL, 13);
                 IntVector m = b.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b.or(0x7f800000), b.compare(GE, INF));

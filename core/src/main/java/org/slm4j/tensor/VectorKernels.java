@@ -80,9 +80,9 @@ final class VectorKernels extends RowKernels {
         int n = w.cols(), x = b * n;
         return switch (w.type()) {
             case F32 -> f32(s, row, in.f, x, n);
-            case F16 -> halves(s, row, in.f, x, n, false);
-            case BF16 -> halves(s, row, in.f, x, n, true);
-            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> w.groups().dot((int) (row / w.rowBytes()), in);   // batches go to Gemm
+            case BF16 -> bf16(s, row, in.f, x, n);
+            // one input: BlockGroups (see rows); a batch: Gemm
+            case F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> throw new AssertionError(w.type() + " has no per-row dot here");
             case Q4_1 -> q4_1(s, row, in, x, n);
             case Q5_0 -> Q5Dots.q5_0(s, row, in, x, n);
             case Q5_1 -> Q5Dots.q5_1(s, row, in, x, n);
@@ -145,7 +145,7 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
-     * per block of 32: Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
+     * per block of 32 (Q4_0: see decodeShorts): Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
      * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale.
      */
     static void decode(Matrix w, int r, Decoded dec, int wo) {
@@ -172,24 +172,20 @@ final class VectorKernels extends RowKernels {
                     }
                 }
             }
-            case Q4_0, Q4_1 -> {
-                boolean withMin = w.type() == GgmlType.Q4_1;
-                int blockBytes = withMin ? 20 : 18, qs = withMin ? 4 : 2, offset = withMin ? 0 : 8;
+            case Q4_1 -> {      // Q4_0 has decodeShorts
                 for (int k = 0; k < n / QK; k++) {
-                    long block = row + (long) blockBytes * k;
+                    long block = row + 20L * k;
                     int b = wo / QK + k;
                     dec.d[b] = f16(s, block);
-                    if (withMin) {
-                        dec.m[b] = f16(s, block + 2);
-                        dec.dm[b] = 1;
-                    }
+                    dec.m[b] = f16(s, block + 2);
+                    dec.dm[b] = 1;
                     for (int i = 0; i < 16; i += BYTES) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + qs + i, LITTLE_ENDIAN);
+                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 4 + i, LITTLE_ENDIAN);
                         for (int p = 0; p < PARTS; p++) {
                             IntVector v = widen(q, p);
                             int e = wo + QK * k + i + p * L;
-                            floats(v.and(0xF).sub(offset)).intoArray(dec.w, e);
-                            floats(v.lanewise(LSHR, 4).sub(offset)).intoArray(dec.w, e + 16);
+                            floats(v.and(0xF)).intoArray(dec.w, e);
+                            floats(v.lanewise(LSHR, 4)).intoArray(dec.w, e + 16);
                         }
                     }
                 }
@@ -336,39 +332,24 @@ final class VectorKernels extends RowKernels {
         return sum;
     }
 
-    /**
-     * F16 or BF16 weights, widened to floats in registers; x is already rounded to the same type. Two conversions per
-     * step, not four: with four inlined the method outgrew C2's inlining budget and ran the Vector API's allocating
-     * fallback (gigabytes of garbage per run, seen with JFR).
-     */
-    private static float halves(MemorySegment s, long row, float[] x, int xo, int n, boolean bf16) {
+    /** BF16 weights, widened to floats in registers (a BF16 is the top half of a float); x is already rounded to BF16. */
+    private static float bf16(MemorySegment s, long row, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i <= n - 2 * L; i += 2 * L) {
-            a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = half(s, row + 2L * (i + L), bf16).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a0 = bf16s(s, row + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = bf16s(s, row + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        for (; i <= n - L; i += L) a0 = half(s, row + 2L * i, bf16).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        for (; i <= n - L; i += L) a0 = bf16s(s, row + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
         float sum = a0.add(a1).reduceLanes(ADD);
-        for (; i < n; i++) {
-            short h = s.get(Blocks.SHORT, row + 2L * i);
-            sum += (bf16 ? HalfFloats.bf16ToFloat(h) : Float.float16ToFloat(h)) * x[xo + i];
-        }
+        for (; i < n; i++) sum += HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i)) * x[xo + i];
         return sum;
     }
 
-    /**
-     * L halves at {@code offset} as floats. BF16 is the top half of a float. F16 has no Vector API conversion: its
-     * exponent and mantissa shifted into a float's place and multiplied by 2^112 (the bias difference) give every
-     * finite value exactly, subnormals included; infinities and NaNs get the float's all-ones exponent instead.
-     */
-    private static FloatVector half(MemorySegment s, long offset, boolean bf16) {
+    /** L BF16 values at {@code offset} as floats. */
+    private static FloatVector bf16s(MemorySegment s, long offset) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, offset, LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
-        if (bf16) return h.lanewise(LSHL, 16).reinterpretAsFloats();
-        IntVector bits = h.and(0x7fff).lanewise(LSHL, 13);
-        IntVector finite = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        IntVector magnitude = finite.blend(bits.or(0x7f800000), bits.compare(VectorOperators.GE, 0x7c00 << 13));
-        return magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
+        return h.lanewise(LSHL, 16).reinterpretAsFloats();
     }
 
     /**

@@ -108,20 +108,26 @@ class GemmTest {
     }
 
     /**
-     * Block scales that are not finite (a hostile or broken file) give what the scalar kernel gives: generation
-     * widens Q4_0 and Q8_0 scales from their f16 bits in vectors, prompts decode them one by one.
+     * F16 values that are not finite (a hostile or broken file), as block scales or as F16 weights, give what the
+     * scalar kernel gives: generation widens them from their f16 bits in vectors, prompts decode them one by one.
      */
     @ParameterizedTest(name = "{0} batch {1}")
-    @CsvSource({"Q4_0, 1", "Q4_0, 3", "Q8_0, 1", "Q8_0, 3"})
-    void nonFiniteScalesAsTheScalarKernel(GgmlType type, int batch) {
-        int cols = 128, rows = 5, blockBytes = type == GgmlType.Q4_0 ? 18 : 34;
+    @CsvSource({"Q4_0, 1", "Q4_0, 3", "Q8_0, 1", "Q8_0, 3", "F16, 1", "F16, 3"})
+    void nonFiniteHalvesAsTheScalarKernel(GgmlType type, int batch) {
+        int cols = 128, rows = 5;
         short[] special = {0x7c00, (short) 0xfc00, 0x7e00, 0x0001, (short) 0x8000};   // +inf, -inf, NaN, tiniest, -0
         Random rnd = new Random(7);
-        ByteBuffer buf = ByteBuffer.allocate(rows * cols / 32 * blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate((int) type.bytesFor(cols) * rows).order(ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < rows; r++) {
-            for (int k = 0; k < cols / 32; k++) {
+            for (int k = 0; k < cols / 32; k++) {       // block 1's scale, or F16 element 40, is special
+                if (type == GgmlType.F16) {
+                    for (int i = 0; i < 32; i++) {
+                        buf.putShort(32 * k + i == 40 ? special[r] : Float.floatToFloat16((float) rnd.nextGaussian()));
+                    }
+                    continue;
+                }
                 buf.putShort(k == 1 ? special[r] : Float.floatToFloat16(0.01f * (1 + rnd.nextInt(9))));
-                for (int i = 0; i < blockBytes - 2; i++) buf.put((byte) rnd.nextInt());
+                for (int i = 0; i < (int) type.bytesFor(32) - 2; i++) buf.put((byte) rnd.nextInt());
             }
         }
         Matrix w = new Matrix("special", type, MemorySegment.ofArray(buf.array()), rows, cols);
