@@ -150,10 +150,11 @@ final class Gemm implements Parallel.RangeTask {
         int rt = shorts ? 2 * R : R;                 // rows per tile
         for (int u = start; u < end; u++) {
             int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + rt - 1) / rt;
-            VectorKernels.Decoded dec = s.dec.fit(tiles * rt, n, shorts);
+            int passes = (n + KC - 1) / KC;
+            VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);
             // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) {
-                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * n);
+                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), (r / 8 * passes * 8 + r % 8) * KC, KC, 8 * KC);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
             int accSize = groups * tiles * rt * G;
@@ -165,7 +166,7 @@ final class Gemm implements Parallel.RangeTask {
                 for (int g = 0; g < groups; g++) {
                     for (int t = 0; t < tiles; t++) {
                         int ao = (g * tiles + t) * rt * G;
-                        if (shorts) nibbles(dec, t * 8 * n, n, xs, dxt, g, k0, k1, acc, ao);
+                        if (shorts) nibbles(dec, t, passes, n, xs, dxt, g, k0, k1, acc, ao);
                         else if (quantized) blocks(dec, t * R * n, n, xt, dxt, g, k0, k1, acc, ao);
                         else floats(dec.w, t * R * n, n, xt, g * n * G, k0, k1, acc, ao);
                     }
@@ -275,34 +276,35 @@ final class Gemm implements Parallel.RangeTask {
      * of a block in 16 bits, then converted and scaled as in {@link #blocks}: the same arithmetic, with twice the
      * lanes per multiply.
      */
-    private static void nibbles(VectorKernels.Decoded dec, int wo, int n, short[] xs, float[] dxt, int g, int k0, int k1,
+    private static void nibbles(VectorKernels.Decoded dec, int t, int passes, int n, short[] xs, float[] dxt, int g, int k0, int k1,
                                 float[] acc, int ao) {
-        int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
+        int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = t * 8 * nb, qo = (t * passes + k0 / KC) * 8 * KC - k0;
         for (int k = k0; k < k1; k += QK) {
-            nibbleBlock(dec.q, wo + k, n, xs, xo + k * G, dxt, dxo + k / QK * G, dec.d, d0 + k / QK, nb, acc, ao, dec.sums);
+            nibbleBlock(dec.q, qo + k, xs, xo + k * G, dxt, dxo + k / QK * G, dec.d, d0 + k / QK, nb, acc, ao, dec.sums);
         }
     }
 
     /**
-     * One block of {@link #nibbles}: weights at q[wo + r * n + i], inputs at xs[xo + i * G], input scales at dxt[e],
-     * weight scales at dw[db + r * nb], row r's outputs at acc[ao + r * G], sums a scratch of 8 * G. A method of its
-     * own so C2 allocates its registers apart from the loops around it: inlined there, the block's loop spilled
-     * index registers to the stack.
+     * One block of {@link #nibbles}: weights at q[wo + r * KC + i], inputs at xs[xo + i * G], input scales at dxt[e],
+     * weight scales at dw[db + r * nb], row r's outputs at acc[ao + r * G], sums a scratch of 8 * G. The tile's rows
+     * lie a constant KC apart, so each load is one register plus a fixed offset: rows n apart took a register each,
+     * and C2 spilled them (3 % slower prompts). A method of its own so C2 allocates its registers apart from the
+     * loops around it: inlined there, the block's loop spilled index registers to the stack.
      */
-    private static void nibbleBlock(short[] q, int wo, int n, short[] xs, int xo, float[] dxt, int e, float[] dw, int db, int nb,
+    private static void nibbleBlock(short[] q, int wo, short[] xs, int xo, float[] dxt, int e, float[] dw, int db, int nb,
                                     float[] acc, int ao, short[] sums) {
         ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        int w1 = wo + n, w2 = wo + 2 * n, w3 = wo + 3 * n, w4 = wo + 4 * n, w5 = wo + 5 * n, w6 = wo + 6 * n, w7 = wo + 7 * n;
         for (int i = 0; i < QK; i++) {
             ShortVector x = ShortVector.fromArray(S, xs, xo + i * G);
-            s0 = s0.add(x.mul(q[wo + i]));
-            s1 = s1.add(x.mul(q[w1 + i]));
-            s2 = s2.add(x.mul(q[w2 + i]));
-            s3 = s3.add(x.mul(q[w3 + i]));
-            s4 = s4.add(x.mul(q[w4 + i]));
-            s5 = s5.add(x.mul(q[w5 + i]));
-            s6 = s6.add(x.mul(q[w6 + i]));
-            s7 = s7.add(x.mul(q[w7 + i]));
+            int b = wo + i;
+            s0 = s0.add(x.mul(q[b]));
+            s1 = s1.add(x.mul(q[b + KC]));
+            s2 = s2.add(x.mul(q[b + 2 * KC]));
+            s3 = s3.add(x.mul(q[b + 3 * KC]));
+            s4 = s4.add(x.mul(q[b + 4 * KC]));
+            s5 = s5.add(x.mul(q[b + 5 * KC]));
+            s6 = s6.add(x.mul(q[b + 6 * KC]));
+            s7 = s7.add(x.mul(q[b + 7 * KC]));
         }
         // the 8 sums go through an array so one loop can scale them: a helper taking a vector would box it
         s0.intoArray(sums, 0);

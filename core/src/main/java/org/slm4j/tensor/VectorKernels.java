@@ -126,7 +126,7 @@ final class VectorKernels extends RowKernels {
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
-        short[] q = new short[0];        // [rows * cols] Q4_0: the quants (q - 8), for Gemm's 16-bit kernel
+        short[] q = new short[0];        // Q4_0: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
         final short[] sums = new short[16 * L];   // Gemm's Q4_0 tile: 8 rows' block sums of 2L lanes
 
         Decoded fit(int rows, int cols, boolean shorts) {
@@ -238,18 +238,22 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /** Q4_0 row r of w into dec.q at wo as 16-bit quants (q - 8), and its block scales into dec.d at wo / 32. */
-    static void decodeShorts(Matrix w, int r, Decoded dec, int wo) {
+    /**
+     * Q4_0 row r of w as 16-bit quants (q - 8) into dec.q, element i at qo + (i / kc) * slab + i % kc (kc a multiple
+     * of 32), and its block scales into dec.d at db.
+     */
+    static void decodeShorts(Matrix w, int r, Decoded dec, int db, int qo, int kc, int slab) {
         MemorySegment s = w.data();
         long row = r * w.rowBytes();
         for (int k = 0; k < w.cols() / QK; k++) {
             long block = row + 18L * k;
-            dec.d[wo / QK + k] = f16(s, block);
+            dec.d[db + k] = f16(s, block);
+            int o = qo + QK * k / kc * slab + QK * k % kc;
             for (int i = 0; i < 16; i += BYTES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
                 ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
                 for (int p = 0; p < PARTS; p++) {
-                    int e = wo + QK * k + i + p * L;
+                    int e = o + i + p * L;
                     ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e);
                     ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e + 16);
                 }
