@@ -53,13 +53,13 @@ final class Activations {
             case Q5_0 -> quantizeQ8(x, n, false);
             case Q4_0, Q8_0 -> {
                 quantizeQ8(x, n, false);
-                if (simd && batch == 1) group(cols, 32, 32, type == GgmlType.Q4_0 ? 8 : 0, BlockGroups.lanes(type));
+                if (simd && batch == 1) group(type, cols, 32, 32, type == GgmlType.Q4_0 ? 8 : 0);
             }
             case Q4_1, Q5_1 -> quantizeQ8(x, n, true);
             case Q4_K, Q5_K, Q6_K -> {
                 quantizeQ8K(x, n);
                 if (simd && batch == 1) {
-                    group(cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K, type == GgmlType.Q6_K ? 0 : 1, BlockGroups.lanes(type));
+                    group(type, cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K, type == GgmlType.Q6_K ? 0 : 1);
                 }
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
@@ -104,10 +104,11 @@ final class Activations {
      * per group: element i of lane-block k = g * W + j at groupedX[(g * e + i) * W + j] (W = 2L: groupedXs, as
      * 16-bit integers, with 8 times the quants' sum in groupedSums8), the d of the quantization block it lies in
      * (dBlock elements) at groupedD[g * W + j], sumScale times its quants' sum at groupedSums[g * W + j]; zeros past
-     * the last lane-block.
+     * the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
+     * input follows the same sequence: twice over, the second time from the middle group's high lanes.
      */
-    private void group(int cols, int e, int dBlock, int sumScale, int lanes) {
-        int groups = (cols / e + lanes - 1) / lanes, blocks = cols / e;
+    private void group(GgmlType type, int cols, int e, int dBlock, int sumScale) {
+        int lanes = BlockGroups.lanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
         boolean shorts = lanes != VectorKernels.L;
         if (shorts && groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
         if (!shorts && groupedX.length < groups * e * lanes) groupedX = new float[groups * e * lanes];
@@ -121,8 +122,8 @@ final class Activations {
         Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
-        for (int k = 0; k < blocks; k++) {
-            int g = k / lanes, j = k % lanes, o = g * e * lanes + j;
+        for (int at = 0; at < BlockGroups.setRows(type, cols) * blocks; at++) {
+            int k = at % blocks, g = at / lanes, j = at % lanes, o = g * e * lanes + j;
             int sum = 0;
             for (int i = 0; i < e; i++) {
                 float q = qf[e * k + i];

@@ -39,6 +39,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
+ *   (Q4_0 and Q4_K rows of 2.5, 5.5, .. groups go in pairs, see setRows: r is then the pair, block g * W + j of
+ *   its two rows' blocks one after the other)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes)
  *   scales[n * W + j]            Q4_K, Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
@@ -63,7 +65,8 @@ final class BlockGroups {
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
     private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
     private final int cols;
-    private final int groups;              // per row: ceil(blocks / W); F16: none
+    private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
+    private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
 
     private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int cols) {
         this.type = type;
@@ -72,6 +75,7 @@ final class BlockGroups {
         this.scales = scales;
         this.cols = cols;
         this.groups = type == GgmlType.F16 ? 0 : groupsFor(type, cols);
+        this.setRows = type == GgmlType.F16 ? 1 : setRows(type, cols);
     }
 
     /** Elements per lane: a block of 32, a Q4_K sub-block of 32, a Q6_K sub-block of 16. */
@@ -84,9 +88,19 @@ final class BlockGroups {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K ? W : L;
     }
 
-    /** Groups per row of a matrix of type with cols columns. */
+    /**
+     * Rows whose blocks follow one another in one sequence of groups: 2 for Q4_0 and Q4_K rows of an odd number of
+     * half groups (Danube's 2560 columns are 80 blocks, 2.5 groups of 32 on AVX-512), so no group is half padding;
+     * the pair's middle group holds the first row's last L blocks in its low lanes and the second row's first L in
+     * its high lanes, which the loop sums into separate float vectors anyway. Else 1, the last group padded.
+     */
+    static int setRows(GgmlType type, int cols) {
+        return lanes(type) == W && type != GgmlType.Q6_K && cols / laneElements(type) % W == L ? 2 : 1;
+    }
+
+    /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
     static int groupsFor(GgmlType type, int cols) {
-        return (cols / laneElements(type) + lanes(type) - 1) / lanes(type);
+        return (setRows(type, cols) * (cols / laneElements(type)) + lanes(type) - 1) / lanes(type);
     }
 
     static boolean regroups(GgmlType type) {
@@ -108,8 +122,8 @@ final class BlockGroups {
         };
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
         int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type()), floats = k || five ? 2 : 1;
-        int width = lanes(w.type());
-        if ((long) w.rows() * groups * bytes * width > Integer.MAX_VALUE - 16) {
+        int width = lanes(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
+        if ((long) sets * groups * bytes * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
         byte[] quants;
@@ -117,12 +131,12 @@ final class BlockGroups {
         float[] scales;
         boolean kQuant = k || five || six;
         try {
-            quants = new byte[w.rows() * groups * bytes * width];
-            halves = new short[kQuant ? 0 : w.rows() * groups * width];
-            scales = new float[kQuant ? w.rows() * groups * floats * width : 0];
+            quants = new byte[sets * groups * bytes * width];
+            halves = new short[kQuant ? 0 : sets * groups * width];
+            scales = new float[kQuant ? sets * groups * floats * width : 0];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + (long) w.rows() * groups * (bytes + (kQuant ? 4 * floats : 2)) * width / (1 << 20) + " MB; Q4_0, Q8_0 and"
+                    + (long) sets * groups * (bytes + (kQuant ? 4 * floats : 2)) * width / (1 << 20) + " MB; Q4_0, Q8_0 and"
                     + " K-quant weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
@@ -130,7 +144,7 @@ final class BlockGroups {
         Parallel.forRange(w.rows(), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
-                    int n = r * groups + b / width, j = b % width;
+                    int at = r % pair * blocks + b, n = r / pair * groups + at / width, j = at % width;
                     if (six) {          // a sub-block of 16: its (q - 32) as int8, d * scale (exact: f16 times int8)
                         long block = r * rowBytes + 210L * (b / 16);
                         scales[n * width + j] = Blocks.f16(in, block + Blocks.Q6K_D) * in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
@@ -161,14 +175,22 @@ final class BlockGroups {
         return new BlockGroups(w.type(), quants, halves, scales, w.cols());
     }
 
-    /** Row r times the grouped input (see {@link Activations#prepare}). */
-    float dot(int r, Activations in) {
-        return switch (type) {
-            case Q4_0, Q4_K -> nibbles(r, in);
-            case Q6_K -> q6K(r, in);
-            case F16 -> f16(r, in);
-            default -> bytes(r, in);
-        };
+    /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
+    void rows(int r0, int r1, Activations in, float[] out) {
+        switch (type) {
+            case Q4_0, Q4_K -> {
+                for (int set = r0 / setRows; set * setRows < r1; set++) nibbles(set, in, out, r0, r1);
+            }
+            case Q6_K -> {
+                for (int r = r0; r < r1; r++) out[r] = q6K(r, in);
+            }
+            case F16 -> {
+                for (int r = r0; r < r1; r++) out[r] = f16(r, in);
+            }
+            default -> {
+                for (int r = r0; r < r1; r++) out[r] = bytes(r, in);
+            }
+        }
     }
 
     /** F16 rows copied as they are to a Java array: the loop below reads it faster than the file's mapping. */
@@ -214,13 +236,18 @@ final class BlockGroups {
      * gave its exact value. Q4_0 scales that by d_w * d_x, as ggml does; Q4_K adds the 8 back (in floats, exact),
      * scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
      */
-    private float nibbles(int r, Activations in) {
+    private void nibbles(int set, Activations in, float[] out, int r0, int r1) {
         short[] x = in.groupedXs, sums8 = in.groupedSums8;
         float[] dx = in.groupedD, sums = in.groupedSums;
         boolean mins = type == GgmlType.Q4_K;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, first = acc0;
         for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 16 * W, xo = g * 32 * W, o = g * W;
+            int n = set * groups + g, q = n * 16 * W, xo = g * 32 * W, o = g * W;
+            if (g == mid) {         // high lanes: the second row's
+                first = acc1;
+                acc1 = FloatVector.zero(F);
+            }
             ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
             for (int i = 0; i < 16; i += 2) {
                 ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
@@ -250,8 +277,14 @@ final class BlockGroups {
                 acc0 = lo.fma(w0.mul(d0), acc0);
                 acc1 = hi.fma(w1.mul(d1), acc1);
             }
+            if (g == mid) {         // low lanes: the first row's last blocks
+                int r = 2 * set;
+                if (r >= r0) out[r] = acc0.add(first).reduceLanes(ADD);
+                acc0 = FloatVector.zero(F);
+            }
         }
-        return acc0.add(acc1).reduceLanes(ADD);
+        int r = (set + 1) * setRows - 1;
+        if (r < r1) out[r] = acc0.add(acc1).reduceLanes(ADD);
     }
 
     /**

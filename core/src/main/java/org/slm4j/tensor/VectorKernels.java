@@ -107,8 +107,7 @@ final class VectorKernels extends RowKernels {
             super.rows(w, r0, r1, in, batch, out);
             return;
         }
-        BlockGroups groups = w.groups();
-        for (int r = r0; r < r1; r++) out[r] = groups.dot(r, in);
+        w.groups().rows(r0, r1, in, out);
     }
 
     /** Q4_0, Q8_0 and the K-quants regroup on their first matmul, here on the calling thread before the rows split. */
