@@ -39,8 +39,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
- *   (Q4_0 and Q4_K rows of 2.5, 5.5, .. groups go in pairs, see setRows: r is then the pair, block g * W + j of
- *   its two rows' blocks one after the other)
+ *   (Q4_0 and Q4_K rows of 2.5, 3.5, .. groups, to 4096 columns, go in pairs, see setRows: r is then the pair,
+ *   block g * W + j of its two rows' blocks one after the other)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes)
  *   scales[n * W + j]            Q4_K, Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
@@ -60,6 +60,7 @@ final class BlockGroups {
     // finite value exactly, subnormals included; from INF up (all-ones exponent: inf, NaN) the float's all-ones
     // exponent goes in instead; then the sign.
     private static final int INF = 0x7c00 << 13;
+    private static final int PAIR_COLS = 4096;
     private final GgmlType type;
     private final byte[] quants;
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
@@ -92,10 +93,13 @@ final class BlockGroups {
      * Rows whose blocks follow one another in one sequence of groups: 2 for Q4_0 and Q4_K rows of an odd number of
      * half groups (Danube's 2560 columns are 80 blocks, 2.5 groups of 32 on AVX-512), so no group is half padding;
      * the pair's middle group holds the first row's last L blocks in its low lanes and the second row's first L in
-     * its high lanes, which the loop sums into separate float vectors anyway. Else 1, the last group padded.
+     * its high lanes, which the loop sums into separate float vectors anyway. Else 1, the last group padded. Only up
+     * to PAIR_COLS columns: a pair's grouped input is twice a row's, and past 16 KB it no longer sits in L1 beside
+     * the streamed weights (one thread, 2048 rows: 2560 and 3584 columns 14 and 6 % faster in pairs, 4608 and 5632
+     * columns 22 and 43 % slower).
      */
     static int setRows(GgmlType type, int cols) {
-        return lanes(type) == W && type != GgmlType.Q6_K && cols / laneElements(type) % W == L ? 2 : 1;
+        return lanes(type) == W && type != GgmlType.Q6_K && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
     }
 
     /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
