@@ -134,7 +134,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   gate/up), and runs register tiles. Q4_0 tiles are 8 rows × 32 positions of 16-bit multiplies and adds: a block's
   products (|q_w| <= 8, |q_x| <= 127) sum to at most 32512, so a 16-bit lane holds the block's exact sum until one
   conversion and one scale per block, with 2.5 times the products per second of float FMAs (a microbenchmark:
-  180 vs 66 GMAC/s per core). That took Q4_0 prompts from 0.53-0.55 of llama.cpp to 0.71-0.78. Q8_0 products do
+  180 vs 66 GMAC/s per core). That took Q4_0 prompts from 0.53-0.55 of llama.cpp to 0.71-0.78. The decoded rows
+  lie a constant 256 elements apart, so C2 keeps one register for the tile's 8 rows (rows a variable apart took
+  one each, spilled in the hot loop: 3 % slower); the loop is now bound by the 16-bit multiplies, 8 per 256
+  products, where `vpdpbusd` does 64 in one. Q8_0 products do
   not fit 16 bits when summed and F16 needs floats: those run 4 × 32 tiles of float FMAs with one scale FMA per
   block of 32, 60-75 GMAC/s per core, near the FMA bound. Attention over a prompt is tiled the same way
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
@@ -146,17 +149,21 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   minus 8 times the block's input sum is sum((q - 8) * q_x), which fits, so it is exact. One thread,
   `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory, file bytes per
   second): F16 23 GB/s, Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 21 (Q6_K also in 16-bit lanes, two sums of 8 per
-  sub-block). Q4_0 and Q4_K group 2L blocks, so rows of 2560 columns (Danube) read a
-  last group half of zeros: part of Danube's lower Q4_0 share. Prompts still read the file's layout, and its pages
+  sub-block). Q4_0 and Q4_K group 2L blocks; a row of 2.5 groups (Danube's 2560 columns) padded its last one with
+  zeros, so such rows go in pairs, two rows to one sequence of groups (Danube Q4_0 tg +11-15 %; only up to 4096
+  columns, where the pair's doubled input still fits L1 beside the streamed weights). Prompts still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a
   Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread) and widened with 8
-  vector operations per 16 weights where llama.cpp uses one `vcvtph2ps`. `bin/slm4j` asks for transparent huge
+  vector operations per 16 weights where llama.cpp uses one `vcvtph2ps`; an exact 5-operation widening (the bits
+  shifted into place, the input scaled by 2^56) measured no faster, and 4 or 8 rows at once no faster with two
+  threads: the loop waits on memory. llama.cpp's F16 generation reached more bandwidth here than a plain Java
+  streaming sum (about 40 GB/s on two cores), which is not explained yet. `bin/slm4j` asks for transparent huge
   pages for the heap, where the kernel offers them: fewer TLB misses while every token streams every weight.
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
   on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one
   12 MB matrix, which stays in the L3 cache, had hidden half of it; `bench/kernels.sh` now streams 16.
-* **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus its padding) and live on the Java heap
+* **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus the padding of rows that fill no whole group) and live on the Java heap
   (`bin/slm4j` lets the heap grow to 75 % of memory) while the file's pages are let go; the JVM and the prompt's
   transient copy of the file pages put Q8_0's peak RSS above llama.cpp's. llama.cpp repacks Q4_0 and holds it twice.
   The page cache here keeps only 2-3 GB (with 20 GB free), so the F16 files are partly re-read from disk during a
