@@ -271,10 +271,10 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /**
-     * {@link #blocks} for Q4_0 in 16-bit lanes, 8 rows (at wo, wo + n, ..) by G positions: a block's products
-     * (|q_w| &lt;= 8 times |q_x| &lt;= 127) sum to at most 32 * 1016 = 32512, so each lane holds the exact integer sum
-     * of a block in 16 bits, then converted and scaled as in {@link #blocks}: the same arithmetic, with twice the
-     * lanes per multiply.
+     * {@link #blocks} for Q4_0 in 16-bit lanes, the 8 rows of tile t (decoded by tile, pass and row: see run) by G
+     * positions: a block's products (|q_w| &lt;= 8 times |q_x| &lt;= 127) sum to at most 32 * 1016 = 32512, so each
+     * lane holds the exact integer sum of a block in 16 bits, then converted and scaled as in {@link #blocks}: the
+     * same arithmetic, with twice the lanes per multiply.
      */
     private static void nibbles(VectorKernels.Decoded dec, int t, int passes, int n, short[] xs, float[] dxt, int g, int k0, int k1,
                                 float[] acc, int ao) {
