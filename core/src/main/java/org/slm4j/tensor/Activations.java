@@ -122,7 +122,8 @@ final class Activations {
         Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
-        for (int at = 0; at < BlockGroups.setRows(type, cols) * blocks; at++) {
+        int sequence = BlockGroups.setRows(type, cols) * blocks;     // one row's blocks, or a pair's
+        for (int at = 0; at < sequence; at++) {
             int k = at % blocks, g = at / lanes, j = at % lanes, o = g * e * lanes + j;
             int sum = 0;
             for (int i = 0; i < e; i++) {

@@ -36,7 +36,7 @@ class VectorWidthTest {
         Kernels vector = Kernels.vector();
         for (Arguments a : KernelTwinTest.cases().toList()) {
             Object[] c = a.get();
-            String failure = KernelTwinTest.compare(vector, (GgmlType) c[0], (int) c[1], (int) c[2]);
+            String failure = KernelTwinTest.compare(vector, (GgmlType) c[0], (int) c[1], (int) c[2], (int) c[3]);
             if (failure != null) {
                 System.out.println(failure);
                 System.exit(1);
