@@ -18,7 +18,7 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];     // Q8_0, Q5_K, Q6_K, one input: see group            [groups * 32 or 16 * W]
+    float[] groupedX = new float[0];     // Q8_0, Q5_K, Q6_K, one input: see group; F16: see evenOdd  [groups * 32 or 16 * W]
     short[] groupedXs = new short[0];    // Q4_0, Q4_K: the same as 16-bit integers            [groups * 32 * W]
     float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
     float[] groupedSums = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * W]
@@ -45,6 +45,7 @@ final class Activations {
             case F16 -> {
                 f = rounded = grow(rounded, n);
                 for (int i = 0; i < n; i++) f[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+                if (simd && batch == 1) evenOdd(cols);
             }
             case BF16 -> {
                 f = rounded = grow(rounded, n);
@@ -96,6 +97,21 @@ final class Activations {
             }
             d[k] = Float.float16ToFloat(Float.floatToFloat16(scale));
             if (withSums) s[k] = Float.float16ToFloat(Float.floatToFloat16(scale * sum));
+        }
+    }
+
+    /**
+     * F16 generation's input (see BlockGroups.f16): of each 2L rounded elements the even ones, then the odd ones,
+     * times 2^112, into groupedX; the elements past the last whole 2L are left in f.
+     */
+    private void evenOdd(int cols) {
+        int l = VectorKernels.L;
+        if (groupedX.length < cols) groupedX = new float[cols];
+        for (int c = 0; c + 2 * l <= cols; c += 2 * l) {
+            for (int k = 0; k < l; k++) {
+                groupedX[c + k] = f[c + 2 * k] * 0x1p112f;
+                groupedX[c + l + k] = f[c + 2 * k + 1] * 0x1p112f;
+            }
         }
     }
 
