@@ -131,13 +131,15 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
   multiply-adds per instruction); the Vector API has no widening int8 multiply-add. slm4j's `tensor/Gemm` decodes
   each weight row once per matmul into exact integers, transposes the prompt once (shared by Q/K/V and by
-  gate/up), and runs register tiles. Q4_0 tiles are 8 rows × 32 positions of 16-bit multiplies and adds: a block's
-  products (|q_w| <= 8, |q_x| <= 127) sum to at most 32512, so a 16-bit lane holds the block's exact sum until one
-  conversion and one scale per block, with 2.5 times the products per second of float FMAs (a microbenchmark:
-  180 vs 66 GMAC/s per core). That took Q4_0 prompts from 0.53-0.55 of llama.cpp to 0.71-0.78. The decoded rows
-  lie a constant 256 elements apart, so C2 keeps one register for the tile's 8 rows (rows a variable apart took
-  one each, spilled in the hot loop: 3 % slower); the loop is now bound by the 16-bit multiplies, 8 per 256
-  products, where `vpdpbusd` does 64 in one. Q8_0 products do
+  gate/up), and runs register tiles. Q4_0 tiles are 4 rows × 64 positions (two vectors per broadcast weight) of
+  16-bit multiplies and adds: a block's products (|q_w| <= 8, |q_x| <= 127) sum to at most 32512, so a 16-bit lane
+  holds the block's exact sum until one conversion and one scale per block, with about 3 times the products per
+  second of float FMAs (a microbenchmark: 212 vs 66 GMAC/s per core). 8 rows × 32 positions spent twice the
+  broadcasts (180 GMAC/s; on AVX2 58 against 90). A pass's block sums wait in a small buffer and are scaled after
+  its last block with the float accumulators in registers, read as ints and split by two shifts (the transposition
+  interleaves each group's two halves). With the 16-bit tile Q4_0 prompts went from 0.53-0.55 of llama.cpp to
+  0.71-0.78, and these two changes added 10 %. The loop is bound by vector operations (the same speed with adds
+  in place of its multiplies): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does 64 in one. Q8_0 products do
   not fit 16 bits when summed and F16 needs floats: those run 4 × 32 tiles of float FMAs with one scale FMA per
   block of 32, 60-75 GMAC/s per core, near the FMA bound. Attention over a prompt is tiled the same way
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
@@ -153,11 +155,13 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   zeros, so such rows go in pairs, two rows to one sequence of groups (Danube Q4_0 tg +11-15 %; only up to 4096
   columns, where the pair's doubled input still fits L1 beside the streamed weights). Prompts still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a
-  Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread) and widened with 8
-  vector operations per 16 weights where llama.cpp uses one `vcvtph2ps`; an exact 5-operation widening (the bits
-  shifted into place, the input scaled by 2^56) measured no faster, and 4 or 8 rows at once no faster with two
-  threads: the loop waits on memory. llama.cpp's F16 generation reached more bandwidth here than a plain Java
-  streaming sum (about 40 GB/s on two cores), which is not explained yet. `bin/slm4j` asks for transparent huge
+  Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread), two halves to an
+  int: a shift and a mask put each half's bits where a float's go (its value times 2^-112, the input carries the
+  2^112), 2-3 operations per 16 weights where a widening with a multiply and a blend took 8. It is not the
+  arithmetic but instructions per cache line that bound one core here (an out-of-order window of a few hundred
+  instructions holds only so many pending lines): one thread 19 -> 27 GB/s in a microbenchmark, Danube F16
+  tg 5.6 -> 6.5 tok/s on one thread and 10.7 -> 12.0 on two (llama.cpp, `vcvtph2ps`: 9.1 and 12.0-12.5). A plain Java
+  streaming sum reads 33 GB/s on one core. `bin/slm4j` asks for transparent huge
   pages for the heap, where the kernel offers them: fewer TLB misses while every token streams every weight.
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
