@@ -24,6 +24,8 @@ final class Activations {
     float[] groupedSums = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K: 8 * each block's quant sum, 16-bit   [groups * W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
+    // a prompt's inputs are quantized on all threads (one token's, a few thousand elements, on the caller's: no task)
+    private static final int PARALLEL_WORK = 1 << 16;
     private float[] rounded = new float[0];
     private final boolean simd;
 
@@ -81,7 +83,12 @@ final class Activations {
     private void quantizeQ8(float[] x, int n, boolean withSums) {
         growQuants(n, Blocks.QK);
         if (withSums && s.length < n / Blocks.QK) s = new float[n / Blocks.QK];
-        for (int k = 0; k < n / Blocks.QK; k++) {
+        if (n < PARALLEL_WORK) q8Blocks(x, 0, n / Blocks.QK, withSums);
+        else Parallel.forRange(n / Blocks.QK, (k0, k1) -> q8Blocks(x, k0, k1, withSums));
+    }
+
+    private void q8Blocks(float[] x, int k0, int k1, boolean withSums) {
+        for (int k = k0; k < k1; k++) {
             int o = Blocks.QK * k;
             float amax = 0;
             if (simd) amax = VectorKernels.absMax(x, o, Blocks.QK);
@@ -162,7 +169,12 @@ final class Activations {
     private void quantizeQ8K(float[] x, int n) {
         growQuants(n, Blocks.QK_K);
         if (bsums.length < n / 16) bsums = new int[n / 16];
-        for (int k = 0; k < n / Blocks.QK_K; k++) {
+        if (n < PARALLEL_WORK) q8KBlocks(x, 0, n / Blocks.QK_K);
+        else Parallel.forRange(n / Blocks.QK_K, (k0, k1) -> q8KBlocks(x, k0, k1));
+    }
+
+    private void q8KBlocks(float[] x, int k0, int k1) {
+        for (int k = k0; k < k1; k++) {
             int o = Blocks.QK_K * k;
             float amax = 0, max = 0;
             for (int i = 0; i < Blocks.QK_K; i++) {

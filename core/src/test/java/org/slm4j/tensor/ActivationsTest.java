@@ -110,4 +110,34 @@ class ActivationsTest {
             if (t == GgmlType.Q4_1) assertArrayEquals(plain.s, simd.s, t.toString());
         }
     }
+    /**
+     * A prompt's input is quantized on the pool's threads, in blocks: it must hold the same bits as the same rows
+     * quantized one at a time on the caller's thread (a batch of 48 rows of 2048, past the size that goes parallel).
+     */
+    @Test
+    void aPromptQuantizedInParallelMatchesItsRowsOneByOne() {
+        int cols = 2048, batch = 48;
+        java.util.Random rnd = new java.util.Random(5);
+        float[] x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian() * (i % 97 == 0 ? 30 : 1);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_1, GgmlType.Q4_K}) {
+            Activations all = new Activations();
+            all.prepare(type, x, batch, cols);
+            Activations one = new Activations();
+            int nb = type == GgmlType.Q4_K ? cols / 256 : cols / 32;
+            for (int b = 0; b < batch; b++) {
+                one.prepare(type, java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, cols);
+                String at = type + " row " + b;
+                assertArrayEquals(java.util.Arrays.copyOf(one.q, cols), java.util.Arrays.copyOfRange(all.q, b * cols, (b + 1) * cols), at);
+                assertArrayEquals(java.util.Arrays.copyOf(one.d, nb), java.util.Arrays.copyOfRange(all.d, b * nb, (b + 1) * nb), at);
+                if (type == GgmlType.Q4_1) {
+                    assertArrayEquals(java.util.Arrays.copyOf(one.s, nb), java.util.Arrays.copyOfRange(all.s, b * nb, (b + 1) * nb), at);
+                }
+                if (type == GgmlType.Q4_K) {
+                    assertArrayEquals(java.util.Arrays.copyOf(one.bsums, cols / 16),
+                            java.util.Arrays.copyOfRange(all.bsums, b * cols / 16, (b + 1) * cols / 16), at);
+                }
+            }
+        }
+    }
 }
