@@ -138,7 +138,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   broadcasts (180 GMAC/s; on AVX2 58 against 90). A pass's block sums wait in a small buffer and are scaled after
   its last block with the float accumulators in registers, read as ints and split by two shifts (the transposition
   interleaves each group's two halves). With the 16-bit tile Q4_0 prompts went from 0.53-0.55 of llama.cpp to
-  0.71-0.78, and these two changes added 10 %. The loop is bound by vector operations (the same speed with adds
+  0.71-0.78, and these two changes added 10 %; quantizing the prompt's input on all threads (it ran on one while
+  the other waited) 5 % more. The loop is bound by vector operations (the same speed with adds
   in place of its multiplies): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does 64 in one. Q8_0 products do
   not fit 16 bits when summed and F16 needs floats: those run 4 × 32 tiles of float FMAs with one scale FMA per
   block of 32, 60-75 GMAC/s per core, near the FMA bound. Attention over a prompt is tiled the same way
