@@ -126,7 +126,6 @@ final class VectorKernels extends RowKernels {
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
         short[] q = new short[0];        // Q4_0: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
-        final short[] sums = new short[(256 / 32) * 16 * L];   // Gemm's Q4_0 tile: a pass's block sums of 4 rows by two groups of 2L lanes
 
         Decoded fit(int rows, int cols, boolean shorts) {
             int size = rows * cols;
