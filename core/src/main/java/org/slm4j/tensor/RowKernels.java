@@ -18,7 +18,9 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         Job job = JOBS.get();
         try {
             job.in.prepare(w.type(), x, batch, w.cols());
-            job.multiply(this, w, batch, out);
+            job.one[0] = w;
+            job.oneOut[0] = out;
+            job.multiply(this, job.one, 0, 1, batch, job.oneOut);
         } finally {
             job.release();
         }
@@ -31,12 +33,12 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         if (batch == 0) return;
         Job job = JOBS.get();
         try {
-            for (int i = 0; i < ws.length; i++) {
-                // one rounding of x serves every matrix of the same type and width that follows
-                if (i == 0 || ws[i].type() != ws[i - 1].type() || ws[i].cols() != ws[i - 1].cols()) {
-                    job.in.prepare(ws[i].type(), x, batch, ws[i].cols());
-                }
-                job.multiply(this, ws[i], batch, outs[i]);
+            for (int i = 0, j; i < ws.length; i = j) {
+                // one rounding of x serves every matrix of the same type and width that follows, and one parallel
+                // job runs them all: Q, K and V (or gate and up) wait for their slowest thread once, not three times
+                for (j = i + 1; j < ws.length && ws[j].type() == ws[i].type() && ws[j].cols() == ws[i].cols(); j++) {}
+                job.in.prepare(ws[i].type(), x, batch, ws[i].cols());
+                job.multiply(this, ws, i, j, batch, outs);
             }
         } finally {
             job.release();
@@ -84,35 +86,54 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
     /** One thread's matmul in progress, reused by its next call so a matmul allocates nothing. */
     private static final class Job implements Parallel.RangeTask {
         final Activations in = new Activations();
+        final Matrix[] one = new Matrix[1];
+        final float[][] oneOut = new float[1][];
         RowKernels kernels;
-        Matrix w;
-        int batch;
-        float[] out;
+        Matrix[] ws;
+        float[][] outs;
+        int first, batch;
+        int[] chunkStart = new int[4];    // chunkStart[i - first]: the first chunk of matrix i in the job's range
 
-        /** out = w times the prepared input. */
-        void multiply(RowKernels kernels, Matrix w, int batch, float[] out) {
-            if (batch >= 2 && kernels.batched(w, in, batch, out)) return;
-            kernels.prepare(w);
+        /** outs[i] = ws[i] times the prepared input, for i in [from, to). */
+        void multiply(RowKernels kernels, Matrix[] ws, int from, int to, int batch, float[][] outs) {
+            if (batch >= 2) {
+                while (from < to && kernels.batched(ws[from], in, batch, outs[from])) from++;
+                if (from == to) return;
+            }
+            if (chunkStart.length <= to - from) chunkStart = new int[to - from + 1];
+            long work = 0;
+            for (int i = from; i < to; i++) {
+                kernels.prepare(ws[i]);
+                chunkStart[i - from + 1] = chunkStart[i - from] + (ws[i].rows() + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+                work += (long) ws[i].rows() * ws[i].cols() * batch;
+            }
             this.kernels = kernels;
-            this.w = w;
+            this.ws = ws;
+            this.outs = outs;
+            this.first = from;
             this.batch = batch;
-            this.out = out;
-            int chunks = (w.rows() + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) run(0, chunks);
+            int chunks = chunkStart[to - from];
+            if (work < SERIAL_WORK) run(0, chunks);
             else Parallel.forRange(chunks, this);
         }
 
         void release() {
             in.release();
-            w = null;
-            out = null;
+            ws = null;
+            outs = null;
+            one[0] = null;
+            oneOut[0] = null;
         }
 
         /** Rows of chunks [start, end), a chunk at a time: each row is read from memory once. */
         @Override
         public void run(int start, int end) {
+            int i = 0;
             for (int c = start; c < end; c++) {
-                kernels.rows(w, c * ROWS_PER_CHUNK, Math.min(w.rows(), (c + 1) * ROWS_PER_CHUNK), in, batch, out);
+                while (c >= chunkStart[i + 1]) i++;
+                Matrix w = ws[first + i];
+                int r = (c - chunkStart[i]) * ROWS_PER_CHUNK;
+                kernels.rows(w, r, Math.min(w.rows(), r + ROWS_PER_CHUNK), in, batch, outs[first + i]);
             }
         }
     }

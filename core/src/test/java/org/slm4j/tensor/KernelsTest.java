@@ -40,11 +40,16 @@ class KernelsTest {
      */
     @Test
     void severalMatricesWithOneInputMatchEachAlone() {
+        // small matrices run on the calling thread; big ones as one parallel job per run of matrices sharing a type
+        severalMatricesWithOneInput(64, 3, 4);
+        severalMatricesWithOneInput(256, 200, 37);
+    }
+
+    private static void severalMatricesWithOneInput(int cols, int rows, int moreRows) {
         Random rnd = new Random(5);
-        int cols = 64;
         GgmlType[] types = {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16, GgmlType.F16, GgmlType.Q4_0};
         Matrix[] ws = new Matrix[types.length];
-        for (int i = 0; i < ws.length; i++) ws[i] = RandomWeights.of(types[i], 3 + 4 * i, cols, rnd).matrix();
+        for (int i = 0; i < ws.length; i++) ws[i] = RandomWeights.of(types[i], rows + moreRows * i, cols, rnd).matrix();
         for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
             for (int batch : new int[] {1, 5, 40}) {
                 float[] x = KernelTwinTest.randomInput(rnd, batch * cols, 32);
@@ -56,7 +61,8 @@ class KernelsTest {
                     k.matmul(ws[i], x, batch, alone);
                     for (int j = 0; j < alone.length; j++) {
                         assertEquals(alone[j], outs[i][j], 1e-6f * Math.max(1, Math.abs(alone[j])),
-                                k + " " + types[i] + " matrix " + i + " batch " + batch + " element " + j);
+                                k + " " + types[i] + " matrix " + i + " of " + ws[i].rows() + " x " + cols
+                                        + ", batch " + batch + ", element " + j);
                     }
                 }
             }

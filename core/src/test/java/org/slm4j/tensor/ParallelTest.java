@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -46,20 +48,38 @@ class ParallelTest {
      */
     @Test
     void aLateClaimTakesNothingFromTheNextCall() {
-        Parallel.Job job = new Parallel.Job();
+        Parallel.Job job = new Parallel.Job(2);
         AtomicIntegerArray first = new AtomicIntegerArray(4), second = new AtomicIntegerArray(4);
         Thread caller = Thread.currentThread();
         job.start((start, end) -> { for (int i = start; i < end; i++) first.incrementAndGet(i); }, 4, 4, caller);
-        long seenByTheLateWorker = job.state;
-        job.work();                                   // the call runs to its end without that worker
+        int g1 = job.generation();
+        long seenByTheLateWorker = job.share(1);
+        job.work(0, g1);                              // the call runs to its end without that worker
         job.start((start, end) -> { for (int i = start; i < end; i++) second.incrementAndGet(i); }, 4, 4, caller);
-        assertEquals(Parallel.Job.STALE, job.claim(seenByTheLateWorker));
-        job.work();
+        assertEquals(Parallel.Job.STALE, job.claim(1, seenByTheLateWorker, g1, true));
+        assertEquals(Parallel.Job.NONE_LEFT, job.claim(1, job.share(1), g1, true));   // read again: not its call
+        job.work(0, job.generation());
         for (int i = 0; i < 4; i++) {
             assertEquals(1, first.get(i), "first call, index " + i);
             assertEquals(1, second.get(i), "second call, index " + i);
         }
         assertEquals(0, job.unfinished);
+    }
+
+    /** A thread walks its own share front to back (one unbroken stream), then takes the others' from their backs. */
+    @Test
+    void aThreadWalksItsShareThenTakesFromTheBackOfTheOthers() {
+        Parallel.Job job = new Parallel.Job(2);
+        List<Integer> order = new ArrayList<>();
+        job.start((start, end) -> order.add(start), 8, 8, Thread.currentThread());
+        job.work(0, job.generation());
+        assertEquals(List.of(0, 1, 2, 3, 7, 6, 5, 4), order);
+        assertEquals(0, job.unfinished);
+
+        order.clear();
+        job.start((start, end) -> order.add(start), 8, 8, Thread.currentThread());
+        job.work(1, job.generation());
+        assertEquals(List.of(4, 5, 6, 7, 3, 2, 1, 0), order);
     }
 
     @Test
