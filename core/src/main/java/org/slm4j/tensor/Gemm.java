@@ -160,7 +160,7 @@ final class Gemm implements Parallel.RangeTask {
         Scratch s = SCRATCH.get();
         int n = w.cols(), rows = w.rows();
         for (int u = start; u < end; u++) {
-            int rt = quantized ? R : FLOAT_ROWS;
+            int rt = shorts ? R : FLOAT_ROWS;
             int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + rt - 1) / rt;
             int passes = (n + KC - 1) / KC;
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);
@@ -179,7 +179,8 @@ final class Gemm implements Parallel.RangeTask {
                     for (int t = 0; t < tiles; t++) {
                         int ao = (g * tiles + t) * rt * G;
                         if (shorts) nibbles(dec, s.sums, t, passes, n, xs, dxt, g, g + 1 < groups, k0, k1, acc, ao, tiles * R * G);
-                        else if (quantized) blocks(dec, t * R * n, n, xt, dxt, g, k0, k1, acc, ao);
+                        else if (quantized && rt == 8) blocks8(dec, t * rt * n, n, xt, dxt, g, k0, k1, acc, ao);
+                        else if (quantized) blocks(dec, t * rt * n, n, xt, dxt, g, k0, k1, acc, ao);
                         else if (rt == 8) floats8(dec.w, t * rt * n, n, xt, g * n * G, k0, k1, acc, ao);
                         else floats(dec.w, t * rt * n, n, xt, g * n * G, k0, k1, acc, ao);
                     }
@@ -187,7 +188,8 @@ final class Gemm implements Parallel.RangeTask {
             }
             if (minBlock > 0) {
                 for (int g = 0; g < groups; g++) {
-                    for (int t = 0; t < tiles; t++) mins(dec, t * R * n, n, minBlock, mst, mdt, g, acc, (g * tiles + t) * R * G);
+                    // by 4 rows: a tile of 8 is two of them, one after the other in dec and acc
+                    for (int t = 0; t < tiles * rt / R; t++) mins(dec, t * R * n, n, minBlock, mst, mdt, g, acc, (g * tiles * rt / R + t) * R * G);
                 }
             }
             for (int g = 0; g < groups; g++) {
@@ -337,6 +339,65 @@ final class Gemm implements Parallel.RangeTask {
         a21.intoArray(acc, ao + 5 * L);
         a30.intoArray(acc, ao + 6 * L);
         a31.intoArray(acc, ao + 7 * L);
+    }
+
+    /**
+     * {@link #blocks} for 8 rows. Their 16 block sums fill the registers, so each block is scaled into acc in memory
+     * (a load, a multiply-add and a store per 512 multiply-adds).
+     */
+    private static void blocks8(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1,
+                                float[] acc, int ao) {
+        float[] wf = dec.w, dw = dec.d;
+        int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
+        for (int k = k0; k < k1; k += QK) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00, s60 = s00, s61 = s00, s70 = s00, s71 = s00;
+            for (int i = k; i < k + QK; i++) {
+                int e = xo + i * G;
+                FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
+                FloatVector w0 = FloatVector.broadcast(F, wf[wo + i]);
+                s00 = w0.fma(x0, s00);
+                s01 = w0.fma(x1, s01);
+                FloatVector w1 = FloatVector.broadcast(F, wf[wo + n + i]);
+                s10 = w1.fma(x0, s10);
+                s11 = w1.fma(x1, s11);
+                FloatVector w2 = FloatVector.broadcast(F, wf[wo + 2 * n + i]);
+                s20 = w2.fma(x0, s20);
+                s21 = w2.fma(x1, s21);
+                FloatVector w3 = FloatVector.broadcast(F, wf[wo + 3 * n + i]);
+                s30 = w3.fma(x0, s30);
+                s31 = w3.fma(x1, s31);
+                FloatVector w4 = FloatVector.broadcast(F, wf[wo + 4 * n + i]);
+                s40 = w4.fma(x0, s40);
+                s41 = w4.fma(x1, s41);
+                FloatVector w5 = FloatVector.broadcast(F, wf[wo + 5 * n + i]);
+                s50 = w5.fma(x0, s50);
+                s51 = w5.fma(x1, s51);
+                FloatVector w6 = FloatVector.broadcast(F, wf[wo + 6 * n + i]);
+                s60 = w6.fma(x0, s60);
+                s61 = w6.fma(x1, s61);
+                FloatVector w7 = FloatVector.broadcast(F, wf[wo + 7 * n + i]);
+                s70 = w7.fma(x0, s70);
+                s71 = w7.fma(x1, s71);
+            }
+            int b = k / QK, e = dxo + b * G;
+            FloatVector dx0 = FloatVector.fromArray(F, dxt, e), dx1 = FloatVector.fromArray(F, dxt, e + L);
+            s00.fma(dx0.mul(dw[d0 + b]), FloatVector.fromArray(F, acc, ao)).intoArray(acc, ao);
+            s01.fma(dx1.mul(dw[d0 + b]), FloatVector.fromArray(F, acc, ao + L)).intoArray(acc, ao + L);
+            s10.fma(dx0.mul(dw[d0 + nb + b]), FloatVector.fromArray(F, acc, ao + 2 * L)).intoArray(acc, ao + 2 * L);
+            s11.fma(dx1.mul(dw[d0 + nb + b]), FloatVector.fromArray(F, acc, ao + 3 * L)).intoArray(acc, ao + 3 * L);
+            s20.fma(dx0.mul(dw[d0 + 2 * nb + b]), FloatVector.fromArray(F, acc, ao + 4 * L)).intoArray(acc, ao + 4 * L);
+            s21.fma(dx1.mul(dw[d0 + 2 * nb + b]), FloatVector.fromArray(F, acc, ao + 5 * L)).intoArray(acc, ao + 5 * L);
+            s30.fma(dx0.mul(dw[d0 + 3 * nb + b]), FloatVector.fromArray(F, acc, ao + 6 * L)).intoArray(acc, ao + 6 * L);
+            s31.fma(dx1.mul(dw[d0 + 3 * nb + b]), FloatVector.fromArray(F, acc, ao + 7 * L)).intoArray(acc, ao + 7 * L);
+            s40.fma(dx0.mul(dw[d0 + 4 * nb + b]), FloatVector.fromArray(F, acc, ao + 8 * L)).intoArray(acc, ao + 8 * L);
+            s41.fma(dx1.mul(dw[d0 + 4 * nb + b]), FloatVector.fromArray(F, acc, ao + 9 * L)).intoArray(acc, ao + 9 * L);
+            s50.fma(dx0.mul(dw[d0 + 5 * nb + b]), FloatVector.fromArray(F, acc, ao + 10 * L)).intoArray(acc, ao + 10 * L);
+            s51.fma(dx1.mul(dw[d0 + 5 * nb + b]), FloatVector.fromArray(F, acc, ao + 11 * L)).intoArray(acc, ao + 11 * L);
+            s60.fma(dx0.mul(dw[d0 + 6 * nb + b]), FloatVector.fromArray(F, acc, ao + 12 * L)).intoArray(acc, ao + 12 * L);
+            s61.fma(dx1.mul(dw[d0 + 6 * nb + b]), FloatVector.fromArray(F, acc, ao + 13 * L)).intoArray(acc, ao + 13 * L);
+            s70.fma(dx0.mul(dw[d0 + 7 * nb + b]), FloatVector.fromArray(F, acc, ao + 14 * L)).intoArray(acc, ao + 14 * L);
+            s71.fma(dx1.mul(dw[d0 + 7 * nb + b]), FloatVector.fromArray(F, acc, ao + 15 * L)).intoArray(acc, ao + 15 * L);
+        }
     }
 
     /**
