@@ -141,11 +141,19 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   0.71-0.78, and these two changes added 10 %; quantizing the prompt's input on all threads (it ran on one while
   the other waited) 5 % more. The loop is bound by vector operations (the same speed with adds
   in place of its multiplies): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does 64 in one. Q8_0 products do
-  not fit 16 bits when summed and F16 needs floats: those run 4 × 32 tiles of float FMAs with one scale FMA per
-  block of 32, 60-75 GMAC/s per core, near the FMA bound. Attention over a prompt is tiled the same way
+  not fit 16 bits when summed and F16 needs floats: those run tiles of float FMAs, 8 rows × 32 positions where
+  there are 32 vector registers (AVX-512), with a scale FMA per block of 32 for quants. 4 rows' 8 accumulators
+  only just covered the FMA's latency: 16 took a microbenchmark from 103 to 127 GMAC/s per core, TinyLlama F16
+  prompts 166 -> 189 tok/s, a JMH Q8_0 matmul 74 -> 69 ms; AVX2's 16 registers keep 4 rows (8 spill: 56 -> 31).
+  F16 rows are decoded by a loop C2 compiles to `vcvtph2ps` (it converted one element at a time from the
+  mapping: 9 % of F16 prefill). Attention over a prompt is tiled the same way
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
 * **Generation.** With two threads every type is bound by memory: `bench/kernels.sh -p batch=1 -p threads=2`
-  reads 40-44 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token decide. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights
+  reads 40-44 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token decide (a C loop that only reads: 41 GB/s on
+  one core, 45-48 on two). Each thread owns a contiguous share of a matmul's rows and walks it from the front; one
+  that runs out takes chunks from the back of another's (`tensor/Parallel`). Chunks dealt out in turn broke every
+  core's stream at each chunk: 4-7 % slower generation. Q, K and V, and gate and up, run as one parallel job, one
+  wait for the slower thread where there were three. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights
   are regrouped on first use (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so
   one multiply-add scales many blocks; Q4_0 and Q8_0 keep their block scales as the file's f16 (a float per block
   was 6-11 % more bytes than the file). Q4_0 and Q4_K sum their nibble products in 16-bit lanes: the wrapped sum
