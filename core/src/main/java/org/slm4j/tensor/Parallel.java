@@ -166,13 +166,12 @@ public final class Parallel {
      */
     static final class Job {
         private static final VarHandle SHARES = MethodHandles.arrayElementVarHandle(long[].class);
-        private static final VarHandle GENERATION, UNFINISHED, FAILURE;
+        private static final VarHandle UNFINISHED, FAILURE;
         private static final int STRIDE = 8;      // longs between two shares: each on a cache line of its own
 
         static {
             try {
                 MethodHandles.Lookup l = MethodHandles.lookup();
-                GENERATION = l.findVarHandle(Job.class, "generation", int.class);
                 UNFINISHED = l.findVarHandle(Job.class, "unfinished", int.class);
                 FAILURE = l.findVarHandle(Job.class, "failure", Throwable.class);
             } catch (ReflectiveOperationException e) {
@@ -185,7 +184,7 @@ public final class Parallel {
         RangeTask task;                // written before the generation is published, read after a claim
         int n, chunks;
         Thread caller;
-        volatile int generation;
+        volatile int generation;       // the current call's: 1 .. Integer.MAX_VALUE, then 1 again
         volatile int unfinished;       // chunks not yet done
         volatile Throwable failure;    // the first exception a chunk threw
 
@@ -207,7 +206,7 @@ public final class Parallel {
                 long front = (long) t * chunks / threads, end = (long) (t + 1) * chunks / threads;
                 SHARES.setVolatile(shares, t * STRIDE, g << 32 | front << 16 | end);
             }
-            GENERATION.setVolatile(this, (int) g);
+            generation = (int) g;      // volatile: publishes the shares and the fields above
         }
 
         int generation() {
