@@ -111,4 +111,27 @@ class KernelsTest {
             assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY}, out, k.toString());
         }
     }
+
+    /** An input past f16's range rounds to infinity, as ggml rounds it, and stays infinite (or NaN times 0); NaN stays NaN. */
+    @Test
+    void nonFiniteF16InputsStayNonFinite() {
+        int cols = 64;
+        ByteBuffer b = ByteBuffer.allocate(3 * cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < 3; r++) {
+            for (int i = 0; i < cols; i++) b.putShort(r == 1 ? (short) 0xBC00 : r == 2 && i == 5 ? 0 : (short) 0x3C00);   // 1, -1, 0
+        }
+        Matrix w = new Matrix("w", GgmlType.F16, MemorySegment.ofArray(b.array()), 3, cols);
+        float[] x = new float[cols];
+        java.util.Arrays.fill(x, 0.5f);
+        x[5] = 70000f;                                                 // f16's largest is 65504
+        for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
+            float[] out = new float[3];
+            k.matmul(w, x, 1, out);
+            assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN}, out, k.toString());
+            x[5] = Float.NaN;
+            k.matmul(w, x, 1, out);
+            assertArrayEquals(new float[] {Float.NaN, Float.NaN, Float.NaN}, out, k.toString());
+            x[5] = 70000f;
+        }
+    }
 }
