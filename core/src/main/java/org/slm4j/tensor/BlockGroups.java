@@ -252,8 +252,9 @@ final class BlockGroups {
      * (Activations.evenOdd) holds each 2L elements' even ones and then odd ones, times 2^112: each product is exact
      * and unscaled, the sums round as plain ones. Against the widening with a multiply and a blend that this
      * replaced: one thread 27 vs 19 GB/s over one large array, Danube F16 generation 6.5 vs 5.6 tok/s on one thread
-     * (fewer instructions per cache line, so more lines in flight). An all-ones exponent (inf, NaN) would read as a finite value,
-     * so a matrix that holds one (no trained model does) gets the float's all-ones exponent put in per lane.
+     * (fewer instructions per cache line, so more lines in flight). An all-ones exponent (inf, NaN) would read as a
+     * finite value, so a matrix that holds one (no trained model does) gets the float's all-ones exponent put in per
+     * lane.
      */
     private float f16(int r, Activations in) {
         float[] x = in.groupedX;

@@ -18,9 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The inputs are transposed once per call into groups of {@code G} positions, element-major, so one vector holds
  * one element of L positions. A register tile is 4 weight rows by G positions (8 accumulators; float weights on
  * AVX-512: 8 rows, 16 accumulators): each step broadcasts one decoded weight per row and multiplies it with two input
- * vectors, so a weight is loaded once for G positions and an input vector once for all the tile's rows. Work is split in units of {@code SUB} rows; a unit decodes its
- * rows once and then passes over {@code KC} elements at a time, every group and tile in turn, so each pass's inputs
- * (KC x G floats) are reused from L1 by all the unit's tiles.
+ * vectors, so a weight is loaded once for G positions and an input vector once for all the tile's rows. Work is
+ * split in units of {@code SUB} rows; a unit decodes its rows once and then passes over {@code KC} elements at a
+ * time, every group and tile in turn, so each pass's inputs (KC x G floats) are reused from L1 by all the unit's
+ * tiles.
  *
  * <p>Quantized weights are decoded to integers, the quants times any integer sub-block scale: each lane sums one
  * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q8_0
@@ -158,9 +159,8 @@ final class Gemm implements Parallel.RangeTask {
     @Override
     public void run(int start, int end) {
         Scratch s = SCRATCH.get();
-        int n = w.cols(), rows = w.rows();
+        int n = w.cols(), rows = w.rows(), rt = shorts ? R : FLOAT_ROWS;    // rows per tile
         for (int u = start; u < end; u++) {
-            int rt = shorts ? R : FLOAT_ROWS;
             int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + rt - 1) / rt;
             int passes = (n + KC - 1) / KC;
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);

@@ -110,6 +110,7 @@ class ActivationsTest {
             if (t == GgmlType.Q4_1) assertArrayEquals(plain.s, simd.s, t.toString());
         }
     }
+
     /**
      * A prompt's input is quantized on the pool's threads, in blocks: it must hold the same bits as the same rows
      * quantized one at a time on the caller's thread (a batch of 48 rows of 2048, past the size that goes parallel).
