@@ -139,8 +139,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   its last block with the float accumulators in registers, read as ints and split by two shifts (the transposition
   interleaves each group's two halves). With the 16-bit tile Q4_0 prompts went from 0.53-0.55 of llama.cpp to
   0.71-0.78, and these two changes added 10 %; quantizing the prompt's input on all threads (it ran on one while
-  the other waited) 5 % more. The loop is bound by vector operations (the same speed with adds
-  in place of its multiplies): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does 64 in one. Q8_0 products do
+  the other waited) 5 % more; storing each position's outputs as gathered vectors (they were copied one float at a
+  time) 1-2 % more. The loop is bound by vector operations (the same speed with adds in place of its multiplies,
+  and with its weight broadcasts made pure loads): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does
+  64 in one; the Vector API has no integer multiply-add, so this is the Q4_0 prompt's floor here. Q8_0 products do
   not fit 16 bits when summed and F16 needs floats: those run tiles of float FMAs, 8 rows × 32 positions where
   there are 32 vector registers (AVX-512), with a scale FMA per block of 32 for quants. 4 rows' 8 accumulators
   only just covered the FMA's latency: 16 took a microbenchmark from 103 to 127 GMAC/s per core, TinyLlama F16
