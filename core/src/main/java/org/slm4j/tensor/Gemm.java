@@ -493,8 +493,9 @@ final class Gemm implements Parallel.RangeTask {
      * (lane 2j + 1) position L + j, as the transposition placed them, so shifts split a vector into the group's two
      * float vectors in position order (widening the upper half of a 16-bit vector took a two-table shuffle, vpermw
      * and a blend, per vector). The low half is shifted to the top and read as its sum times 2^16, exact; the
-     * transposition put 2^-16 into those positions' d_x (a power of two: the same products), which saves a shift
-     * per vector. The 4 rows' accumulators stay in registers over the pass.
+     * transposition put 2^-16 into those positions' d_x, which saves a shift per vector. d_x and d_w are f16 values
+     * (at least 2^-24 when not 0), so d_x * 2^-16 * d_w stays a normal float and every product has the same bits as
+     * without the 2^-16. The 4 rows' accumulators stay in registers over the pass.
      */
     private static void scale(short[] sums, int blocks, int count, float[] dxt, int e, int en, float[] dw, int db, int nb,
                               float[] acc, int ao, int next) {

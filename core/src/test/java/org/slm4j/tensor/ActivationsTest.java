@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The input quantizers on crafted blocks, against values worked out by hand from ggml's AVX2 and reference code. */
@@ -25,7 +27,7 @@ class ActivationsTest {
         System.arraycopy(firstQ, 0, expected, 0, firstQ.length);
         expected[32] = 127;
         expected[33] = 64;
-        assertArrayEquals(expected, java.util.Arrays.copyOf(a.q, 64));
+        assertArrayEquals(expected, Arrays.copyOf(a.q, 64));
         assertEquals(1f, a.d[0]);
         assertEquals(Float.float16ToFloat((short) 0x258B), a.d[1]);   // 2.75 / 127 = 2^-6 * 1.3858: f16 0x258B
         assertEquals(64f, a.qf[33]);
@@ -36,7 +38,7 @@ class ActivationsTest {
         Activations a = new Activations();
         a.prepare(GgmlType.Q4_0, new float[32], 1, 32);
         assertEquals(0f, a.d[0]);
-        assertArrayEquals(new byte[32], java.util.Arrays.copyOf(a.q, 32));
+        assertArrayEquals(new byte[32], Arrays.copyOf(a.q, 32));
     }
 
     @Test
@@ -66,8 +68,8 @@ class ActivationsTest {
         System.arraycopy(second, 0, x, 256, second.length);
         Activations a = new Activations();
         a.prepare(GgmlType.Q6_K, x, 1, 512);
-        assertArrayEquals(new byte[] {0, -127, 2, 2, -2, 127, 126}, java.util.Arrays.copyOf(a.q, 7));
-        assertArrayEquals(new byte[] {-127, -2, 127, 0}, java.util.Arrays.copyOfRange(a.q, 256, 260));
+        assertArrayEquals(new byte[] {0, -127, 2, 2, -2, 127, 126}, Arrays.copyOf(a.q, 7));
+        assertArrayEquals(new byte[] {-127, -2, 127, 0}, Arrays.copyOfRange(a.q, 256, 260));
         assertEquals(1f, a.d[0]);
         assertEquals(-1f, a.d[1]);
         assertEquals(0 - 127 + 2 + 2 - 2 + 127 + 126, a.bsums[0]);
@@ -80,15 +82,15 @@ class ActivationsTest {
         float[] x = {1 + 0x1p-11f, 1 + 3 * 0x1p-11f, 1 + 0x1p-8f, 1 + 3 * 0x1p-8f};
         Activations a = new Activations();
         a.prepare(GgmlType.F16, x, 1, 4);
-        assertArrayEquals(new float[] {1, 1 + 0x1p-9f, 1 + 0x1p-8f, 1 + 3 * 0x1p-8f}, java.util.Arrays.copyOf(a.f, 4));
+        assertArrayEquals(new float[] {1, 1 + 0x1p-9f, 1 + 0x1p-8f, 1 + 3 * 0x1p-8f}, Arrays.copyOf(a.f, 4));
         a.prepare(GgmlType.BF16, x, 1, 4);
-        assertArrayEquals(new float[] {1, 1, 1, 1 + 0x1p-6f}, java.util.Arrays.copyOf(a.f, 4));
+        assertArrayEquals(new float[] {1, 1, 1, 1 + 0x1p-6f}, Arrays.copyOf(a.f, 4));
     }
 
     /** The Vector API quantizer stores the plain loop's bits: ties, subnormal blocks (whose multiplier overflows), NaN. */
     @Test
     void simdQ8MatchesThePlainLoopBitForBit() {
-        java.util.Random rnd = new java.util.Random(5);
+        Random rnd = new Random(5);
         float[] x = new float[32 * 40];
         for (int i = 0; i < x.length; i++) {
             int block = i / 32;
@@ -118,7 +120,7 @@ class ActivationsTest {
     @Test
     void aPromptQuantizedInParallelMatchesItsRowsOneByOne() {
         int cols = 2048, batch = 48;
-        java.util.Random rnd = new java.util.Random(5);
+        Random rnd = new Random(5);
         float[] x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian() * (i % 97 == 0 ? 30 : 1);
         for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_1, GgmlType.Q4_K}) {
@@ -127,16 +129,16 @@ class ActivationsTest {
             Activations one = new Activations();
             int nb = type == GgmlType.Q4_K ? cols / 256 : cols / 32;
             for (int b = 0; b < batch; b++) {
-                one.prepare(type, java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, cols);
+                one.prepare(type, Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, cols);
                 String at = type + " row " + b;
-                assertArrayEquals(java.util.Arrays.copyOf(one.q, cols), java.util.Arrays.copyOfRange(all.q, b * cols, (b + 1) * cols), at);
-                assertArrayEquals(java.util.Arrays.copyOf(one.d, nb), java.util.Arrays.copyOfRange(all.d, b * nb, (b + 1) * nb), at);
+                assertArrayEquals(Arrays.copyOf(one.q, cols), Arrays.copyOfRange(all.q, b * cols, (b + 1) * cols), at);
+                assertArrayEquals(Arrays.copyOf(one.d, nb), Arrays.copyOfRange(all.d, b * nb, (b + 1) * nb), at);
                 if (type == GgmlType.Q4_1) {
-                    assertArrayEquals(java.util.Arrays.copyOf(one.s, nb), java.util.Arrays.copyOfRange(all.s, b * nb, (b + 1) * nb), at);
+                    assertArrayEquals(Arrays.copyOf(one.s, nb), Arrays.copyOfRange(all.s, b * nb, (b + 1) * nb), at);
                 }
                 if (type == GgmlType.Q4_K) {
-                    assertArrayEquals(java.util.Arrays.copyOf(one.bsums, cols / 16),
-                            java.util.Arrays.copyOfRange(all.bsums, b * cols / 16, (b + 1) * cols / 16), at);
+                    assertArrayEquals(Arrays.copyOf(one.bsums, cols / 16),
+                            Arrays.copyOfRange(all.bsums, b * cols / 16, (b + 1) * cols / 16), at);
                 }
             }
         }
