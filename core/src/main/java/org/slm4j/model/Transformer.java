@@ -3,6 +3,7 @@ package org.slm4j.model;
 import org.slm4j.tensor.Floats;
 import org.slm4j.tensor.Kernels;
 import org.slm4j.tensor.Matrix;
+import org.slm4j.tensor.Parallel;
 
 /**
  * The decoder: one forward pass for StableLM 2, TinyLlama and H2O-Danube, driven by {@link ModelConfig}.
@@ -127,30 +128,20 @@ public final class Transformer {
             // attention
             norm(x, xb, n, lw.attnNorm(), lw.attnNormBias());
             kernels.matmul(qkv[l], xb, n, qkvOut);
-            addBias(q, n, cfg.qDim(), lw.attnQBias());
-            addBias(k, n, cfg.kvDim(), lw.attnKBias());
-            addBias(v, n, cfg.kvDim(), lw.attnVBias());
-            if (lw.attnQNorm() != null) {
-                headNorm(q, n * cfg.heads(), lw.attnQNorm(), cfg.heads());
-                headNorm(k, n * cfg.kvHeads(), lw.attnKNorm(), cfg.kvHeads());
-            }
-            for (int b = 0; b < n; b++) {
-                int pos = batch.positions()[start + b];
-                rope(q, b * cfg.qDim(), cfg.heads(), pos);
-                rope(k, b * cfg.kvDim(), cfg.kvHeads(), pos);
-                KvCache c = batch.caches()[start + b];
-                System.arraycopy(k, b * cfg.kvDim(), c.keys[l], c.offset(pos), cfg.kvDim());
-                System.arraycopy(v, b * cfg.kvDim(), c.values[l], c.offset(pos), cfg.kvDim());
-            }
+            int layer = l;
+            if (n == 1) positions(batch, start, layer, 0, 1);
+            else Parallel.forRange(n, (b0, b1) -> positions(batch, start, layer, b0, b1));
             attention.attend(batch, start, n, l, q, att);
             kernels.matmul(lw.attnOutput(), att, n, out);
-            addInPlace(x, out, n * dim);
+            addRows(x, out, n);
             // feed-forward, on a second norm of the stream, or with a parallel residual on the attention's own input
             if (lw.ffnNorm() != null) norm(x, xb, n, lw.ffnNorm(), lw.ffnNormBias());
             kernels.matmul(gateUp[l], xb, n, gateUpOut);
-            Floats.siluMul(hb, hb2, n * cfg.ffnDim());   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
+            int ffn = cfg.ffnDim();   // the SwiGLU gate: hb = silu(hb) ⊙ hb2
+            if (n == 1) Floats.siluMul(hb, hb2, 0, ffn);
+            else Parallel.forRange(n, (b0, b1) -> Floats.siluMul(hb, hb2, b0 * ffn, b1 * ffn));
             kernels.matmul(lw.ffnDown(), hb, n, out);
-            addInPlace(x, out, n * dim);
+            addRows(x, out, n);
         }
 
         // final norm and output head, only for the rows whose logits are wanted
@@ -168,24 +159,52 @@ public final class Transformer {
         return logitRow + rows;
     }
 
-    /** Adds bias, when there is one, to each of n rows of {@code width} in dst. */
-    private static void addBias(float[] dst, int n, int width, float[] bias) {
-        if (bias == null) return;
-        for (int b = 0; b < n; b++) {
-            for (int i = 0; i < width; i++) dst[b * width + i] += bias[i];
+    /**
+     * Rows [b0, b1) of the batch after Q, K and V: biases, head norms, RoPE, and K and V into the caches (distinct
+     * slots: a cache holds a batch's positions side by side).
+     */
+    private void positions(Batch batch, int start, int layer, int b0, int b1) {
+        LayerWeights lw = w.layers()[layer];
+        int qDim = cfg.qDim(), kvDim = cfg.kvDim();
+        for (int b = b0; b < b1; b++) {
+            addBias(q, b * qDim, qDim, lw.attnQBias());
+            addBias(k, b * kvDim, kvDim, lw.attnKBias());
+            addBias(v, b * kvDim, kvDim, lw.attnVBias());
+            if (lw.attnQNorm() != null) {
+                headNorm(q, b * cfg.heads(), lw.attnQNorm(), cfg.heads());
+                headNorm(k, b * cfg.kvHeads(), lw.attnKNorm(), cfg.kvHeads());
+            }
+            int pos = batch.positions()[start + b];
+            rope(q, b * qDim, cfg.heads(), pos);
+            rope(k, b * kvDim, cfg.kvHeads(), pos);
+            KvCache c = batch.caches()[start + b];
+            System.arraycopy(k, b * kvDim, c.keys[layer], c.offset(pos), kvDim);
+            System.arraycopy(v, b * kvDim, c.values[layer], c.offset(pos), kvDim);
         }
     }
 
-    /** RMSNorm or LayerNorm of n rows of src into dst. */
-    private void norm(float[] src, float[] dst, int n, float[] weight, float[] bias) {
-        int dim = cfg.dim();
-        for (int b = 0; b < n; b++) normRow(src, dst, b * dim, dim, cfg.norm(), weight, 0, bias);
+    /** Adds bias, when there is one, to the row of {@code width} at o in dst. */
+    private static void addBias(float[] dst, int o, int width, float[] bias) {
+        if (bias == null) return;
+        for (int i = 0; i < width; i++) dst[o + i] += bias[i];
     }
 
-    /** LayerNorm (no bias) of each head of {@code rows} heads in place, head h of a position weighted by row h of weight. */
-    private void headNorm(float[] vec, int rows, float[] weight, int heads) {
+    /**
+     * RMSNorm or LayerNorm of n rows of src into dst. This and the other steps of one position at a time split a
+     * batch's rows across threads: run by the calling thread alone they left the others idle for 7 % of a prompt.
+     */
+    private void norm(float[] src, float[] dst, int n, float[] weight, float[] bias) {
+        int dim = cfg.dim();
+        if (n == 1) normRow(src, dst, 0, dim, cfg.norm(), weight, 0, bias);
+        else Parallel.forRange(n, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) normRow(src, dst, b * dim, dim, cfg.norm(), weight, 0, bias);
+        });
+    }
+
+    /** LayerNorm (no bias) in place of one position's heads, from head row {@code first}, head h weighted by row h of weight. */
+    private void headNorm(float[] vec, int first, float[] weight, int heads) {
         int hd = cfg.headDim();
-        for (int r = 0; r < rows; r++) normRow(vec, vec, r * hd, hd, NormKind.LAYER, weight, (r % heads) * hd, null);
+        for (int h = 0; h < heads; h++) normRow(vec, vec, (first + h) * hd, hd, NormKind.LAYER, weight, h * hd, null);
     }
 
     /** One row of {@code width} at {@code o}; sums in double as ggml does (ggml_float). */
@@ -226,7 +245,14 @@ public final class Transformer {
         }
     }
 
-    private static void addInPlace(float[] dst, float[] src, int n) {
-        for (int i = 0; i < n; i++) dst[i] += src[i];
+    /** dst += src over n rows of dim. */
+    private void addRows(float[] dst, float[] src, int n) {
+        int dim = cfg.dim();
+        if (n == 1) addInPlace(dst, src, 0, dim);
+        else Parallel.forRange(n, (b0, b1) -> addInPlace(dst, src, b0 * dim, b1 * dim));
+    }
+
+    private static void addInPlace(float[] dst, float[] src, int from, int to) {
+        for (int i = from; i < to; i++) dst[i] += src[i];
     }
 }

@@ -28,10 +28,10 @@ public final class Floats {
         for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
-    /** {@code a[i] = silu(a[i]) * b[i] = a[i] / (1 + exp(-a[i])) * b[i]} for {@code i < n}. */
-    public static void siluMul(float[] a, float[] b, int n) {
-        int i = VECTOR ? VectorKernels.arraySiluMul(a, b, n) : 0;
-        for (; i < n; i++) {
+    /** {@code a[i] = silu(a[i]) * b[i] = a[i] / (1 + exp(-a[i])) * b[i]} for {@code from <= i < to}. */
+    public static void siluMul(float[] a, float[] b, int from, int to) {
+        int i = VECTOR ? VectorKernels.arraySiluMul(a, b, from, to) : from;
+        for (; i < to; i++) {
             float g = a[i];
             a[i] = g / (1f + (float) Math.exp(-g)) * b[i];
         }

@@ -291,10 +291,10 @@ final class VectorKernels extends RowKernels {
         return (int) sum.reduceLanes(ADD);
     }
 
-    /** {@link Floats#siluMul} over whole vectors; returns how many elements it did. */
-    static int arraySiluMul(float[] a, float[] b, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
+    /** {@link Floats#siluMul} over whole vectors from {@code from}; returns the first element it left. */
+    static int arraySiluMul(float[] a, float[] b, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, a, i);
             g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
         }

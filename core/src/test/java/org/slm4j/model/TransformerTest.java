@@ -22,7 +22,9 @@ class TransformerTest {
         for (ModelConfig c : new ModelConfig[] {
                 config(NormKind.RMS, rope, 8, false, 2, 0),
                 config(NormKind.LAYER, rope, 4, true, 2, 0),
-                config(NormKind.RMS, rope, 8, false, 2, 3)}) {
+                config(NormKind.RMS, rope, 8, false, 2, 3),
+                // StableLM 2 12B's per-head q/k norms and parallel residual
+                new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4, rope, 10000f, 64, 0, true, true, 1f)}) {
             Weights w = RandomWeights.of(c, 7);
             float[][] batch = logits(c, w, TOKENS, TOKENS.length);
             float[][] oneByOne = logits(c, w, TOKENS, 1);

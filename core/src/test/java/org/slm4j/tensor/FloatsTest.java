@@ -49,7 +49,7 @@ class FloatsTest {
             b[i] = (float) rnd.nextGaussian();
         }
         float[] gated = a.clone();
-        Floats.siluMul(gated, b, n);
+        Floats.siluMul(gated, b, 0, n);
         for (int i = 0; i < n; i++) {
             double expected = a[i] / (1 + Math.exp(-a[i])) * b[i];
             assertEquals(expected, gated[i], 8 * 0x1p-24 * Math.abs(expected) + 1e-30, "element " + i + " of gate " + a[i]);
