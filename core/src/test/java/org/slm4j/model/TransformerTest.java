@@ -1,9 +1,7 @@
 package org.slm4j.model;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -109,29 +107,6 @@ class TransformerTest {
         t.forward(Batch.of(cache, new int[] {1, 2, 3, 4, 5, 6}, false));
         e = assertThrows(IllegalArgumentException.class, () -> t.forward(Batch.of(cache, new int[] {1}, false)));
         assertTrue(e.getMessage().contains("past this sequence's context"), e.getMessage());
-    }
-
-    @Test
-    void aGenerationStepAllocatesNothing() {
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        ModelConfig c = new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4,
-                RopeLayout.HALF, 10000f, 64, 0, true, false, 1f);
-        Transformer t = new Transformer(c, RandomWeights.of(c, 3), Kernels.best(), 1);
-        KvCache cache = new KvCache(c, 64, 1);
-        int[] token = {5}, position = {0};
-        Batch step = new Batch(token, position, new KvCache[] {cache}, new boolean[] {true});
-        // long enough for C2 to compile the kernels: interpreted, every Vector API operation allocates its result
-        for (int i = 0; i < 20_000; i++) {
-            position[0] = i % 32;
-            cache.truncate(position[0]);
-            t.forward(step);
-        }
-        cache.truncate(0);
-        long me = Thread.currentThread().threadId(), before = mx.getThreadAllocatedBytes(me);
-        for (position[0] = 0; position[0] < 30; position[0]++) t.forward(step);
-        long allocated = mx.getThreadAllocatedBytes(me) - before;
-        assertTrue(allocated < 30 * 8, "30 steps allocated " + allocated + " bytes");
     }
 
     /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
