@@ -40,6 +40,21 @@ class TransformerTest {
         }
     }
 
+    /** A prompt long enough that its per-position steps are split across threads gives the steps' logits. */
+    @Test
+    void aLongBatchAgreesWithIncrementalDecoding() {
+        int[] tokens = new int[45];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % 64;
+        for (ModelConfig c : new ModelConfig[] {
+                config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 2, 0),
+                new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4, RopeLayout.HALF, 10000f, 64, 0, true, true, 1f)}) {
+            Weights w = RandomWeights.of(c, 9);
+            float[][] batch = logits(c, w, tokens, tokens.length);
+            float[][] oneByOne = logits(c, w, tokens, 1);
+            for (int p = 0; p < tokens.length; p++) assertArrayEquals(batch[p], oneByOne[p], 1e-5f, c + " position " + p);
+        }
+    }
+
     @Test
     void keysOutsideTheWindowHaveNoEffect() {
         // one layer: position i sees i-W+1 .. i only, so a token before that cannot change its logits

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -104,7 +105,7 @@ class KernelsTest {
         }
         Matrix w = new Matrix("w", GgmlType.F16, MemorySegment.ofArray(b.array()), 3, cols);
         float[] x = new float[cols];
-        java.util.Arrays.fill(x, 1);
+        Arrays.fill(x, 1);
         for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
             float[] out = new float[3];
             k.matmul(w, x, 1, out);
@@ -122,7 +123,7 @@ class KernelsTest {
         }
         Matrix w = new Matrix("w", GgmlType.F16, MemorySegment.ofArray(b.array()), 3, cols);
         float[] x = new float[cols];
-        java.util.Arrays.fill(x, 0.5f);
+        Arrays.fill(x, 0.5f);
         x[5] = 70000f;                                                 // f16's largest is 65504
         for (Kernels k : new Kernels[] {Kernels.scalar(), Kernels.vector()}) {
             float[] out = new float[3];
