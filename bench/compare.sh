@@ -142,8 +142,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   0.71-0.78, and these two changes added 10 %; quantizing the prompt's input on all threads (it ran on one while
   the other waited) 5 % more; storing each position's outputs as gathered vectors (they were copied one float at a
   time) 1-2 % more; running a batch's per-position steps (norms, RoPE, cache writes, the gate, residual adds) on all
-  threads (the caller ran them alone while the other thread waited: it was busy 93 % of a prompt, now 97 %) 4 %
-  more. The loop is bound by vector operations (the same speed with adds in place of its multiplies,
+  threads from 32 rows up (the caller ran them alone while the other thread waited: it was busy 93 % of a prompt,
+  now 97 %) 2-4 % more, near the machine's noise. The loop is bound by vector operations (the same speed with adds in place of its multiplies,
   and with its weight broadcasts made pure loads): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does
   64 in one; the Vector API has no integer multiply-add, so this is the Q4_0 prompt's floor here. C2's
   auto-vectorizer does emit `vpdpwssd`, for a loop like `out[i] += a[2i] * b[2i] + a[2i + 1] * b[2i + 1]` over
