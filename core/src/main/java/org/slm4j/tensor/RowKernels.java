@@ -47,8 +47,9 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
 
     private static void check(Matrix w, float[] x, int batch, float[] out) {
         Objects.requireNonNull(w, "w");
-        Objects.requireNonNull(x, () -> w.name() + ": x");
-        Objects.requireNonNull(out, () -> w.name() + ": out");
+        // no message suppliers: a lambda capturing w is allocated per call wherever C2 does not inline requireNonNull
+        if (x == null) throw new NullPointerException(w.name() + ": x");
+        if (out == null) throw new NullPointerException(w.name() + ": out");
         if (batch < 0) throw new IllegalArgumentException(w.name() + ": batch must be non-negative, got " + batch);
         if (x.length < (long) batch * w.cols()) {
             throw new IllegalArgumentException(w.name() + ": x has " + x.length + " floats, a batch of " + batch

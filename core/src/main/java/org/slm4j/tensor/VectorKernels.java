@@ -145,7 +145,9 @@ final class VectorKernels extends RowKernels {
     /**
      * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
      * per block of 32 (Q4_0: see decodeShorts): Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
-     * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale.
+     * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale. A method per block
+     * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
+     * the others out of line, boxing every vector (a process that decoded all formats: 70-240 KB per matmul).
      */
     static void decode(Matrix w, int r, Decoded dec, int wo) {
         MemorySegment s = w.data();
@@ -165,81 +167,89 @@ final class VectorKernels extends RowKernels {
                 float[] out = dec.w;
                 for (int i = 0; i < n; i++) out[wo + i] = Float.float16ToFloat(h[i]);
             }
-            case Q8_0 -> {
-                for (int k = 0; k < n / QK; k++) {
-                    long block = row + 34L * k;
-                    dec.d[wo / QK + k] = f16(s, block);
-                    for (int i = 0; i < QK; i += BYTES) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
-                        for (int p = 0; p < PARTS; p++) {
-                            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dec.w, wo + QK * k + i + p * L);
-                        }
-                    }
-                }
-            }
-            case Q4_1 -> {      // Q4_0 has decodeShorts
-                for (int k = 0; k < n / QK; k++) {
-                    long block = row + 20L * k;
-                    int b = wo / QK + k;
-                    dec.d[b] = f16(s, block);
-                    dec.m[b] = f16(s, block + 2);
-                    dec.dm[b] = 1;
-                    for (int i = 0; i < 16; i += BYTES) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, s, block + 4 + i, LITTLE_ENDIAN);
-                        for (int p = 0; p < PARTS; p++) {
-                            IntVector v = widen(q, p);
-                            int e = wo + QK * k + i + p * L;
-                            floats(v.and(0xF)).intoArray(dec.w, e);
-                            floats(v.lanewise(LSHR, 4)).intoArray(dec.w, e + 16);
-                        }
-                    }
-                }
-            }
-            case Q4_K -> {
-                for (int k = 0; k < n / QK_K; k++) {
-                    long block = row + 144L * k;
-                    float d = f16(s, block);
-                    dec.dm[wo / QK_K + k] = -f16(s, block + 2);
-                    for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
-                        int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
-                        int hi = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
-                        int b = wo / QK + 8 * k + 2 * c, e = wo + QK_K * k + 64 * c;
-                        dec.d[b] = dec.d[b + 1] = d;
-                        dec.m[b] = lo >>> 8;
-                        dec.m[b + 1] = hi >>> 8;
-                        float scLo = lo & 0xFF, scHi = hi & 0xFF;
-                        for (int l = 0; l < 32; l++) {
-                            int q = Blocks.u8(s, block + Blocks.Q4K_QS + 32 * c + l);
-                            dec.w[e + l] = (q & 0xF) * scLo;
-                            dec.w[e + 32 + l] = (q >>> 4) * scHi;
-                        }
-                    }
-                }
-            }
-            case Q6_K -> {
-                for (int k = 0; k < n / QK_K; k++) {
-                    long block = row + 210L * k;
-                    float d = f16(s, block + Blocks.Q6K_D);
-                    for (int b = 0; b < 8; b++) dec.d[wo / QK + 8 * k + b] = d;
-                    for (int half = 0; half < 2; half++) {
-                        long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
-                        int e = wo + QK_K * k + 128 * half;
-                        for (int sub = 0; sub < 2; sub++) {  // quarter j of the half: sub-blocks 2j and 2j + 1
-                            int s0 = s.get(JAVA_BYTE, sc + sub), s1 = s.get(JAVA_BYTE, sc + 2 + sub);
-                            int s2 = s.get(JAVA_BYTE, sc + 4 + sub), s3 = s.get(JAVA_BYTE, sc + 6 + sub);
-                            for (int l = 16 * sub; l < 16 * sub + 16; l++) {
-                                int a = Blocks.u8(s, ql + l), c = Blocks.u8(s, ql + 32 + l), h = Blocks.u8(s, qh + l);
-                                dec.w[e + l] = ((a & 0xF | (h & 3) << 4) - 32) * s0;
-                                dec.w[e + 32 + l] = ((c & 0xF | (h & 0xC) << 2) - 32) * s1;
-                                dec.w[e + 64 + l] = ((a >>> 4 | h & 0x30) - 32) * s2;
-                                dec.w[e + 96 + l] = ((c >>> 4 | (h & 0xC0) >>> 2) - 32) * s3;
-                            }
-                        }
-                    }
-                }
-            }
+            case Q8_0 -> decodeQ8_0(s, row, n, dec, wo);
+            case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 has decodeShorts
+            case Q4_K -> decodeQ4K(s, row, n, dec, wo);
+            case Q6_K -> decodeQ6K(s, row, n, dec, wo);
             case Q5_0, Q5_1, Q5_K -> Q5Dots.decode(w, r, dec, wo);
             default -> throw new AssertionError(w.type());
+        }
+    }
+
+    private static void decodeQ8_0(MemorySegment s, long row, int n, Decoded dec, int wo) {
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 34L * k;
+            dec.d[wo / QK + k] = f16(s, block);
+            for (int i = 0; i < QK; i += BYTES) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dec.w, wo + QK * k + i + p * L);
+                }
+            }
+        }
+    }
+
+    private static void decodeQ4_1(MemorySegment s, long row, int n, Decoded dec, int wo) {
+        for (int k = 0; k < n / QK; k++) {
+            long block = row + 20L * k;
+            int b = wo / QK + k;
+            dec.d[b] = f16(s, block);
+            dec.m[b] = f16(s, block + 2);
+            dec.dm[b] = 1;
+            for (int i = 0; i < 16; i += BYTES) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 4 + i, LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector v = widen(q, p);
+                    int e = wo + QK * k + i + p * L;
+                    floats(v.and(0xF)).intoArray(dec.w, e);
+                    floats(v.lanewise(LSHR, 4)).intoArray(dec.w, e + 16);
+                }
+            }
+        }
+    }
+
+    private static void decodeQ4K(MemorySegment s, long row, int n, Decoded dec, int wo) {
+        for (int k = 0; k < n / QK_K; k++) {
+            long block = row + 144L * k;
+            float d = f16(s, block);
+            dec.dm[wo / QK_K + k] = -f16(s, block + 2);
+            for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
+                int hi = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
+                int b = wo / QK + 8 * k + 2 * c, e = wo + QK_K * k + 64 * c;
+                dec.d[b] = dec.d[b + 1] = d;
+                dec.m[b] = lo >>> 8;
+                dec.m[b + 1] = hi >>> 8;
+                float scLo = lo & 0xFF, scHi = hi & 0xFF;
+                for (int l = 0; l < 32; l++) {
+                    int q = Blocks.u8(s, block + Blocks.Q4K_QS + 32 * c + l);
+                    dec.w[e + l] = (q & 0xF) * scLo;
+                    dec.w[e + 32 + l] = (q >>> 4) * scHi;
+                }
+            }
+        }
+    }
+
+    private static void decodeQ6K(MemorySegment s, long row, int n, Decoded dec, int wo) {
+        for (int k = 0; k < n / QK_K; k++) {
+            long block = row + 210L * k;
+            float d = f16(s, block + Blocks.Q6K_D);
+            for (int b = 0; b < 8; b++) dec.d[wo / QK + 8 * k + b] = d;
+            for (int half = 0; half < 2; half++) {
+                long ql = block + 64 * half, qh = block + Blocks.Q6K_QH + 32 * half, sc = block + Blocks.Q6K_SCALES + 8 * half;
+                int e = wo + QK_K * k + 128 * half;
+                for (int sub = 0; sub < 2; sub++) {  // quarter j of the half: sub-blocks 2j and 2j + 1
+                    int s0 = s.get(JAVA_BYTE, sc + sub), s1 = s.get(JAVA_BYTE, sc + 2 + sub);
+                    int s2 = s.get(JAVA_BYTE, sc + 4 + sub), s3 = s.get(JAVA_BYTE, sc + 6 + sub);
+                    for (int l = 16 * sub; l < 16 * sub + 16; l++) {
+                        int a = Blocks.u8(s, ql + l), c = Blocks.u8(s, ql + 32 + l), h = Blocks.u8(s, qh + l);
+                        dec.w[e + l] = ((a & 0xF | (h & 3) << 4) - 32) * s0;
+                        dec.w[e + 32 + l] = ((c & 0xF | (h & 0xC) << 2) - 32) * s1;
+                        dec.w[e + 64 + l] = ((a >>> 4 | h & 0x30) - 32) * s2;
+                        dec.w[e + 96 + l] = ((c >>> 4 | (h & 0xC0) >>> 2) - 32) * s3;
+                    }
+                }
+            }
         }
     }
 
@@ -325,17 +335,26 @@ final class VectorKernels extends RowKernels {
         for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
-    /** Four accumulators: one FMA chain would wait on its own latency. */
+    /**
+     * Four accumulators: one FMA chain would wait on its own latency. The loads are written out, not in a helper:
+     * C2 left a helper out of line at the tail loop's cold call site, and there every vector it returned was boxed.
+     */
     private static float f32(MemorySegment s, long row, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (; i <= n - 4 * L; i += 4 * L) {
-            a0 = floats(s, row + 4L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = floats(s, row + 4L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = floats(s, row + 4L * (i + 2 * L)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = floats(s, row + 4L * (i + 3 * L)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            long at = row + 4L * i;
+            a0 = FloatVector.fromMemorySegment(F, s, at, LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, s, at + 4L * L, LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, s, at + 8L * L, LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, s, at + 12L * L, LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        for (; i <= n - L; i += L) a0 = floats(s, row + 4L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        for (; i <= n - L; i += L) {
+            a0 = FloatVector.fromMemorySegment(F, s, row + 4L * i, LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        }
         float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
         for (; i < n; i++) sum += s.get(Blocks.FLOAT, row + 4L * i) * x[xo + i];
         return sum;
@@ -389,10 +408,6 @@ final class VectorKernels extends RowKernels {
         return dot;
     }
 
-
-    private static FloatVector floats(MemorySegment s, long offset) {
-        return FloatVector.fromMemorySegment(F, s, offset, LITTLE_ENDIAN);
-    }
 
     static FloatVector floats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slm4j.tensor.Kernels;
+import org.slm4j.testing.Allocations;
 
 /** Properties of the forward pass that hold for any weights: batching, caching, windowing, multi-sequence. */
 class TransformerTest {
@@ -122,6 +123,22 @@ class TransformerTest {
         t.forward(Batch.of(cache, new int[] {1, 2, 3, 4, 5, 6}, false));
         e = assertThrows(IllegalArgumentException.class, () -> t.forward(Batch.of(cache, new int[] {1}, false)));
         assertTrue(e.getMessage().contains("past this sequence's context"), e.getMessage());
+    }
+
+    @Test
+    void aGenerationStepAllocatesNothing() {
+        ModelConfig c = new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4,
+                RopeLayout.HALF, 10000f, 64, 0, true, false, 1f);
+        Transformer t = new Transformer(c, RandomWeights.of(c, 3), Kernels.best(), 1);
+        KvCache cache = new KvCache(c, 64, 1);
+        int[] token = {5}, position = {0};
+        Batch step = new Batch(token, position, new KvCache[] {cache}, new boolean[] {true});
+        long bytes = Allocations.fewestPerRound(() -> {
+            cache.truncate(position[0]);
+            t.forward(step);
+            position[0] = (position[0] + 1) % 32;
+        }, 20_000, 30, 30 * 8);
+        assertTrue(bytes < 30 * 8, "30 steps allocated " + bytes + " bytes");
     }
 
     /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
