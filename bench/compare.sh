@@ -183,7 +183,11 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
   on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one
-  12 MB matrix, which stays in the L3 cache, had hidden half of it; `bench/kernels.sh` now streams 16.
+  12 MB matrix, which stays in the L3 cache, had hidden half of it; `bench/kernels.sh` now streams 16. A process
+  that runs several weight types (a server with several models; the test suite) met three more: a prompt tile's
+  decode held every format in one method, and C2's inlining budget ran out before the last ones (70-240 KB boxed
+  per matmul); an F32 tail loaded through a helper left out of line at that cold call site; and a matmul's argument
+  checks built two message lambdas per call. `KernelAllocationTest` checks every type, inside the full test run.
 * **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus the padding of rows that fill no whole group) and live on the Java heap
   (`bin/slm4j` lets the heap grow to 75 % of memory) while the file's pages are let go; the JVM and the prompt's
   transient copy of the file pages put Q8_0's peak RSS above llama.cpp's. llama.cpp repacks Q4_0 and holds it twice.

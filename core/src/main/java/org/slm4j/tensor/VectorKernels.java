@@ -39,8 +39,11 @@ import jdk.incubator.vector.VectorSpecies;
  * on a model streaming from memory, and each broken one cost 1.5x to 4x): no loop inside a block's work, only loop
  * bounds and indexes C2 sees as constants or linear in the loop variable (no division, no size held in a
  * variable), and no helper taking or returning vectors beyond a few operations, because a helper that C2 happens to
- * compile on its own first is then too big to inline and every vector through it is boxed. Allocation in steady
- * state (JFR, or the GC log growing with the token count) is the symptom to look for.
+ * compile on its own first is then too big to inline and every vector through it is boxed. Even a small helper is
+ * left out of line at a cold call site (a tail loop), and a method holding many formats' loops runs out of C2's
+ * inlining budget before its last ones: so one method per format, and tails written out. Allocation in steady
+ * state (JFR, or the GC log growing with the token count; KernelAllocationTest in a process that ran every type) is
+ * the symptom to look for.
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
