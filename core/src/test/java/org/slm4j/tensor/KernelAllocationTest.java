@@ -25,7 +25,6 @@ class KernelAllocationTest {
             float[] x = new float[batch * cols], out = new float[batch * rows];
             Random rnd = new Random(batch);
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-            // the limit leaves room for the counting itself (~200 bytes)
             long bytes = Allocations.fewestPerRound(() -> k.matmul(w, x, batch, out), 20_000, 100, 100 * 8);
             assertTrue(bytes < 100 * 8, type + ", batch " + batch + ": 100 matmuls allocated " + bytes + " bytes");
         }
