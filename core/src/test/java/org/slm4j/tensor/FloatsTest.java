@@ -54,6 +54,15 @@ class FloatsTest {
             double expected = a[i] / (1 + Math.exp(-a[i])) * b[i];
             assertEquals(expected, gated[i], 8 * 0x1p-24 * Math.abs(expected) + 1e-30, "element " + i + " of gate " + a[i]);
         }
+        // a thread's share [from, to), off the vector grid: its elements gated, the others untouched
+        if (n < 8) return;
+        int from = 3, to = n - 2;
+        float[] part = a.clone();
+        Floats.siluMul(part, b, from, to);
+        for (int i = 0; i < n; i++) {
+            if (i < from || i >= to) assertEquals(a[i], part[i], "element " + i + " outside [" + from + ", " + to + ")");
+            else assertEquals(gated[i], part[i], 8 * 0x1p-24 * Math.abs(gated[i]) + 1e-30, "element " + i + " of a share");
+        }
     }
 
     private static float[] random(Random rnd, int n) {
