@@ -377,40 +377,17 @@ final class BlockGroups {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = 0; g < groups; g++) {
             int n = r * groups + g, q = n * 16 * W, xo = g * 16 * W, o = g * W;
-            // written out, not a loop: C2 sometimes kept this loop's vector sums boxed across iterations
             ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
-            s0 = s0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 0 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 0 * W)));
-            s1 = s1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 1 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 1 * W)));
-            t0 = t0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 8 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 8 * W)));
-            t1 = t1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 9 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 9 * W)));
-            s0 = s0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 2 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 2 * W)));
-            s1 = s1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 3 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 3 * W)));
-            t0 = t0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 10 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 10 * W)));
-            t1 = t1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 11 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 11 * W)));
-            s0 = s0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 4 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 4 * W)));
-            s1 = s1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 5 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 5 * W)));
-            t0 = t0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 12 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 12 * W)));
-            t1 = t1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 13 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 13 * W)));
-            s0 = s0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 6 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 6 * W)));
-            s1 = s1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 7 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 7 * W)));
-            t0 = t0.add(((ShortVector) ByteVector.fromArray(B, quants, q + 14 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 14 * W)));
-            t1 = t1.add(((ShortVector) ByteVector.fromArray(B, quants, q + 15 * W).convertShape(B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, x, xo + 15 * W)));
+            for (int i = 0; i < 8; i += 2) {
+                ShortVector a = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(B2S, S, 0);
+                ShortVector b = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 1) * W).convertShape(B2S, S, 0);
+                ShortVector c = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 8) * W).convertShape(B2S, S, 0);
+                ShortVector d = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 9) * W).convertShape(B2S, S, 0);
+                s0 = s0.add(a.mul(ShortVector.fromArray(S, x, xo + i * W)));
+                s1 = s1.add(b.mul(ShortVector.fromArray(S, x, xo + (i + 1) * W)));
+                t0 = t0.add(c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)));
+                t1 = t1.add(d.mul(ShortVector.fromArray(S, x, xo + (i + 9) * W)));
+            }
             ShortVector s = s0.add(s1), t = t0.add(t1);
             FloatVector lo = ((FloatVector) s.convertShape(S2F, F, 0)).add((FloatVector) t.convertShape(S2F, F, 0));
             FloatVector hi = ((FloatVector) s.convertShape(S2F, F, 1)).add((FloatVector) t.convertShape(S2F, F, 1));
