@@ -411,7 +411,6 @@ final class VectorKernels extends RowKernels {
         return dot;
     }
 
-
     static FloatVector floats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }

@@ -15,6 +15,11 @@ class TransformerTest {
         return new ModelConfig("test", 64, 32, layers, 4, 2, 8, 48, norm, 1e-5f, bias, rotary, rope, 10000f, 64, window, false, false, 1f);
     }
 
+    /** StableLM 2 12B's shape in small: LayerNorm, QKV biases, partial RoPE, per-head q/k norms. */
+    static ModelConfig qkNormConfig(RopeLayout rope, boolean parallelResidual) {
+        return new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4, rope, 10000f, 64, 0, true, parallelResidual, 1f);
+    }
+
     static final int[] TOKENS = {1, 17, 5, 42, 9, 33, 3, 60, 12, 7, 21, 2};
 
     @ParameterizedTest
@@ -24,8 +29,7 @@ class TransformerTest {
                 config(NormKind.RMS, rope, 8, false, 2, 0),
                 config(NormKind.LAYER, rope, 4, true, 2, 0),
                 config(NormKind.RMS, rope, 8, false, 2, 3),
-                // StableLM 2 12B's per-head q/k norms and parallel residual
-                new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4, rope, 10000f, 64, 0, true, true, 1f)}) {
+                qkNormConfig(rope, true)}) {
             Weights w = RandomWeights.of(c, 7);
             float[][] batch = logits(c, w, TOKENS, TOKENS.length);
             float[][] oneByOne = logits(c, w, TOKENS, 1);
@@ -48,7 +52,7 @@ class TransformerTest {
         for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % 64;
         for (ModelConfig c : new ModelConfig[] {
                 config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 2, 0),
-                new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4, RopeLayout.HALF, 10000f, 64, 0, true, true, 1f)}) {
+                qkNormConfig(RopeLayout.HALF, true)}) {
             Weights w = RandomWeights.of(c, 9);
             float[][] batch = logits(c, w, tokens, tokens.length);
             float[][] oneByOne = logits(c, w, tokens, 1);
@@ -127,8 +131,7 @@ class TransformerTest {
 
     @Test
     void aGenerationStepAllocatesNothing() {
-        ModelConfig c = new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.LAYER, 1e-5f, true, 4,
-                RopeLayout.HALF, 10000f, 64, 0, true, false, 1f);
+        ModelConfig c = qkNormConfig(RopeLayout.HALF, false);
         Transformer t = new Transformer(c, RandomWeights.of(c, 3), Kernels.best(), 1);
         KvCache cache = new KvCache(c, 64, 1);
         int[] token = {5}, position = {0};
