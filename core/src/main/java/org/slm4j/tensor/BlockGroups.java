@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A matrix copied to the Java heap for generation (F16: its rows as they are, read faster from an array than from
+ * A matrix copied to the Java heap for generation (F16: its rows as they are, cut into column panels, read faster from an array than from
  * the file's mapping). A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix is regrouped, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
  * groups of W, side by side, so that a vector lane follows one block: W = L (the float vector length), or 2L for
  * Q4_0, Q4_K and Q6_K, whose block sums (Q6_K: half sub-block sums) fit 16-bit lanes.
@@ -74,14 +74,16 @@ final class BlockGroups {
     private final boolean nonFinite;       // F16: some weight is inf or NaN
     private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
     private final int cols;
+    private final int rows;
+    private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
 
     private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int cols) {
-        this(type, quants, halves, scales, new int[0], false, cols);
+        this(type, quants, halves, scales, new int[0], false, 0, cols);
     }
 
-    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int[] words, boolean nonFinite, int cols) {
+    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int[] words, boolean nonFinite, int rows, int cols) {
         this.type = type;
         this.quants = quants;
         this.halves = halves;
@@ -89,6 +91,8 @@ final class BlockGroups {
         this.words = words;
         this.nonFinite = nonFinite;
         this.cols = cols;
+        this.rows = rows;
+        this.panel = panelWidth(cols);
         this.groups = type == GgmlType.F16 ? 0 : groupsFor(type, cols);
         this.setRows = type == GgmlType.F16 ? 1 : setRows(type, cols);
     }
@@ -119,6 +123,18 @@ final class BlockGroups {
     /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
     static int groupsFor(GgmlType type, int cols) {
         return (setRows(type, cols) * (cols / laneElements(type)) + lanes(type) - 1) / lanes(type);
+    }
+
+    /**
+     * F16 columns per panel: a row's all up to 896, else 512. One thread, {@code bench/kernels.sh -p type=F16 -p
+     * batch=1 -p threads=1} with the rows and columns varied at 23 MB per matrix: rows of 256 to 896 columns read
+     * 30-31 GB/s, of 960 to 5632 columns 22-25 (8192: 18); the step lies between 896 and 960 (an input of 3.5 KB
+     * and 3.75 KB), and why was not found. So a wider matrix is cut into panels of 512 columns, each laid out as a
+     * matrix of its own, and a thread takes its rows through one panel after the other: 5632 x 2048 31 instead of
+     * 24 GB/s, TinyLlama F16 generation 11.0 -> 13.1 tok/s on one thread, 19.4 -> 20.6 on two.
+     */
+    static int panelWidth(int cols) {
+        return cols <= 896 ? cols : 512;
     }
 
     static boolean regroups(GgmlType type) {
@@ -203,7 +219,11 @@ final class BlockGroups {
                 for (int r = r0; r < r1; r++) out[r] = q6K(r, in);
             }
             case F16 -> {
-                for (int r = r0; r < r1; r++) out[r] = f16(r, in);
+                for (int c0 = 0; c0 < cols; c0 += panel) {
+                    int width = Math.min(panel, cols - c0), stride = (width + 1) / 2, base = rows * (c0 / 2);
+                    if (c0 == 0) for (int r = r0; r < r1; r++) out[r] = f16(base + r * stride, c0, width, in);
+                    else for (int r = r0; r < r1; r++) out[r] += f16(base + r * stride, c0, width, in);
+                }
             }
             default -> {
                 for (int r = r0; r < r1; r++) out[r] = bytes(r, in);
@@ -213,11 +233,12 @@ final class BlockGroups {
 
     /**
      * F16 rows copied to a Java array (read faster than the file's mapping) as they are, two halves to an int: the
-     * file's little-endian bytes read as ints, rows of odd length padded by one half.
+     * file's little-endian bytes read as ints, panel by panel ({@link #panelWidth}): panel p's rows one after the
+     * other, each (width + 1) / 2 ints, a panel of odd width padded by one half per row.
      */
     private static BlockGroups f16Rows(Matrix w) {
-        int rows = w.rows(), cols = w.cols(), stride = (cols + 1) / 2;
-        long n = (long) rows * stride;
+        int rows = w.rows(), cols = w.cols(), panel = panelWidth(cols);
+        long n = (long) rows * ((cols + 1) / 2);
         if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException(w.name() + ": " + 2 * n + " weights are too many to copy");
         int[] words;
         try {
@@ -227,21 +248,27 @@ final class BlockGroups {
                     + " MB; F16 weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment s = w.data();
-        if (cols % 2 == 0) {
-            MemorySegment.copy(s, WORD, 0, words, 0, (int) n);
-        } else {
-            for (int r = 0; r < rows; r++) {
-                for (int i = 0; i < cols; i++) words[r * stride + i / 2] |= (s.get(Blocks.SHORT, 2L * (r * (long) cols + i)) & 0xFFFF) << 16 * (i % 2);
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int c0 = 0; c0 < cols; c0 += panel) {
+                int width = Math.min(panel, cols - c0), stride = (width + 1) / 2, base = rows * (c0 / 2);
+                for (int r = r0; r < r1; r++) {
+                    long from = 2L * ((long) r * cols + c0);
+                    if (width % 2 == 0) {
+                        MemorySegment.copy(s, WORD, from, words, base + r * stride, stride);
+                    } else {
+                        for (int i = 0; i < width; i++) words[base + r * stride + i / 2] |= (s.get(Blocks.SHORT, from + 2L * i) & 0xFFFF) << 16 * (i % 2);
+                    }
+                }
             }
-        }
+        });
         // an all-ones exponent in either half sets bit 15 or 31 of (bits & 0x7C007C00) + 0x04000400
         int[] any = new int[1];
         Parallel.forRange(rows, (r0, r1) -> {
             int flags = 0;
-            for (int i = r0 * stride; i < r1 * stride; i++) flags |= (words[i] & 0x7C007C00) + 0x04000400;
+            for (int i = (int) (n * r0 / rows); i < (int) (n * r1 / rows); i++) flags |= (words[i] & 0x7C007C00) + 0x04000400;
             if ((flags & 0x80008000) != 0) any[0] = 1;
         });
-        return new BlockGroups(GgmlType.F16, new byte[0], new short[0], new float[0], words, any[0] != 0, cols);
+        return new BlockGroups(GgmlType.F16, new byte[0], new short[0], new float[0], words, any[0] != 0, rows, cols);
     }
 
     /**
@@ -256,9 +283,9 @@ final class BlockGroups {
      * finite value, so a matrix that holds one (no trained model does) gets the float's all-ones exponent put in per
      * lane.
      */
-    private float f16(int r, Activations in) {
-        float[] x = in.groupedX;
-        int n = cols, o = r * ((n + 1) / 2), i = 0;
+    private float f16(int o, int c0, int n, Activations in) {
+        float[] x = in.groupedX, f = in.f;
+        int i = 0;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (; i <= n - 2 * L; i += 2 * L) {
             IntVector v = IntVector.fromArray(I, words, o + i / 2), u = v.lanewise(LSHL, 16);
@@ -267,11 +294,11 @@ final class BlockGroups {
                 even = even.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
                 odd = odd.lanewise(OR, 0x70000000, v.and(0x7C000000).compare(EQ, 0x7C000000));
             }
-            a0 = even.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), a0);
-            a1 = odd.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i + L), a1);
+            a0 = even.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c0 + i), a0);
+            a1 = odd.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c0 + i + L), a1);
         }
         float sum = a0.add(a1).reduceLanes(ADD);
-        for (; i < n; i++) sum += Float.float16ToFloat((short) (words[o + i / 2] >> 16 * (i % 2))) * in.f[i];
+        for (; i < n; i++) sum += Float.float16ToFloat((short) (words[o + i / 2] >> 16 * (i % 2))) * f[c0 + i];
         return sum;
     }
 

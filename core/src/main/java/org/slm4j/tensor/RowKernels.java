@@ -126,15 +126,20 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
             oneOut[0] = null;
         }
 
-        /** Rows of chunks [start, end), a chunk at a time: each row is read from memory once. */
+        /**
+         * Rows of chunks [start, end), each matrix's share in one call: each row is read from memory once, and F16
+         * takes the share through one column panel after the other (see BlockGroups.panelWidth), not 16 rows at a time.
+         */
         @Override
         public void run(int start, int end) {
             int i = 0;
-            for (int c = start; c < end; c++) {
+            for (int c = start; c < end; ) {
                 while (c >= chunkStart[i + 1]) i++;
+                int last = Math.min(end, chunkStart[i + 1]);
                 Matrix w = ws[first + i];
-                int r = (c - chunkStart[i]) * ROWS_PER_CHUNK;
-                kernels.rows(w, r, Math.min(w.rows(), r + ROWS_PER_CHUNK), in, batch, outs[first + i]);
+                int r0 = (c - chunkStart[i]) * ROWS_PER_CHUNK, r1 = Math.min(w.rows(), (last - chunkStart[i]) * ROWS_PER_CHUNK);
+                kernels.rows(w, r0, r1, in, batch, outs[first + i]);
+                c = last;
             }
         }
     }

@@ -43,6 +43,9 @@ class KernelTwinTest {
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K}) {
             for (int c : new int[] {512, 768, 2560}) for (int rows : new int[] {1, 2, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
         }
+        // F16 rows wider than 896 are copied panel by panel (BlockGroups.panelWidth), the last panel narrower (1021:
+        // odd); a thread's rows then span several chunks of 16 in one call
+        for (int c : new int[] {1021, 1280, 2560}) for (int rows : new int[] {1, 17, 33, 100}) cases.add(Arguments.of(GgmlType.F16, c, 1, rows));
         return cases.stream();
     }
 
