@@ -188,16 +188,23 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   decode held every format in one method, and C2's inlining budget ran out before the last ones (70-240 KB boxed
   per matmul); an F32 tail loaded through a helper left out of line at that cold call site; and a matmul's argument
   checks built two message lambdas per call. `KernelAllocationTest` checks every type, inside the full test run.
-* **F16 generation on one thread**, the widest gap left: TinyLlama F16 `tg` 10.9 tok/s against llama.cpp's 16.2
-  (33 GB/s; 16.4-17.2 also with `-lm none`, its weights in fresh anonymous memory), while on two threads both
-  near the memory's limit (0.92). The loop's instructions are not the cause: in C (`-O2 -mavx512f`) the same shift,
-  mask and FMA sequence reads 33-35 GB/s on one core, `vcvtph2ps` 38; the Java loop standalone 28-33, in the engine
-  23-24. The Java loop depends on where its arrays lie: weights and input both 64-byte aligned 33 GB/s, both off
-  by 16 bytes 28.5 (Java arrays start 16 bytes past an 8-byte boundary, and the GC moves them); forcing it in the
-  engine (`-XX:ObjectAlignmentInBytes=64` and an offset) gained 4 % on one thread and 1 % on two, not kept. Also
-  measured and not kept: two or four rows per pass (two streams: 16 vs 28 GB/s), rows cut into column panels so
-  a 5632-wide input stays in L1 (30 vs 22 GB/s in a microbenchmark, unchanged in the engine), an index linear in
-  the loop variable (no bounds checks, yet 26 vs 30 GB/s), the inf/NaN variant in a method of its own.
+* **F16 generation on one thread**, the widest gap left. The loop's speed depends on the row's width: one thread
+  reads rows of 256 to 896 columns at 30-31 GB/s and rows of 960 to 5632 at 22-25 (`bench/kernels.sh -p type=F16
+  -p batch=1 -p threads=1`, rows and columns varied at 23 MB a matrix; the step lies between 896 and 960 columns,
+  an input of 3.5 and 3.75 KB, and its cause was not found). So an F16 matrix wider than 896 is copied in panels of
+  512 columns, each laid out as a matrix of its own, and a thread takes its rows through one panel after another
+  (`tensor/BlockGroups`): 5632 × 2048 28-31 GB/s on one thread instead of 24; TinyLlama F16 `tg` 11.0 -> 13.1
+  tok/s on one thread (llama.cpp 16.2) and 19.4 -> 20.6 on two, Danube 11.9 -> 13.1 on two (alternating runs). On
+  two threads JMH read a 2048 × 5632 matrix at 31-32 GB/s in panels against 32-35 whole, a loss the engine's
+  alternating runs did not show (0.91-0.94 in the panels' favour, with panels for 5632 columns or without). An
+  earlier try cut the file's rows into pieces where they lay (strided), for rows over 3584 columns only: 30 vs 22
+  GB/s in a microbenchmark, nothing in the engine. What is left on one thread is not the loop's instructions: in C
+  (`-O2 -mavx512f`) the same shift, mask and FMA sequence reads 33-35 GB/s on one core, `vcvtph2ps` 38. The Java
+  loop depends on where its arrays lie: weights and input both 64-byte aligned 33 GB/s, both off by 16 bytes 28.5
+  (Java arrays start 16 bytes past an 8-byte boundary, and the GC moves them); forcing it in the engine
+  (`-XX:ObjectAlignmentInBytes=64` and an offset) gained 4 % on one thread and 1 % on two, not kept. Also measured
+  and not kept: two or four rows per pass (two streams: 16 vs 28 GB/s), an index linear in the loop variable (no
+  bounds checks, yet 26 vs 30 GB/s), the inf/NaN variant in a method of its own.
 * **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus the padding of rows that fill no whole group) and live on the Java heap
   (`bin/slm4j` lets the heap grow to 75 % of memory) while the file's pages are let go; the JVM and the prompt's
   transient copy of the file pages put Q8_0's peak RSS above llama.cpp's. llama.cpp repacks Q4_0 and holds it twice.
