@@ -36,7 +36,9 @@ class KernelsTest {
     /**
      * Several matrices with one input give what each gives alone, whether consecutive ones share a type (one rounding,
      * one transposition) or not: a stale rounding or transposition, or rows of one matrix written to another's
-     * output, would be off by far more than the 1e-5 of the matrix's largest output allowed. Not bit for bit: the
+     * output, would be off by far more than the 1e-5 of the matrix's largest output allowed. Each matrix alone is
+     * also checked row by row against a one-row matrix of that row, which no thread split or column panel reaches
+     * (the row split is shared by both kernels, so comparing them could not catch it). Not bit for bit: the
      * Vector API's reduceLanes adds lanes in another order when a method runs interpreted than once C2 has compiled
      * it, so two calls of one kernel can differ in the last bits of their largest terms (seen: 2e-6 of an output of
      * 30 whose block terms cancel).
@@ -46,6 +48,9 @@ class KernelsTest {
         // small matrices run on the calling thread; big ones as one parallel job per run of matrices sharing a type
         severalMatricesWithOneInput(64, 3, 4);
         severalMatricesWithOneInput(256, 200, 37);
+        // F16 wider than 896 columns, in column panels; more row chunks (38 to 57 a matrix) than a job has claims (32), so
+        // a thread's claim covers several chunks and some end one matrix's rows and start the next one's
+        severalMatricesWithOneInput(1280, 600, 37);
     }
 
     private static void severalMatricesWithOneInput(int cols, int rows, int moreRows) {
@@ -68,6 +73,16 @@ class KernelsTest {
                         assertEquals(alone[j], outs[i][j], 1e-5f * largest,
                                 k + " " + types[i] + " matrix " + i + " of " + ws[i].rows() + " x " + cols
                                         + ", batch " + batch + ", element " + j);
+                    }
+                    Matrix w = ws[i];
+                    float[] one = new float[batch];
+                    for (int r = 0; r < w.rows(); r++) {
+                        Matrix row = new Matrix("row " + r, w.type(), w.data().asSlice(r * w.rowBytes(), w.rowBytes()), 1, cols);
+                        k.matmul(row, x, batch, one);
+                        for (int b = 0; b < batch; b++) {
+                            assertEquals(one[b], alone[b * w.rows() + r], 1e-5f * largest,
+                                    k + " " + types[i] + " matrix " + i + " row " + r + " alone, batch " + batch + ", input " + b);
+                        }
                     }
                 }
             }
