@@ -27,8 +27,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A matrix copied to the Java heap for generation (F16: its rows as they are, cut into column panels, read faster from an array than from
- * the file's mapping). A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix is regrouped, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
+ * A matrix copied to the Java heap for generation (F16: its rows as they are, in column panels, read faster from an
+ * array than from the file's mapping). A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix is regrouped, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
  * groups of W, side by side, so that a vector lane follows one block: W = L (the float vector length), or 2L for
  * Q4_0, Q4_K and Q6_K, whose block sums (Q6_K: half sub-block sums) fit 16-bit lanes.
  *
@@ -74,7 +74,7 @@ final class BlockGroups {
     private final boolean nonFinite;       // F16: some weight is inf or NaN
     private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
     private final int cols;
-    private final int rows;
+    private final int rows;                // F16: rows per panel; else 0
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
@@ -130,8 +130,8 @@ final class BlockGroups {
      * batch=1 -p threads=1} with the rows and columns varied at 23 MB per matrix: rows of 256 to 896 columns read
      * 30-31 GB/s, of 960 to 5632 columns 22-25 (8192: 18); the step lies between 896 and 960 (an input of 3.5 KB
      * and 3.75 KB), and why was not found. So a wider matrix is cut into panels of 512 columns, each laid out as a
-     * matrix of its own, and a thread takes its rows through one panel after the other: 5632 x 2048 31 instead of
-     * 24 GB/s, TinyLlama F16 generation 11.0 -> 13.1 tok/s on one thread, 19.4 -> 20.6 on two.
+     * matrix of its own, and a thread takes its rows through one panel after the other: 5632 x 2048 29-31 instead
+     * of 24 GB/s, TinyLlama F16 generation 11.0 -> 13.1 tok/s on one thread, 19.4 -> 20.6 on two.
      */
     static int panelWidth(int cols) {
         return cols <= 896 ? cols : 512;
