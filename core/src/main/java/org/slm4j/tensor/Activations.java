@@ -21,12 +21,13 @@ final class Activations {
     float[] groupedX = new float[0];     // Q8_0, Q5_K, Q6_K, one input: see group; F16: see evenOdd  [groups * 32 or 16 * W]
     short[] groupedXs = new short[0];    // Q4_0, Q4_K: the same as 16-bit integers            [groups * 32 * W]
     float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
-    float[] groupedSums = new float[0];  // Q4_0: 8 * each block's quant sum; Q4_K, Q5_K: the sum  [groups * W]
+    float[] groupedSums = new float[0];  // Q4_K, Q5_K: each block's quant sum              [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K: 8 * each block's quant sum, 16-bit   [groups * W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     // a prompt's inputs are quantized on all threads (one token's, a few thousand elements, on the caller's: no task)
     private static final int PARALLEL_WORK = 1 << 16;
     private float[] rounded = new float[0];
+    private int[] blockAt = new int[0];   // group: where each lane's block starts in qf
     private final boolean simd;
 
     Activations() {
@@ -56,13 +57,13 @@ final class Activations {
             case Q5_0 -> quantizeQ8(x, n, false);
             case Q4_0, Q8_0 -> {
                 quantizeQ8(x, n, false);
-                if (simd && batch == 1) group(type, cols, 32, 32, type == GgmlType.Q4_0 ? 8 : 0);
+                if (simd && batch == 1) group(type, cols, 32, 32);
             }
             case Q4_1, Q5_1 -> quantizeQ8(x, n, true);
             case Q4_K, Q5_K, Q6_K -> {
                 quantizeQ8K(x, n);
                 if (simd && batch == 1) {
-                    group(type, cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K, type == GgmlType.Q6_K ? 0 : 1);
+                    group(type, cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K);
                 }
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
@@ -97,8 +98,7 @@ final class Activations {
             float id = amax != 0 ? 127f / amax : 0f;
             int sum = 0;
             if (simd) {
-                sum = VectorKernels.quantize(x, o, Blocks.QK, id, qf);
-                for (int i = o; i < o + Blocks.QK; i++) q[i] = (byte) qf[i];
+                sum = VectorKernels.quantize(x, o, Blocks.QK, id, qf, q);
             } else {
                 for (int i = 0; i < Blocks.QK; i++) sum += setQuant(o + i, x[o + i] * id);
             }
@@ -126,11 +126,11 @@ final class Activations {
      * The quants of one input regrouped as {@link BlockGroups} groups the weights, in lanes of e elements, W lanes
      * per group: element i of lane-block k = g * W + j at groupedX[(g * e + i) * W + j] (W = 2L: groupedXs, as
      * 16-bit integers, with 8 times the quants' sum in groupedSums8), the d of the quantization block it lies in
-     * (dBlock elements) at groupedD[g * W + j], sumScale times its quants' sum at groupedSums[g * W + j]; zeros past
+     * (dBlock elements) at groupedD[g * W + j], its quants' sum at groupedSums[g * W + j]; zeros past
      * the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
      * input follows the same sequence: twice over, the second time from the middle group's high lanes.
      */
-    private void group(GgmlType type, int cols, int e, int dBlock, int sumScale) {
+    private void group(GgmlType type, int cols, int e, int dBlock) {
         int lanes = BlockGroups.lanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
         boolean shorts = lanes != VectorKernels.L;
         if (shorts && groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
@@ -146,18 +146,30 @@ final class Activations {
         Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
         int sequence = BlockGroups.setRows(type, cols) * blocks;     // one row's blocks, or a pair's
-        for (int at = 0; at < sequence; at++) {
-            int k = at % blocks, g = at / lanes, j = at % lanes, o = g * e * lanes + j;
-            int sum = 0;
-            for (int i = 0; i < e; i++) {
-                float q = qf[e * k + i];
-                if (shorts) groupedXs[o + i * lanes] = (short) q;
-                else groupedX[o + i * lanes] = q;
-                sum += (int) q;
+        if (blockAt.length < lanes) blockAt = new int[lanes];
+        for (int g = 0; g * lanes < sequence; g++) {
+            int count = Math.min(lanes, sequence - g * lanes), o = g * e * lanes;
+            for (int j = 0; j < count; j++) {
+                int k = (g * lanes + j) % blocks;
+                blockAt[j] = e * k;
+                groupedD[g * lanes + j] = d[e * k / dBlock];
             }
-            groupedD[g * lanes + j] = d[e * k / dBlock];
-            groupedSums[g * lanes + j] = sumScale * sum;
-            groupedSums8[g * lanes + j] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
+            // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
+            if (VectorKernels.GATHER) {
+                VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, shorts ? groupedXs : null, groupedX, o, groupedSums, groupedSums8, g * lanes);
+                continue;
+            }
+            for (int j = 0; j < count; j++) {
+                int sum = 0;
+                for (int i = 0; i < e; i++) {
+                    float q = qf[blockAt[j] + i];
+                    if (shorts) groupedXs[o + i * lanes + j] = (short) q;
+                    else groupedX[o + i * lanes + j] = q;
+                    sum += (int) q;
+                }
+                groupedSums[g * lanes + j] = sum;
+                groupedSums8[g * lanes + j] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
+            }
         }
     }
 

@@ -286,19 +286,46 @@ final class VectorKernels extends RowKernels {
         return m.reduceLanes(VectorOperators.MAX);
     }
 
+    // gathers in one instruction on x86 (AVX2, AVX-512); NEON's 128-bit shapes would loop in Java
+    static final boolean GATHER = L >= 8;
+
+    /**
+     * Activations' grouping of one group of e-quant blocks, lane j (of {@code lanes}, the first {@code count} real)
+     * the block whose quants start at qf[at[j]]: quant i to xs (16-bit, when not null) or x at o + i * lanes + j,
+     * the block's quant sum to sums and 8 times it to sums8 at so + j; lanes from count on get zeros. L lanes at a
+     * time, each quant of theirs one gather.
+     */
+    static void groupBlocks(float[] qf, int e, int[] at, int lanes, int count, short[] xs, float[] x, int o, float[] sums,
+                            short[] sums8, int so) {
+        for (int h = 0; h < lanes; h += L) {
+            VectorMask<Float> real = F.indexInRange(h, count);
+            FloatVector sum = FloatVector.zero(F);
+            for (int i = 0; i < e; i++) {
+                FloatVector v = FloatVector.fromArray(F, qf, i, at, h, real);
+                sum = sum.add(v);      // at most 32 quants of at most 128: exact
+                if (xs != null) ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(xs, o + i * lanes + h);
+                else v.intoArray(x, o + i * lanes + h);
+            }
+            sum.intoArray(sums, so + h);
+            ((ShortVector) sum.mul(8f).convertShape(VectorOperators.F2S, S, 0)).intoArray(sums8, so + h);
+        }
+    }
+
     private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22
 
     /**
      * qf[o + i] = min(127, max(-128, rint(x[o + i] * id))) for i &lt; n (a multiple of the vector length), NaN as 0,
-     * as Activations' plain loop stores them; returns their sum. The quants are at most 128 in magnitude, so the
-     * float sum is exact.
+     * as Activations' plain loop stores them, and the same as bytes in q; returns their sum. The quants are at most
+     * 128 in magnitude, so the float sum is exact.
      */
-    static int quantize(float[] x, int o, int n, float id, float[] qf) {
+    static int quantize(float[] x, int o, int n, float id, float[] qf, byte[] q) {
         FloatVector sum = FloatVector.zero(F);
         for (int i = 0; i < n; i += L) {
             FloatVector r = FloatVector.fromArray(F, x, o + i).mul(id).add(ROUNDER).sub(ROUNDER).max(-128f).min(127f);
             r = r.blend(0f, r.test(VectorOperators.IS_NAN));
             r.intoArray(qf, o + i);
+            if (BYTES == L) ((ByteVector) r.convertShape(VectorOperators.F2B, B, 0)).intoArray(q, o + i);
+            else for (int j = 0; j < L; j++) q[o + i + j] = (byte) qf[o + i + j];
             sum = sum.add(r);
         }
         return (int) sum.reduceLanes(ADD);
