@@ -183,6 +183,7 @@ public final class Parallel {
         private final long[] shares;   // [t * STRIDE]: generation (32 bits) | front chunk (16) | end chunk (16)
         RangeTask task;                // written before the generation is published, read after a claim
         int n, chunks;
+        boolean shrink;                // chunks shrink towards a share's back (see bound)
         Thread caller;
         volatile int generation;       // the current call's: 1 .. Integer.MAX_VALUE, then 1 again
         volatile int unfinished;       // chunks not yet done
@@ -198,6 +199,7 @@ public final class Parallel {
             this.task = task;
             this.n = n;
             this.chunks = chunks;
+            this.shrink = n >= 4L * chunks;
             this.caller = caller;
             failure = null;
             unfinished = chunks;
@@ -231,6 +233,20 @@ public final class Parallel {
             return SHARES.compareAndSet(shares, t * STRIDE, s, s - 1) ? end - 1 : STALE;
         }
 
+        /**
+         * Where chunk c of share t starts (c one past the share's last: where it ends). A share's chunks shrink from
+         * its front to its back, chunk i of S covering (2(S - i) - 1) / S^2 of it, so its owner starts with long
+         * runs and a thread that ran out takes short ones: the last to finish keeps the other waiting for a
+         * fraction of an even chunk. Even chunks where there are fewer than 4 indexes per chunk, so none is empty.
+         */
+        private int bound(int t, int c) {
+            if (!shrink) return (int) ((long) c * n / chunks);
+            long a = (long) t * n / threads, b = (long) (t + 1) * n / threads;
+            int s0 = (int) ((long) t * chunks / threads), size = (int) ((long) (t + 1) * chunks / threads) - s0;
+            long left = size - (c - s0);
+            return (int) (b - (b - a) * left * left / ((long) size * size));
+        }
+
         /** Thread {@code self}'s part of the call of generation g: its own share, then what is left of the others. */
         void work(int self, int g) {
             int done = 0;
@@ -241,7 +257,8 @@ public final class Parallel {
                     if (c == NONE_LEFT) break;
                     if (c == STALE) continue;
                     try {
-                        if (failure == null) task.run((int) ((long) c * n / chunks), (int) ((long) (c + 1) * n / chunks));
+                        int from = bound(t, c), to = bound(t, c + 1);
+                        if (failure == null && from < to) task.run(from, to);
                     } catch (Throwable e) {
                         FAILURE.compareAndSet(this, null, e);
                     }

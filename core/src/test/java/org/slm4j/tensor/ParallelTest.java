@@ -67,6 +67,22 @@ class ParallelTest {
     }
 
     /** A thread walks its own share front to back (one unbroken stream), then takes the others' from their backs. */
+    /**
+     * With 4 or more indexes per chunk, a share's chunks shrink from front to back, chunk i of S covering
+     * (2(S - i) - 1) / S^2 of it: 32 indexes in 4 chunks are 14, 10, 6 and 2, so a thread that ran out takes the
+     * short ones first.
+     */
+    @Test
+    void chunksShrinkTowardsTheBackOfAShare() {
+        Parallel.Job job = new Parallel.Job(2);
+        List<List<Integer>> ranges = new ArrayList<>();
+        job.start((start, end) -> ranges.add(List.of(start, end)), 64, 8, Thread.currentThread());
+        job.work(0, job.generation());
+        assertEquals(List.of(List.of(0, 14), List.of(14, 24), List.of(24, 30), List.of(30, 32),
+                List.of(62, 64), List.of(56, 62), List.of(46, 56), List.of(32, 46)), ranges);
+        assertEquals(0, job.unfinished);
+    }
+
     @Test
     void aThreadWalksItsShareThenTakesFromTheBackOfTheOthers() {
         Parallel.Job job = new Parallel.Job(2);
