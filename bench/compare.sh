@@ -160,7 +160,12 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   reads 40-44 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token decide (a C loop that only reads: 41 GB/s on
   one core, 45-48 on two). Each thread owns a contiguous share of a matmul's rows and walks it from the front; one
   that runs out takes chunks from the back of another's (`tensor/Parallel`). Chunks dealt out in turn broke every
-  core's stream at each chunk: 4-7 % slower generation. Q, K and V, and gate and up, run as one parallel job, one
+  core's stream at each chunk: 4-7 % slower generation. A share's chunks shrink from its front to its back (chunk
+  i of S covers (2(S - i) - 1) / S^2 of it), so the thread still working when the other runs out holds it for a
+  sliver of a chunk, not half an even one: Danube Q4_0 tg 42.5 -> 44.8 tok/s in alternating runs (it had the
+  worker idle 2.6 % of a token, the caller 1 %). A token's input is quantized and regrouped for the kernels on the
+  calling thread while the other waits; with gathers (`VectorKernels.groupBlocks`) instead of one element at a
+  time that wait went from about 4 % of a Danube Q4_0 token to 1.5 % (39.5 -> 41.1 and 39.9 -> 40.4 tok/s). Q, K and V, and gate and up, run as one parallel job, one
   wait for the slower thread where there were three. Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights
   are regrouped on first use (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so
   one multiply-add scales many blocks; Q4_0 and Q8_0 keep their block scales as the file's f16 (a float per block
