@@ -47,8 +47,6 @@ final class Gemm implements Parallel.RangeTask {
     private static final int KC = 256;             // elements per pass: its inputs (G * KC) stay in L1 or L2
     private static final long SERIAL_WORK = 1 << 15;
     private static final int[] ROWS_APART = IntStream.range(0, L).map(r -> r * G).toArray();   // acc's lane stride
-    // x86 (AVX2, AVX-512) gathers in one instruction; 128-bit shapes (NEON) may fall back to a Java loop per call
-    private static final boolean GATHER = L >= 8;
     private static final ThreadLocal<Gemm> CALLS = ThreadLocal.withInitial(Gemm::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -204,7 +202,7 @@ final class Gemm implements Parallel.RangeTask {
                 for (int j = 0; j < G && g * G + j < batch; j++) {
                     int o = (g * G + j) * rows + r0;
                     int r = 0, a = g * tiles * rt * G + j;
-                    if (GATHER) for (; r <= count - L; r += L) FloatVector.fromArray(F, acc, a + r * G, ROWS_APART, 0).intoArray(out, o + r);
+                    if (VectorKernels.GATHER) for (; r <= count - L; r += L) FloatVector.fromArray(F, acc, a + r * G, ROWS_APART, 0).intoArray(out, o + r);
                     for (; r < count; r++) out[o + r] = acc[a + r * G];
                 }
             }
