@@ -237,7 +237,9 @@ public final class Parallel {
          * Where chunk c of share t starts (c one past the share's last: where it ends). A share's chunks shrink from
          * its front to its back, chunk i of S covering (2(S - i) - 1) / S^2 of it, so its owner starts with long
          * runs and a thread that ran out takes short ones: the last to finish keeps the other waiting for a
-         * fraction of an even chunk. Even chunks where there are fewer than 4 indexes per chunk, so none is empty.
+         * fraction of an even chunk. Chunks stay even where there are fewer than 4 indexes per chunk (attention's
+         * heads, a small matmul), so each gets one; in longer shares the last chunks can round to nothing, and
+         * {@link #work} skips those.
          */
         private int bound(int t, int c) {
             if (!shrink) return (int) ((long) c * n / chunks);
