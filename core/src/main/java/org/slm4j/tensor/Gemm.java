@@ -46,6 +46,7 @@ final class Gemm implements Parallel.RangeTask {
     private static final int SUB = 32;             // rows per unit of work, decoded once per call
     private static final int KC = 256;             // elements per pass: its inputs (G * KC) stay in L1 or L2
     private static final long SERIAL_WORK = 1 << 15;
+    private static final int TRANSPOSE_SPAN = 64;
     private static final int[] ROWS_APART = IntStream.range(0, L).map(r -> r * G).toArray();   // acc's lane stride
     private static final ThreadLocal<Gemm> CALLS = ThreadLocal.withInitial(Gemm::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -131,15 +132,23 @@ final class Gemm implements Parallel.RangeTask {
     private void transpose(int g0, int g1) {
         int n = w.cols(), nb = n / QK;
         float[] x = quantized ? in.qf : in.f;
+        // Q4_0: a group's G positions, TRANSPOSE_SPAN elements at a time, so that the span's lines of xs (each
+        // written by every position) stay in L1 while the group's positions fill them (position after position
+        // over all n elements wrote each line back and forth from L2: 2 KB x n)
+        for (int g = g0; shorts && g < g1; g++) {
+            for (int i0 = 0; i0 < n; i0 += TRANSPOSE_SPAN) {
+                int i1 = Math.min(n, i0 + TRANSPOSE_SPAN);
+                for (int p = g * G; p < (g + 1) * G; p++) {
+                    // lane 2j holds the group's position j, lane 2j + 1 position L + j: see scale
+                    int j = p % G, pair = g / 2 * n * 2 * G + g % 2 * G + (j < L ? 2 * j : 2 * (j - L) + 1);
+                    if (p < batch) for (int i = i0; i < i1; i++) xs[pair + i * 2 * G] = (short) x[p * n + i];
+                    else for (int i = i0; i < i1; i++) xs[pair + i * 2 * G] = 0;
+                }
+            }
+        }
         for (int p = g0 * G; p < g1 * G; p++) {
             int base = p / G * n * G + p % G;
-            if (shorts) {
-                // lane 2j holds the group's position j, lane 2j + 1 position L + j: see scale
-                int j = p % G, pair = p / (2 * G) * n * 2 * G + p / G % 2 * G + (j < L ? 2 * j : 2 * (j - L) + 1);
-                for (int i = 0; i < n; i++) xs[pair + i * 2 * G] = p < batch ? (short) x[p * n + i] : 0;
-            }
-            else if (p < batch) for (int i = 0; i < n; i++) xt[base + i * G] = x[p * n + i];
-            else for (int i = 0; i < n; i++) xt[base + i * G] = 0;
+            if (!shorts) for (int i = 0; i < n; i++) xt[base + i * G] = p < batch ? x[p * n + i] : 0;
             if (!quantized) continue;
             base = p / G * nb * G + p % G;
             boolean real = p < batch, superBlocks = w.type().blockSize() == QK_K;
@@ -422,66 +431,86 @@ final class Gemm implements Parallel.RangeTask {
                                 int k0, int k1, float[] acc, int ao, int next) {
         int nb = n / QK, xo = g / 2 * n * 2 * G, dxo = g * nb * G, d0 = t * R * nb, qo = (t * passes + k0 / KC) * R * KC - k0;
         int blocks = (k1 - k0) / QK;
-        for (int k = 0; k < blocks; k++) {
-            int wo = qo + k0 + k * QK, xk = xo + (k0 + k * QK) * 2 * G, so = k * 2 * R * G;
-            if (pair) nibblePair(dec.q, wo, xs, xk, sums, so);
-            else nibbleGroup(dec.q, wo, xs, xk, sums, so);
-        }
+        if (pair) nibblePair(dec.q, qo + k0, xs, xo + k0 * 2 * G, sums, blocks);
+        else nibbleGroup(dec.q, qo + k0, xs, xo + k0 * 2 * G, sums, blocks);
         scale(sums, blocks, pair ? 2 : 1, dxt, dxo + k0 / QK * G, nb * G, dec.d, d0 + k0 / QK, nb, acc, ao, next);
     }
 
     /**
-     * One block of {@link #nibbles} for a pair of groups: weights at q[wo + r * KC + i], inputs at xs[xo + i * 2G]
-     * (G lanes of each group), the 8 sums (4 rows of group g, then of g + 1) into sums at so. Each broadcast weight serves
-     * two input vectors: 8 rows by one vector took twice the broadcasts and ran 15 % (AVX-512) to 50 % (AVX2) slower
-     * for the same products. The rows lie a constant KC apart, so each load is one register plus a fixed offset
-     * (rows n apart took a register each, and C2 spilled them). A method of its own so C2 allocates its registers
-     * apart from the loops around it.
+     * The blocks of a pass of {@link #nibbles} for a pair of groups: weights at q[wo + r * KC + i], inputs at
+     * xs[xo + i * 2G] (G lanes of each group), each block's 8 sums (4 rows of group g, then of g + 1) into sums at
+     * k * 8G. Each broadcast weight serves two input vectors: 8 rows by one vector took twice the broadcasts and ran
+     * 15 % (AVX-512) to 50 % (AVX2) slower for the same products. The rows lie a constant KC apart, so each load is
+     * one register plus a fixed offset (rows n apart took a register each, and C2 spilled them). A method of its own
+     * so C2 allocates its registers apart from the loops around it; called once per pass, not per block (the calls'
+     * spills were 2.4 % of a TinyLlama prompt), and two elements per step, which C2 does not unroll by itself.
      */
-    private static void nibblePair(short[] q, int wo, short[] xs, int xo, short[] sums, int so) {
-        ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int i = 0; i < QK; i++) {
-            int e = xo + i * 2 * G, b = wo + i;
-            ShortVector x = ShortVector.fromArray(S, xs, e), y = ShortVector.fromArray(S, xs, e + G);
-            ShortVector v = ShortVector.broadcast(S, q[b]);
-            a0 = a0.add(x.mul(v));
-            b0 = b0.add(y.mul(v));
-            v = ShortVector.broadcast(S, q[b + KC]);
-            a1 = a1.add(x.mul(v));
-            b1 = b1.add(y.mul(v));
-            v = ShortVector.broadcast(S, q[b + 2 * KC]);
-            a2 = a2.add(x.mul(v));
-            b2 = b2.add(y.mul(v));
-            v = ShortVector.broadcast(S, q[b + 3 * KC]);
-            a3 = a3.add(x.mul(v));
-            b3 = b3.add(y.mul(v));
+    private static void nibblePair(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+        for (int k = 0; k < blocks; k++) {
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
+            for (int i = 0; i < QK; i += 2) {
+                int e = xk + i * 2 * G, b = wk + i;
+                ShortVector x = ShortVector.fromArray(S, xs, e), y = ShortVector.fromArray(S, xs, e + G);
+                ShortVector v = ShortVector.broadcast(S, q[b]);
+                a0 = a0.add(x.mul(v));
+                b0 = b0.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + KC]);
+                a1 = a1.add(x.mul(v));
+                b1 = b1.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 2 * KC]);
+                a2 = a2.add(x.mul(v));
+                b2 = b2.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 3 * KC]);
+                a3 = a3.add(x.mul(v));
+                b3 = b3.add(y.mul(v));
+                x = ShortVector.fromArray(S, xs, e + 2 * G);
+                y = ShortVector.fromArray(S, xs, e + 3 * G);
+                v = ShortVector.broadcast(S, q[b + 1]);
+                a0 = a0.add(x.mul(v));
+                b0 = b0.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 1 + KC]);
+                a1 = a1.add(x.mul(v));
+                b1 = b1.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 1 + 2 * KC]);
+                a2 = a2.add(x.mul(v));
+                b2 = b2.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 1 + 3 * KC]);
+                a3 = a3.add(x.mul(v));
+                b3 = b3.add(y.mul(v));
+            }
+            // through an array, to be scaled after the pass: a helper taking a vector would box it
+            int so = k * 2 * R * G;
+            a0.intoArray(sums, so);
+            a1.intoArray(sums, so + G);
+            a2.intoArray(sums, so + 2 * G);
+            a3.intoArray(sums, so + 3 * G);
+            b0.intoArray(sums, so + 4 * G);
+            b1.intoArray(sums, so + 5 * G);
+            b2.intoArray(sums, so + 6 * G);
+            b3.intoArray(sums, so + 7 * G);
         }
-        // through an array, to be scaled after the pass: a helper taking a vector would box it
-        a0.intoArray(sums, so);
-        a1.intoArray(sums, so + G);
-        a2.intoArray(sums, so + 2 * G);
-        a3.intoArray(sums, so + 3 * G);
-        b0.intoArray(sums, so + 4 * G);
-        b1.intoArray(sums, so + 5 * G);
-        b2.intoArray(sums, so + 6 * G);
-        b3.intoArray(sums, so + 7 * G);
     }
 
-    /** {@link #nibblePair} for one group, the last of an odd count: its 4 sums into sums at so. */
-    private static void nibbleGroup(short[] q, int wo, short[] xs, int xo, short[] sums, int so) {
-        ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < QK; i++) {
-            ShortVector x = ShortVector.fromArray(S, xs, xo + i * 2 * G);
-            int b = wo + i;
-            a0 = a0.add(x.mul(q[b]));
-            a1 = a1.add(x.mul(q[b + KC]));
-            a2 = a2.add(x.mul(q[b + 2 * KC]));
-            a3 = a3.add(x.mul(q[b + 3 * KC]));
+    /** {@link #nibblePair} for one group, the last of an odd count: its 4 sums per block. */
+    private static void nibbleGroup(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+        for (int k = 0; k < blocks; k++) {
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
+            for (int i = 0; i < QK; i++) {
+                ShortVector x = ShortVector.fromArray(S, xs, xk + i * 2 * G);
+                int b = wk + i;
+                a0 = a0.add(x.mul(q[b]));
+                a1 = a1.add(x.mul(q[b + KC]));
+                a2 = a2.add(x.mul(q[b + 2 * KC]));
+                a3 = a3.add(x.mul(q[b + 3 * KC]));
+            }
+            int so = k * 2 * R * G;
+            a0.intoArray(sums, so);
+            a1.intoArray(sums, so + G);
+            a2.intoArray(sums, so + 2 * G);
+            a3.intoArray(sums, so + 3 * G);
         }
-        a0.intoArray(sums, so);
-        a1.intoArray(sums, so + G);
-        a2.intoArray(sums, so + 2 * G);
-        a3.intoArray(sums, so + 3 * G);
     }
 
     /**
