@@ -17,10 +17,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The blocked batch multiply against the scalar reference at its edges: row counts around its tile (4 rows) and
- * unit (32 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns around
- * its passes of 128 elements, odd columns for the float types. Tolerance as in {@link KernelTwinTest}: the same
- * exact products or block sums, added in another order.
+ * The blocked batch multiply against the scalar reference at its edges: row counts around its tiles (4 and 8 rows)
+ * and unit (32 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns
+ * around its passes of 256 elements, odd columns for the float types. Tolerance as in {@link KernelTwinTest}: the
+ * same exact products or block sums, added in another order. {@link VectorWidthTest} runs these cases again at the
+ * narrower widths, whose tiles are other code.
  */
 class GemmTest {
     static Stream<Arguments> cases() {
@@ -47,6 +48,12 @@ class GemmTest {
     @ParameterizedTest(name = "{0} rows {1} cols {2} batch {3}")
     @MethodSource("cases")
     void matchesScalar(GgmlType type, int rows, int cols, int batch) {
+        String failure = compare(type, rows, cols, batch);
+        if (failure != null) fail(failure);
+    }
+
+    /** null when the vector kernels' batch multiply agrees with the scalar one on this case, else what differs. */
+    static String compare(GgmlType type, int rows, int cols, int batch) {
         Random rnd = new Random(131L * type.ordinal() + 17L * rows + 7L * cols + batch);
         RandomWeights w = RandomWeights.of(type, rows, cols, rnd);
         float[] x = KernelTwinTest.randomInput(rnd, batch * cols, type.blockSize() == 1 ? 32 : type.blockSize());
@@ -67,10 +74,12 @@ class GemmTest {
                 double tolerance = 2 * (cols + 16) * 0x1p-24 * magnitude;
                 float e = expected[b * rows + r], a = actual[b * rows + r];
                 if (!(Math.abs(e - a) <= tolerance)) {
-                    fail("out[" + b + ", " + r + "] scalar " + e + ", vector " + a + ", tolerance " + tolerance);
+                    return type + " rows " + rows + " cols " + cols + " batch " + batch + ": out[" + b + ", " + r + "] scalar "
+                            + e + ", vector " + a + ", tolerance " + tolerance;
                 }
             }
         }
+        return null;
     }
 
     /**

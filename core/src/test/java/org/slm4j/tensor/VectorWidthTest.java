@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.Arguments;
 
 /**
- * The twin sweep again in JVMs whose vector width is forced to 128 and 256 bits ({@code -Dslm4j.vectorBits} is read
- * once, into constants, so another width needs another JVM). 256 bits is AVX2, the width slm4j is tuned for; this
- * machine may prefer another.
+ * The twin sweep and the batch multiply's cases ({@link GemmTest}) again in JVMs whose vector width is forced to 128
+ * and 256 bits ({@code -Dslm4j.vectorBits} is read once, into constants, so another width needs another JVM). 256
+ * bits is AVX2, the width slm4j is tuned for; this machine may prefer another.
  */
 class VectorWidthTest {
     @Test
@@ -31,12 +31,20 @@ class VectorWidthTest {
         }
     }
 
-    /** Runs the whole twin sweep in this JVM and prints "N bits: ok" or the first disagreement. */
+    /** Runs the whole twin sweep and GemmTest's cases in this JVM and prints "N bits: ok" or the first disagreement. */
     public static void main(String[] args) {
         Kernels vector = Kernels.vector();
         for (Arguments a : KernelTwinTest.cases().toList()) {
             Object[] c = a.get();
             String failure = KernelTwinTest.compare(vector, (GgmlType) c[0], (int) c[1], (int) c[2], (int) c[3]);
+            if (failure != null) {
+                System.out.println(failure);
+                System.exit(1);
+            }
+        }
+        for (Arguments a : GemmTest.cases().toList()) {
+            Object[] c = a.get();
+            String failure = GemmTest.compare((GgmlType) c[0], (int) c[1], (int) c[2], (int) c[3]);
             if (failure != null) {
                 System.out.println(failure);
                 System.exit(1);
