@@ -17,8 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The vector kernels' matmul for a batch of inputs (a prompt): a blocked matrix multiply.
  *
  * <p>The inputs are transposed once per call into groups of {@code G} positions, element-major, so one vector holds
- * one element of L positions. A register tile is {@code ROWS} weight rows (8 on AVX-512, 4 on AVX2) by G positions
- * (16 or 8 accumulators): each step broadcasts one decoded weight per row and multiplies it with two input
+ * one element of L positions. A register tile is {@code ROWS} weight rows (8 on AVX-512, 4 on AVX2; Q4_0 12 or 4)
+ * by G positions: each step broadcasts one decoded weight per row and multiplies it with two input
  * vectors, so a weight is loaded once for G positions and an input vector once for all the tile's rows. Work is
  * split in units of {@code SUB} rows; a unit decodes its rows once and then passes over {@code KC} elements at a
  * time, every group and tile in turn, so each pass's inputs (KC x G floats) are reused from L1 by all the unit's
@@ -30,7 +30,7 @@ import jdk.incubator.vector.VectorSpecies;
  * fused multiply-add, block after block. A super-block's integer sum is thus split in 8 exact parts, each scaled;
  * only that order of float additions differs from the scalar kernel. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
  * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
- * Q4_0 does the same sums in 16-bit integer lanes, ROWS rows by 2G positions (see {@link #nibbles}): measured on AVX-512,
+ * Q4_0 does the same sums in 16-bit integer lanes, NIBBLE_ROWS rows by 2G positions (see {@link #nibbles}): measured on AVX-512,
  * a 16-bit multiply and add serve about 3 times the products per second of float FMAs.
  */
 final class Gemm implements Parallel.RangeTask {
@@ -38,13 +38,15 @@ final class Gemm implements Parallel.RangeTask {
     private static final int L = VectorKernels.L;
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());   // G lanes
     private static final int R = 4;                // weight rows per quad: a small tile, and what scale and mins take
-    // weight rows per register tile: 8 where there are 32 vector registers (AVX-512), 4 with 16 (AVX2), where 8 rows
-    // spill (floats: 31 against 56 GMAC/s per core in a microbenchmark; Q4_0: a 5632 x 2048 matmul of 512
-    // positions 99 against 70 ms). Floats: 16 accumulators cover the FMA's latency (4 rows: 103, 8 rows: 127
-    // GMAC/s). Q4_0: each input vector loaded serves 8 rows, not 4 (37.3 against 39.7 ms)
+    // weight rows per register tile where there are 32 vector registers (AVX-512), 4 with 16 (AVX2), where more
+    // rows spill (floats: 8 rows 31 against 56 GMAC/s per core in a microbenchmark; Q4_0: a 5632 x 2048 matmul of
+    // 512 positions 99 against 70 ms). Floats: 8 rows' 16 accumulators cover the FMA's latency (4 rows: 103, 8 rows:
+    // 127 GMAC/s). Q4_0: 12 rows' 24 accumulators, so each input vector loaded serves 12 rows (that matmul on one
+    // thread: 4 rows 39.7, 8 rows 37.3 - 38.2, 12 rows 36.9 ms)
     private static final int ROWS = L >= 16 ? 8 : 4;
+    private static final int NIBBLE_ROWS = L >= 16 ? 12 : 4;
     private static final int G = 2 * L;            // positions per register tile: two vectors
-    private static final int SUB = 32;             // rows per unit of work, decoded once per call
+    private static final int SUB = 48;             // rows per unit of work, decoded once per call: whole tiles
     private static final int KC = 256;             // elements per pass: its inputs (G * KC) stay in L1 or L2
     private static final long SERIAL_WORK = 1 << 15;
     private static final int TRANSPOSE_SPAN = 64;
@@ -73,7 +75,7 @@ final class Gemm implements Parallel.RangeTask {
     private static final class Scratch {
         final VectorKernels.Decoded dec = new VectorKernels.Decoded();
         float[] acc = new float[0];                // by group, tile, row, lane              [groups * SUB * G]
-        final short[] sums = new short[KC / QK * 2 * ROWS * G];   // Q4_0: a pass's block sums by block, group, row, lane
+        final short[] sums = new short[KC / QK * 2 * NIBBLE_ROWS * G];   // Q4_0: a pass's block sums by block, group, row, lane
     }
 
     static boolean supports(GgmlType type) {
@@ -173,14 +175,14 @@ final class Gemm implements Parallel.RangeTask {
     @Override
     public void run(int start, int end) {
         Scratch s = SCRATCH.get();
-        int n = w.cols(), rows = w.rows(), rt = ROWS;
+        int n = w.cols(), rows = w.rows(), rt = shorts ? NIBBLE_ROWS : ROWS;
         for (int u = start; u < end; u++) {
             int r0 = u * SUB, count = Math.min(rows, r0 + SUB) - r0, tiles = (count + rt - 1) / rt;
             int passes = (n + KC - 1) / KC;
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);
             // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) {
-                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), (r / ROWS * passes * ROWS + r % ROWS) * KC, KC, ROWS * KC);
+                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), (r / NIBBLE_ROWS * passes * NIBBLE_ROWS + r % NIBBLE_ROWS) * KC, KC, NIBBLE_ROWS * KC);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
             int accSize = groups * tiles * rt * G;
@@ -192,7 +194,7 @@ final class Gemm implements Parallel.RangeTask {
                 for (int g = 0; g < groups; g += shorts ? 2 : 1) {
                     for (int t = 0; t < tiles; t++) {
                         int ao = (g * tiles + t) * rt * G;
-                        if (shorts) nibbles(dec, s.sums, t, passes, n, xs, dxt, g, g + 1 < groups, k0, k1, acc, ao, tiles * ROWS * G);
+                        if (shorts) nibbles(dec, s.sums, t, passes, n, xs, dxt, g, g + 1 < groups, k0, k1, acc, ao, tiles * NIBBLE_ROWS * G);
                         else if (quantized && rt == 8) blocks8(dec, t * rt * n, n, xt, dxt, g, k0, k1, acc, ao);
                         else if (quantized) blocks(dec, t * rt * n, n, xt, dxt, g, k0, k1, acc, ao);
                         else if (rt == 8) floats8(dec.w, t * rt * n, n, xt, g * n * G, k0, k1, acc, ao);
@@ -419,7 +421,7 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /**
-     * {@link #blocks} for Q4_0 in 16-bit lanes: the ROWS rows of tile t (decoded by tile, pass and row: see run) by the
+     * {@link #blocks} for Q4_0 in 16-bit lanes: the NIBBLE_ROWS rows of tile t (decoded by tile, pass and row: see run) by the
      * 2G positions of groups g and g + 1 (or G, the last group of an odd count). A block's products (|q_w| &lt;= 8
      * times |q_x| &lt;= 127) sum to at most 32 * 1016 = 32512, so each lane holds the exact integer sum of a block in
      * 16 bits, then converted and scaled as in {@link #blocks}: the same arithmetic, with twice the lanes per
@@ -430,11 +432,11 @@ final class Gemm implements Parallel.RangeTask {
      */
     private static void nibbles(VectorKernels.Decoded dec, short[] sums, int t, int passes, int n, short[] xs, float[] dxt, int g, boolean pair,
                                 int k0, int k1, float[] acc, int ao, int next) {
-        int nb = n / QK, xo = g / 2 * n * 2 * G, dxo = g * nb * G, d0 = t * ROWS * nb, qo = (t * passes + k0 / KC) * ROWS * KC - k0;
+        int nb = n / QK, xo = g / 2 * n * 2 * G, dxo = g * nb * G, d0 = t * NIBBLE_ROWS * nb, qo = (t * passes + k0 / KC) * NIBBLE_ROWS * KC - k0;
         int blocks = (k1 - k0) / QK;
-        if (pair && ROWS == 8) nibblePair8(dec.q, qo + k0, xs, xo + k0 * 2 * G, sums, blocks);
+        if (pair && NIBBLE_ROWS == 12) nibblePair12(dec.q, qo + k0, xs, xo + k0 * 2 * G, sums, blocks);
         else if (pair) nibblePair(dec.q, qo + k0, xs, xo + k0 * 2 * G, sums, blocks);
-        else for (int r = 0; r < ROWS; r += R) nibbleGroup(dec.q, qo + k0 + r * KC, xs, xo + k0 * 2 * G, sums, r * G, blocks);
+        else for (int r = 0; r < NIBBLE_ROWS; r += R) nibbleGroup(dec.q, qo + k0 + r * KC, xs, xo + k0 * 2 * G, sums, r * G, blocks);
         scale(sums, blocks, pair ? 2 : 1, dxt, dxo + k0 / QK * G, nb * G, dec.d, d0 + k0 / QK, nb, acc, ao, next);
     }
 
@@ -482,7 +484,7 @@ final class Gemm implements Parallel.RangeTask {
                 b3 = b3.add(y.mul(v));
             }
             // through an array, to be scaled after the pass: a helper taking a vector would box it
-            int so = k * 2 * ROWS * G;
+            int so = k * 2 * NIBBLE_ROWS * G;
             a0.intoArray(sums, so);
             a1.intoArray(sums, so + G);
             a2.intoArray(sums, so + 2 * G);
@@ -494,19 +496,18 @@ final class Gemm implements Parallel.RangeTask {
         }
     }
 
-    /** {@link #nibblePair} for a tile of 8 rows: its 16 sums per block, 8 rows of group g, then of g + 1. */
-    private static void nibblePair8(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+    /** {@link #nibblePair} for a tile of 12 rows (AVX-512): its 24 sums per block, 12 rows of group g, then of g + 1. */
+    private static void nibblePair12(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
-            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-            ShortVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0, b8 = a0, b9 = a0, b10 = a0, b11 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
             for (int i = 0; i < QK; i++) {
                 int e = xk + i * 2 * G, b = wk + i;
                 ShortVector x = ShortVector.fromArray(S, xs, e), y = ShortVector.fromArray(S, xs, e + G);
-                ShortVector v = ShortVector.broadcast(S, q[b]);
+                ShortVector v = ShortVector.broadcast(S, q[b + 0 * KC]);
                 a0 = a0.add(x.mul(v));
                 b0 = b0.add(y.mul(v));
-                v = ShortVector.broadcast(S, q[b + KC]);
+                v = ShortVector.broadcast(S, q[b + 1 * KC]);
                 a1 = a1.add(x.mul(v));
                 b1 = b1.add(y.mul(v));
                 v = ShortVector.broadcast(S, q[b + 2 * KC]);
@@ -527,24 +528,44 @@ final class Gemm implements Parallel.RangeTask {
                 v = ShortVector.broadcast(S, q[b + 7 * KC]);
                 a7 = a7.add(x.mul(v));
                 b7 = b7.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 8 * KC]);
+                a8 = a8.add(x.mul(v));
+                b8 = b8.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 9 * KC]);
+                a9 = a9.add(x.mul(v));
+                b9 = b9.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 10 * KC]);
+                a10 = a10.add(x.mul(v));
+                b10 = b10.add(y.mul(v));
+                v = ShortVector.broadcast(S, q[b + 11 * KC]);
+                a11 = a11.add(x.mul(v));
+                b11 = b11.add(y.mul(v));
             }
-            int so = k * 16 * G;
-            a0.intoArray(sums, so);
-            a1.intoArray(sums, so + G);
+            int so = k * 24 * G;
+            a0.intoArray(sums, so + 0 * G);
+            a1.intoArray(sums, so + 1 * G);
             a2.intoArray(sums, so + 2 * G);
             a3.intoArray(sums, so + 3 * G);
             a4.intoArray(sums, so + 4 * G);
             a5.intoArray(sums, so + 5 * G);
             a6.intoArray(sums, so + 6 * G);
             a7.intoArray(sums, so + 7 * G);
-            b0.intoArray(sums, so + 8 * G);
-            b1.intoArray(sums, so + 9 * G);
-            b2.intoArray(sums, so + 10 * G);
-            b3.intoArray(sums, so + 11 * G);
-            b4.intoArray(sums, so + 12 * G);
-            b5.intoArray(sums, so + 13 * G);
-            b6.intoArray(sums, so + 14 * G);
-            b7.intoArray(sums, so + 15 * G);
+            a8.intoArray(sums, so + 8 * G);
+            a9.intoArray(sums, so + 9 * G);
+            a10.intoArray(sums, so + 10 * G);
+            a11.intoArray(sums, so + 11 * G);
+            b0.intoArray(sums, so + 12 * G);
+            b1.intoArray(sums, so + 13 * G);
+            b2.intoArray(sums, so + 14 * G);
+            b3.intoArray(sums, so + 15 * G);
+            b4.intoArray(sums, so + 16 * G);
+            b5.intoArray(sums, so + 17 * G);
+            b6.intoArray(sums, so + 18 * G);
+            b7.intoArray(sums, so + 19 * G);
+            b8.intoArray(sums, so + 20 * G);
+            b9.intoArray(sums, so + 21 * G);
+            b10.intoArray(sums, so + 22 * G);
+            b11.intoArray(sums, so + 23 * G);
         }
     }
 
@@ -561,7 +582,7 @@ final class Gemm implements Parallel.RangeTask {
                 a2 = a2.add(x.mul(q[b + 2 * KC]));
                 a3 = a3.add(x.mul(q[b + 3 * KC]));
             }
-            int so = at + k * 2 * ROWS * G;
+            int so = at + k * 2 * NIBBLE_ROWS * G;
             a0.intoArray(sums, so);
             a1.intoArray(sums, so + G);
             a2.intoArray(sums, so + 2 * G);
@@ -571,7 +592,7 @@ final class Gemm implements Parallel.RangeTask {
 
     /**
      * Adds the pass's block sums of a tile's rows by {@code count} groups (block k, group h, row r at sums[((2k + h) *
-     * ROWS + r) * G]), 4 rows at a time, times d_w (dw[db + r * nb + k]) * d_x (dxt[e + h * en + k * G ..]) to acc[ao + h * next + r * G]. The
+     * NIBBLE_ROWS + r) * G]), 4 rows at a time, times d_w (dw[db + r * nb + k]) * d_x (dxt[e + h * en + k * G ..]) to acc[ao + h * next + r * G]. The
      * 16-bit lanes are read as ints, each holding two sums: the low half (lane 2j) is position j, the high half
      * (lane 2j + 1) position L + j, as the transposition placed them, so shifts split a vector into the group's two
      * float vectors in position order (widening the upper half of a 16-bit vector took a two-table shuffle, vpermw
@@ -582,14 +603,14 @@ final class Gemm implements Parallel.RangeTask {
      */
     private static void scale(short[] sums, int blocks, int count, float[] dxt, int e, int en, float[] dw, int db, int nb,
                               float[] acc, int ao, int next) {
-        for (int hq = 0; hq < count * ROWS / R; hq++) {
-            int h = hq / (ROWS / R), quad = hq % (ROWS / R), o = ao + h * next + quad * R * G;
+        for (int hq = 0; hq < count * NIBBLE_ROWS / R; hq++) {
+            int h = hq / (NIBBLE_ROWS / R), quad = hq % (NIBBLE_ROWS / R), o = ao + h * next + quad * R * G;
             FloatVector l0 = FloatVector.fromArray(F, acc, o), h0 = FloatVector.fromArray(F, acc, o + L);
             FloatVector l1 = FloatVector.fromArray(F, acc, o + G), h1 = FloatVector.fromArray(F, acc, o + G + L);
             FloatVector l2 = FloatVector.fromArray(F, acc, o + 2 * G), h2 = FloatVector.fromArray(F, acc, o + 2 * G + L);
             FloatVector l3 = FloatVector.fromArray(F, acc, o + 3 * G), h3 = FloatVector.fromArray(F, acc, o + 3 * G + L);
             for (int k = 0; k < blocks; k++) {
-                int x = e + h * en + k * G, so = ((2 * k + h) * ROWS + quad * R) * G, d = db + quad * R * nb + k;
+                int x = e + h * en + k * G, so = ((2 * k + h) * NIBBLE_ROWS + quad * R) * G, d = db + quad * R * nb + k;
                 FloatVector dx0 = FloatVector.fromArray(F, dxt, x), dx1 = FloatVector.fromArray(F, dxt, x + L);
                 IntVector v = ShortVector.fromArray(S, sums, so).reinterpretAsInts();
                 FloatVector c = FloatVector.broadcast(F, dw[d]);

@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The blocked batch multiply against the scalar reference at its edges: row counts around its tiles (4 and 8 rows)
- * and unit (32 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns
+ * The blocked batch multiply against the scalar reference at its edges: row counts around its tiles (4, 8 and 12
+ * rows) and unit (48 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns
  * around its passes of 256 elements, odd columns for the float types. Tolerance as in {@link KernelTwinTest}: the
  * same exact products or block sums, added in another order. {@link VectorWidthTest} runs these cases again at the
  * narrower widths, whose tiles are other code.
@@ -34,7 +34,7 @@ class GemmTest {
                 case 32 -> new int[] {32, 96, 128, 160, 416};
                 default -> new int[] {256, 512};
             };
-            int[] rows = {1, 3, 4, 5, 31, 33, 70};
+            int[] rows = {1, 3, 4, 5, 13, 31, 33, 49, 70};
             int[] batches = {2, 3, 4, 5, 6, 7, 8, 9, l - 1, 2 * l, 2 * l + 1, 4 * l + 3};
             for (int i = 0; i < rows.length; i++) {
                 for (int j = 0; j < batches.length; j += 1 + i % 2) {
