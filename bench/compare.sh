@@ -132,7 +132,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
   multiply-adds per instruction); the Vector API has no widening int8 multiply-add. slm4j's `tensor/Gemm` decodes
   each weight row once per matmul into exact integers, transposes the prompt once (shared by Q/K/V and by
-  gate/up), and runs register tiles. Q4_0 tiles are 4 rows × 64 positions (two vectors per broadcast weight) of
+  gate/up), and runs register tiles. Q4_0 tiles are 12 rows × 64 positions on AVX-512 (4 rows on AVX2; two vectors per broadcast weight) of
   16-bit multiplies and adds: a block's products (|q_w| <= 8, |q_x| <= 127) sum to at most 32512, so a 16-bit lane
   holds the block's exact sum until one conversion and one scale per block, with about 3 times the products per
   second of float FMAs (a microbenchmark: 212 vs 66 GMAC/s per core). 8 rows × 32 positions spent twice the
@@ -143,7 +143,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   the other waited) 5 % more; storing each position's outputs as gathered vectors (they were copied one float at a
   time) 1-2 % more; running a batch's per-position steps (norms, RoPE, cache writes, the gate, residual adds) on all
   threads from 32 rows up (the caller ran them alone while the other thread waited: it was busy 93 % of a prompt,
-  now 97 %) 2-4 % more, near the machine's noise. The loop is bound by vector operations (the same speed with adds in place of its multiplies,
+  now 97 %) 2-4 % more, near the machine's noise; 12-row tiles in place of 4 (each input vector loaded serves 12
+  rows: 24 accumulators of AVX-512's 32 registers) 6-8 %, to 1.01-1.03 of llama.cpp. The loop is bound by vector operations (the same speed with adds in place of its multiplies,
   and with its weight broadcasts made pure loads): 8 multiplies and 8 adds per 256 products, where `vpdpbusd` does
   64 in one; the Vector API has no integer multiply-add, so this is the Q4_0 prompt's floor here. C2's
   auto-vectorizer does emit `vpdpwssd`, for a loop like `out[i] += a[2i] * b[2i] + a[2i + 1] * b[2i + 1]` over
