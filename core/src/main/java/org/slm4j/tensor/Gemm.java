@@ -447,13 +447,13 @@ final class Gemm implements Parallel.RangeTask {
      * 15 % (AVX-512) to 50 % (AVX2) slower for the same products. The rows lie a constant KC apart, so each load is
      * one register plus a fixed offset (rows n apart took a register each, and C2 spilled them). A method of its own
      * so C2 allocates its registers apart from the loops around it; called once per pass, not per block (the calls'
-     * spills were 2.4 % of a TinyLlama prompt), and two elements per step, which C2 does not unroll by itself.
+     * spills were 2.4 % of a TinyLlama prompt).
      */
     private static void nibblePair(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
-            for (int i = 0; i < QK; i += 2) {
+            for (int i = 0; i < QK; i++) {
                 int e = xk + i * 2 * G, b = wk + i;
                 ShortVector x = ShortVector.fromArray(S, xs, e), y = ShortVector.fromArray(S, xs, e + G);
                 ShortVector v = ShortVector.broadcast(S, q[b]);
@@ -466,20 +466,6 @@ final class Gemm implements Parallel.RangeTask {
                 a2 = a2.add(x.mul(v));
                 b2 = b2.add(y.mul(v));
                 v = ShortVector.broadcast(S, q[b + 3 * KC]);
-                a3 = a3.add(x.mul(v));
-                b3 = b3.add(y.mul(v));
-                x = ShortVector.fromArray(S, xs, e + 2 * G);
-                y = ShortVector.fromArray(S, xs, e + 3 * G);
-                v = ShortVector.broadcast(S, q[b + 1]);
-                a0 = a0.add(x.mul(v));
-                b0 = b0.add(y.mul(v));
-                v = ShortVector.broadcast(S, q[b + 1 + KC]);
-                a1 = a1.add(x.mul(v));
-                b1 = b1.add(y.mul(v));
-                v = ShortVector.broadcast(S, q[b + 1 + 2 * KC]);
-                a2 = a2.add(x.mul(v));
-                b2 = b2.add(y.mul(v));
-                v = ShortVector.broadcast(S, q[b + 1 + 3 * KC]);
                 a3 = a3.add(x.mul(v));
                 b3 = b3.add(y.mul(v));
             }
