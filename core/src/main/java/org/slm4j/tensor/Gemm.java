@@ -30,8 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  * fused multiply-add, block after block. A super-block's integer sum is thus split in 8 exact parts, each scaled;
  * only that order of float additions differs from the scalar kernel. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
  * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
- * Q4_0 does the same sums in 16-bit integer lanes, NIBBLE_ROWS rows by 2G positions (see {@link #nibbles}): measured on AVX-512,
- * a 16-bit multiply and add serve about 3 times the products per second of float FMAs.
+ * Q4_0 does the same sums in 16-bit integer lanes, NIBBLE_ROWS rows by 2G positions (see {@link #nibbles}): measured
+ * on AVX-512, a 16-bit multiply and add serve about 3 times the products per second of float FMAs.
  */
 final class Gemm implements Parallel.RangeTask {
     private static final VectorSpecies<Float> F = VectorKernels.F;
@@ -75,7 +75,8 @@ final class Gemm implements Parallel.RangeTask {
     private static final class Scratch {
         final VectorKernels.Decoded dec = new VectorKernels.Decoded();
         float[] acc = new float[0];                // by group, tile, row, lane              [groups * SUB * G]
-        final short[] sums = new short[KC / QK * 2 * NIBBLE_ROWS * G];   // Q4_0: a pass's block sums by block, group, row, lane
+        // Q4_0: a pass's block sums by block, group, row, lane
+        final short[] sums = new short[KC / QK * 2 * NIBBLE_ROWS * G];
     }
 
     static boolean supports(GgmlType type) {
@@ -182,7 +183,8 @@ final class Gemm implements Parallel.RangeTask {
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);
             // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) {
-                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), (r / NIBBLE_ROWS * passes * NIBBLE_ROWS + r % NIBBLE_ROWS) * KC, KC, NIBBLE_ROWS * KC);
+                int at = (r / NIBBLE_ROWS * passes * NIBBLE_ROWS + r % NIBBLE_ROWS) * KC;     // Q4_0: by tile, pass, row
+                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), at, KC, NIBBLE_ROWS * KC);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
             int accSize = groups * tiles * rt * G;
@@ -443,11 +445,11 @@ final class Gemm implements Parallel.RangeTask {
     /**
      * The blocks of a pass of {@link #nibbles} for a pair of groups and a tile of 4 rows (AVX2): weights at
      * q[wo + r * KC + i], inputs at xs[xo + i * 2G] (G lanes of each group), each block's 8 sums (4 rows of group g,
-     * then of g + 1) into sums at k * 8G. Each broadcast weight serves two input vectors: 8 rows by one vector took twice the broadcasts and ran
-     * 15 % (AVX-512) to 50 % (AVX2) slower for the same products. The rows lie a constant KC apart, so each load is
-     * one register plus a fixed offset (rows n apart took a register each, and C2 spilled them). A method of its own
-     * so C2 allocates its registers apart from the loops around it; called once per pass, not per block (the calls'
-     * spills were 2.4 % of a TinyLlama prompt).
+     * then of g + 1) into sums at k * 8G. Each broadcast weight serves two input vectors: 8 rows by one vector took
+     * twice the broadcasts and ran 15 % (AVX-512) to 50 % (AVX2) slower for the same products. The rows lie a
+     * constant KC apart, so each load is one register plus a fixed offset (rows n apart took a register each, and C2
+     * spilled them). A method of its own so C2 allocates its registers apart from the loops around it; called once
+     * per pass, not per block (the calls' spills were 2.4 % of a TinyLlama prompt).
      */
     private static void nibblePair(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
@@ -485,15 +487,17 @@ final class Gemm implements Parallel.RangeTask {
     /** {@link #nibblePair} for a tile of 12 rows (AVX-512): its 24 sums per block, 12 rows of group g, then of g + 1. */
     private static void nibblePair12(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
-            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0, b8 = a0, b9 = a0, b10 = a0, b11 = a0;
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
+            ShortVector a10 = a0, a11 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0, b8 = a0;
+            ShortVector b9 = a0, b10 = a0, b11 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
             for (int i = 0; i < QK; i++) {
                 int e = xk + i * 2 * G, b = wk + i;
                 ShortVector x = ShortVector.fromArray(S, xs, e), y = ShortVector.fromArray(S, xs, e + G);
-                ShortVector v = ShortVector.broadcast(S, q[b + 0 * KC]);
+                ShortVector v = ShortVector.broadcast(S, q[b]);
                 a0 = a0.add(x.mul(v));
                 b0 = b0.add(y.mul(v));
-                v = ShortVector.broadcast(S, q[b + 1 * KC]);
+                v = ShortVector.broadcast(S, q[b + KC]);
                 a1 = a1.add(x.mul(v));
                 b1 = b1.add(y.mul(v));
                 v = ShortVector.broadcast(S, q[b + 2 * KC]);
@@ -527,9 +531,9 @@ final class Gemm implements Parallel.RangeTask {
                 a11 = a11.add(x.mul(v));
                 b11 = b11.add(y.mul(v));
             }
-            int so = k * 24 * G;
-            a0.intoArray(sums, so + 0 * G);
-            a1.intoArray(sums, so + 1 * G);
+            int so = k * 2 * NIBBLE_ROWS * G;
+            a0.intoArray(sums, so);
+            a1.intoArray(sums, so + G);
             a2.intoArray(sums, so + 2 * G);
             a3.intoArray(sums, so + 3 * G);
             a4.intoArray(sums, so + 4 * G);
@@ -555,7 +559,7 @@ final class Gemm implements Parallel.RangeTask {
         }
     }
 
-    /** {@link #nibblePair} for one group, the last of an odd count, and 4 of the tile's rows: their sums at so per block. */
+    /** {@link #nibblePair} for one group, the last of an odd count, and 4 of the tile's rows: their sums at {@code at} on. */
     private static void nibbleGroup(short[] q, int wo, short[] xs, int xo, short[] sums, int at, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -578,7 +582,8 @@ final class Gemm implements Parallel.RangeTask {
 
     /**
      * Adds the pass's block sums of a tile's rows by {@code count} groups (block k, group h, row r at sums[((2k + h) *
-     * NIBBLE_ROWS + r) * G]), 4 rows at a time, times d_w (dw[db + r * nb + k]) * d_x (dxt[e + h * en + k * G ..]) to acc[ao + h * next + r * G]. The
+     * NIBBLE_ROWS + r) * G]), 4 rows at a time, times d_w (dw[db + r * nb + k]) * d_x (dxt[e + h * en + k * G ..]) to
+     * acc[ao + h * next + r * G]. The
      * 16-bit lanes are read as ints, each holding two sums: the low half (lane 2j) is position j, the high half
      * (lane 2j + 1) position L + j, as the transposition placed them, so shifts split a vector into the group's two
      * float vectors in position order (widening the upper half of a 16-bit vector took a two-table shuffle, vpermw
