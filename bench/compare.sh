@@ -97,7 +97,8 @@ for s in shapes:
         if not a and not b:
             print(f"| {s} | {t} | – | – | – | – | – | – | 0 | not measured |"); continue
         # each repetition's slm4j run and the llama.cpp run right after it saw the same minute of the machine
-        ra = lambda k: f"{statistics.median(x[k] / y[k] for x, y in zip(a, b)):.2f}" if a and len(a) == len(b) else "–"
+        # (a run stopped between the two leaves one slm4j run unpaired at the end, which zip leaves out)
+        ra = lambda k: f"{statistics.median(x[k] / y[k] for x, y in zip(a, b)):.2f}" if a and b else "–"
         print(f"| {s} | {t} | {fmt(a,'pp')} | {fmt(b,'pp')} | {ra('pp')} | {fmt(a,'tg')} | {fmt(b,'tg')} | {ra('tg')} "
               f"| {len(a)} | {a[0]['run'] if a else b[0]['run']} |")
 print(f"\n## Generation against the memory-bandwidth ceiling ({bw:g} GB/s, two threads)\n")
@@ -165,11 +166,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   decide and tg ratios sit near 1. In the fast minutes what one core can stream decides, and there the engines
   differ per type: one thread, TinyLlama `tg` (alternating runs, 2026-11-24): F16 13.5 vs 16.5 tok/s (0.82), Q8_0
   24.2 vs 26.3 (0.92), Q4_0 41.8 vs 38.9 (1.07). Which minutes a run of this script meets moves its tg ratios by
-  ±10 %: hence the pairing of each repetition's two runs. Loops that stream faster on one core are not always
-  faster on two: the F16 loop without bounds checks (an index linear in the loop variable, 4 loads per iteration)
-  or with two rows' streams per thread read 7-9 % more on one thread in JMH and 8 % less on two in the slow
-  minutes (TinyLlama F16 tg on two threads 17.0 against 19.0 tok/s). Each thread owns a contiguous share of a matmul's rows and walks it from the front; one
-  that runs out takes chunks from the back of another's (`tensor/Parallel`). Chunks dealt out in turn broke every
+  ±10 %: hence the pairing of each repetition's two runs. A loop that streams faster on one core is not always
+  faster on two (see F16 generation below). Each thread owns a contiguous share of a matmul's rows and walks it
+  from the front; one that runs out takes chunks from the back of another's (`tensor/Parallel`). Chunks dealt out in turn broke every
   core's stream at each chunk: 4-7 % slower generation. A share's chunks shrink from its front to its back (chunk
   i of S covers (2(S - i) - 1) / S^2 of it), so the thread still working when the other runs out holds it for a
   sliver of a chunk, not half an even one: Danube Q4_0 tg 42.5 -> 44.8 tok/s in alternating runs (it had the
@@ -218,8 +217,13 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   loop depends on where its arrays lie: weights and input both 64-byte aligned 33 GB/s, both off by 16 bytes 28.5
   (Java arrays start 16 bytes past an 8-byte boundary, and the GC moves them); forcing it in the engine
   (`-XX:ObjectAlignmentInBytes=64` and an offset) gained 4 % on one thread and 1 % on two, not kept. Also measured
-  and not kept: two or four rows per pass (two streams: 16 vs 28 GB/s), an index linear in the loop variable (no
-  bounds checks, yet 26 vs 30 GB/s), the inf/NaN variant in a method of its own.
+  and not kept: two or four adjacent rows per pass (two streams 1 KB apart: 16 vs 28 GB/s), the inf/NaN variant in
+  a method of its own, and two loops that win on one thread and lose on two in the slow minutes (JMH, 16 matrices of
+  5632 × 2048, alternating runs, 2026-11-24): an index linear in the loop variable (C2 then drops the bounds checks
+  and unrolls 4 times) 0.80 -> 0.74 ms on one thread, 0.565 -> 0.61 on two, TinyLlama F16 tg on two threads 19.0
+  -> 16.5 tok/s (an earlier measurement had it slower on one thread too, 26 vs 30 GB/s); and two streams per thread,
+  rows from the two halves of its chunk in turn, 0.806 -> 0.747 ms on one thread, 0.560 -> 0.608 on two. With the
+  linear index, panels of 256, 512, 768 and 1024 columns and whole rows took 0.78, 0.73, 0.75, 1.36 and 1.19 ms.
 * **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus the padding of rows that fill no whole group) and live on the Java heap
   (`bin/slm4j` lets the heap grow to 75 % of memory) while the file's pages are let go; the JVM and the prompt's
   transient copy of the file pages put Q8_0's peak RSS above llama.cpp's. llama.cpp repacks Q4_0 and holds it twice.

@@ -38,7 +38,9 @@ import jdk.incubator.vector.VectorSpecies;
  * products in 16-bit lanes (exact, see {@link #nibbles} and {@link #q6K}), so one multiply and one add serve 2L
  * weights. One thread
  * then reads Q4_0 weights at 23 GB/s (12 from the file's layout, 18 with float lanes); two threads are bound by
- * memory for every type. The input is regrouped the same way once per matmul ({@link Activations}). Prompts
+ * memory for every type in the minutes when this machine's memory gives two threads about 45 GB/s (in others
+ * it gives nearly twice that, and one core's streaming rate decides: see docs/PERFORMANCE.md). The input is
+ * regrouped the same way once per matmul ({@link Activations}). Prompts
  * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass.
  *
  * <pre>
