@@ -18,8 +18,8 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];     // Q8_0, Q5_K, Q6_K, one input: see group; F16: see evenOdd  [groups * 32 or 16 * W]
-    short[] groupedXs = new short[0];    // Q4_0, Q4_K: the same as 16-bit integers            [groups * 32 * W]
+    float[] groupedX = new float[0];     // F16, one input: see evenOdd                          [cols]
+    short[] groupedXs = new short[0];    // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one input: see group  [groups * 32 or 16 * lanes]
     float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
     float[] groupedSums = new float[0];  // Q4_K, Q5_K: each block's quant sum              [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K: 8 * each block's quant sum, 16-bit   [groups * W]
@@ -123,25 +123,24 @@ final class Activations {
     }
 
     /**
-     * The quants of one input regrouped as {@link BlockGroups} groups the weights, in lanes of e elements, W lanes
-     * per group: element i of lane-block k = g * W + j at groupedX[(g * e + i) * W + j] (W = 2L: groupedXs, as
-     * 16-bit integers, with 8 times the quants' sum in groupedSums8), the d of the quantization block it lies in
+     * The quants of one input regrouped as {@link BlockGroups} groups the weights, as 16-bit integers in lanes of e
+     * elements, W lanes per group: element i of lane-block k = g * W + j at groupedXs[(g * e + i) * W + j] (W = 2L;
+     * W = L, Q8_0 and Q5_K: at {@link BlockGroups#pairAt}), 8 times the quants' sum in groupedSums8, the d of the
+     * quantization block it lies in
      * (dBlock elements) at groupedD[g * W + j], its quants' sum at groupedSums[g * W + j]; zeros past
      * the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
      * input follows the same sequence: twice over, the second time from the middle group's high lanes.
      */
     private void group(GgmlType type, int cols, int e, int dBlock) {
         int lanes = BlockGroups.lanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
-        boolean shorts = lanes != VectorKernels.L;
-        if (shorts && groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
-        if (!shorts && groupedX.length < groups * e * lanes) groupedX = new float[groups * e * lanes];
+        boolean pairs = lanes == VectorKernels.L;
+        if (groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
         if (groupedD.length < groups * lanes) {
             groupedD = new float[groups * lanes];
             groupedSums = new float[groups * lanes];
             groupedSums8 = new short[groups * lanes];
         }
-        if (shorts) Arrays.fill(groupedXs, (groups - 1) * e * lanes, groups * e * lanes, (short) 0);
-        else Arrays.fill(groupedX, (groups - 1) * e * lanes, groups * e * lanes, 0f);
+        Arrays.fill(groupedXs, (groups - 1) * e * lanes, groups * e * lanes, (short) 0);
         Arrays.fill(groupedD, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
@@ -156,15 +155,14 @@ final class Activations {
             }
             // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
             if (VectorKernels.GATHER) {
-                VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, shorts ? groupedXs : null, groupedX, o, groupedSums, groupedSums8, g * lanes);
+                VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, pairs, groupedXs, o, groupedSums, groupedSums8, g * lanes);
                 continue;
             }
             for (int j = 0; j < count; j++) {
                 int sum = 0;
                 for (int i = 0; i < e; i++) {
                     float q = qf[blockAt[j] + i];
-                    if (shorts) groupedXs[o + i * lanes + j] = (short) q;
-                    else groupedX[o + i * lanes + j] = q;
+                    groupedXs[pairs ? BlockGroups.pairAt(g, i, j) : o + i * lanes + j] = (short) q;
                     sum += (int) q;
                 }
                 groupedSums[g * lanes + j] = sum;

@@ -2,7 +2,11 @@ package org.slm4j.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -66,6 +70,37 @@ class KernelTwinTest {
         if (rows == 0) rows = drawn;
         RandomWeights w = RandomWeights.of(type, rows, cols, rnd);
         float[] x = randomInput(rnd, batch * cols, type.blockSize() == 1 ? 32 : type.blockSize());
+        return compare(vector, w, x, batch);
+    }
+
+    /**
+     * Q8_0 at its largest products: quants of -128 and 127 against inputs that quantize to -127 and 127 with the
+     * same signs, so every product is 16256 or 16129 and every block's sum 32 times that (the 16-bit products of
+     * BlockGroups' generation loop are added in pairs: 32512 fits, three would not).
+     */
+    @ParameterizedTest(name = "batch {0}")
+    @MethodSource("batches")
+    void q8LargestProductsMatchScalar(int batch) {
+        int rows = 5, cols = 1024;
+        ByteBuffer buf = ByteBuffer.allocate((int) (GgmlType.Q8_0.bytesFor(cols) * rows)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] magnitude = new float[rows * cols], x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = i % cols % 3 == 0 ? 2.5f : -2.5f;
+        for (int k = 0; k < rows * cols / 32; k++) {
+            buf.putShort(Float.floatToFloat16(0.5f));
+            for (int i = 0; i < 32; i++) buf.put((byte) ((k * 32 + i) % cols % 3 == 0 ? 127 : -128));
+            Arrays.fill(magnitude, 32 * k, 32 * k + 32, 0.5f * 128);
+        }
+        Matrix m = new Matrix("extremes", GgmlType.Q8_0, MemorySegment.ofArray(buf.array()), rows, cols);
+        assertEquals(null, compare(Kernels.vector(), new RandomWeights(m, magnitude), x, batch));
+    }
+
+    static int[] batches() {
+        return new int[] {1, 2, 7};
+    }
+
+    private static String compare(Kernels vector, RandomWeights w, float[] x, int batch) {
+        GgmlType type = w.matrix().type();
+        int rows = w.matrix().rows(), cols = w.matrix().cols();
         float[] expected = new float[batch * rows], actual = new float[batch * rows];
         Kernels.scalar().matmul(w.matrix(), x, batch, expected);
         vector.matmul(w.matrix(), x, batch, actual);
