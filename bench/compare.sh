@@ -161,7 +161,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
-  in others (other tenants of the host). In the slow minutes every type is bound by memory for both engines:
+  in others (other tenants of the host). On the machine of the run in the table above (13:58Z) it read 29-31 on
+  one core and 35 on two, and both engines ran at half to two thirds of their speed in the run before it (12:47Z,
+  another machine), llama.cpp less slowed in some cells: TinyLlama Q8_0 prompts 161 -> 76 tok/s for slm4j, 141 -> 101 for llama.cpp (its
+  int8 dot products), Q4_0 generation 60 -> 41 against 63 -> 49. In the slow minutes every type is bound by memory for both engines:
   `bench/kernels.sh -p batch=1 -p threads=2` reads 40-48 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token
   decide and tg ratios sit near 1. In the fast minutes what one core can stream decides, and there the engines
   differ per type: one thread, TinyLlama `tg` (alternating runs, 2026-11-24): F16 13.5 vs 16.5 tok/s (0.82), Q8_0
@@ -179,7 +182,15 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   are regrouped on first use (`tensor/BlockGroups`, as llama.cpp repacks Q4_0): a vector lane follows one block, so
   one multiply-add scales many blocks; Q4_0 and Q8_0 keep their block scales as the file's f16 (a float per block
   was 6-11 % more bytes than the file). Q4_0 and Q4_K sum their nibble products in 16-bit lanes: the wrapped sum
-  minus 8 times the block's input sum is sum((q - 8) * q_x), which fits, so it is exact. One thread,
+  minus 8 times the block's input sum is sum((q - 8) * q_x), which fits, so it is exact. Q8_0 and Q5_K multiply in
+  16 bits too: a load holds two bytes of each of L blocks side by side, a product is at most 128 × 127 = 16256 in
+  magnitude, so two loads' products add exactly in 16 bits, and the 32-bit lane holding one block's two 16-bit sums
+  is split into exact ints by two shifts. That is 14 vector operations per 64 weight bytes where widening each byte
+  to a float and multiply-adding took 20, with the input as 16-bit integers (half the bytes in L1). JMH, one
+  thread, one 1024 × 2048 matrix in cache: Q8_0 0.104 -> 0.078 ms, Q5_K 0.141 -> 0.095; 16 matrices of 5632 ×
+  2048 from memory on two threads: Q8_0 0.447 -> 0.399 ms, Q5_K 0.519 -> 0.430. TinyLlama Q8_0 `tg`, alternating
+  runs on a day whose memory gave one core 29-31 GB/s and two 35: one thread 12.6 -> 16.7 tok/s (llama.cpp 14.8),
+  two 22.8 -> 26.5 (llama.cpp 25.9). The earlier one-thread figures, before this:
   `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory, file bytes per
   second): F16 23 GB/s, Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 21 (Q6_K also in 16-bit lanes, two sums of 8 per
   sub-block). Q4_0 and Q4_K group 2L blocks; a row of 2.5 groups (Danube's 2560 columns) padded its last one with

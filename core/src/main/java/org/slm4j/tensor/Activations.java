@@ -126,9 +126,8 @@ final class Activations {
      * The quants of one input regrouped as {@link BlockGroups} groups the weights, as 16-bit integers in lanes of e
      * elements, W lanes per group: element i of lane-block k = g * W + j at groupedXs[(g * e + i) * W + j] (W = 2L;
      * W = L, Q8_0 and Q5_K: at {@link BlockGroups#pairAt}), 8 times the quants' sum in groupedSums8, the d of the
-     * quantization block it lies in
-     * (dBlock elements) at groupedD[g * W + j], its quants' sum at groupedSums[g * W + j]; zeros past
-     * the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
+     * quantization block it lies in (dBlock elements) at groupedD[g * W + j], its quants' sum at
+     * groupedSums[g * W + j]; zeros past the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
      * input follows the same sequence: twice over, the second time from the middle group's high lanes.
      */
     private void group(GgmlType type, int cols, int e, int dBlock) {
