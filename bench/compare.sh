@@ -168,7 +168,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   `bench/kernels.sh -p batch=1 -p threads=2` reads 40-48 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token
   decide and tg ratios sit near 1. In the fast minutes what one core can stream decides, and there the engines
   differ per type: one thread, TinyLlama `tg` (alternating runs, 2026-11-24): F16 13.5 vs 16.5 tok/s (0.82), Q8_0
-  24.2 vs 26.3 (0.92), Q4_0 41.8 vs 38.9 (1.07). Which minutes a run of this script meets moves its tg ratios by
+  24.2 vs 26.3 (0.92, before its 16-bit loop below), Q4_0 41.8 vs 38.9 (1.07). Which minutes a run of this script meets moves its tg ratios by
   ±10 %: hence the pairing of each repetition's two runs. A loop that streams faster on one core is not always
   faster on two (see F16 generation below). Each thread owns a contiguous share of a matmul's rows and walks it
   from the front; one that runs out takes chunks from the back of another's (`tensor/Parallel`). Chunks dealt out in turn broke every
@@ -190,9 +190,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   thread, one 1024 × 2048 matrix in cache: Q8_0 0.104 -> 0.078 ms, Q5_K 0.141 -> 0.095; 16 matrices of 5632 ×
   2048 from memory on two threads: Q8_0 0.447 -> 0.399 ms, Q5_K 0.519 -> 0.430. TinyLlama Q8_0 `tg`, alternating
   runs on a day whose memory gave one core 29-31 GB/s and two 35: one thread 12.6 -> 16.7 tok/s (llama.cpp 14.8),
-  two 22.8 -> 26.5 (llama.cpp 25.9). The earlier one-thread figures, before this:
-  `bench/kernels.sh -p batch=1 -p threads=1` (16 matrices of 5632 x 2048 streamed from memory, file bytes per
-  second): F16 23 GB/s, Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 21 (Q6_K also in 16-bit lanes, two sums of 8 per
+  two 22.8 -> 26.5 (llama.cpp 25.9). Before it, on the earlier machine, one thread read
+  (`bench/kernels.sh -p batch=1 -p threads=1`, 16 matrices of 5632 x 2048 streamed from memory, file bytes per
+  second) F16 at 23 GB/s, Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 21 (Q6_K also in 16-bit lanes, two sums of 8 per
   sub-block). Q4_0 and Q4_K group 2L blocks; a row of 2.5 groups (Danube's 2560 columns) padded its last one with
   zeros, so such rows go in pairs, two rows to one sequence of groups (Danube Q4_0 tg +11-15 %; only up to 4096
   columns, where the pair's doubled input still fits L1 beside the streamed weights). Prompts still read the file's layout, and its pages

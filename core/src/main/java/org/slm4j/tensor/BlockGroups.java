@@ -377,9 +377,9 @@ final class BlockGroups {
      * is bytes i and i + 1 of L blocks ({@link #pairAt}); each 16-bit product is at most 128 * 127 = 16256 in
      * magnitude (the input's quants lie in [-127, 127]), so two loads' products add exactly in 16 bits, and
      * their 32-bit lane j, read as an int, holds lane j's two sums in its halves: two shifts split them into exact
-     * ints. Against the float loop it replaced (each byte widened to an int, converted and multiplied-added in
-     * floats: 20 vector operations per 64 weight bytes, 4 of them 64-byte input loads) this does 14, 2 of them
-     * input loads, with the input held as 16-bit integers (half the bytes in L1). Q8_0 scales by d_w * d_x; Q5_K
+     * ints. Two loads (64 weight bytes on AVX-512) take 14 vector operations, 2 of them input loads, where the
+     * float loop it replaced (each byte widened to an int, converted and multiplied-added in floats) took 20, 4 of
+     * them input loads; the input is held as 16-bit integers (half the bytes in L1). Q8_0 scales by d_w * d_x; Q5_K
      * as Q4_K in {@link #nibbles}. Q6_K's 16-byte blocks have a loop of their own.
      */
     private float bytes(int r, Activations in) {
