@@ -154,7 +154,8 @@ final class Activations {
             }
             // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
             if (VectorKernels.GATHER) {
-                VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, pairs, groupedXs, o, groupedSums, groupedSums8, g * lanes);
+                if (pairs) VectorKernels.groupPairs(qf, blockAt, count, groupedXs, o, groupedSums, g * lanes);
+                else VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
                 continue;
             }
             for (int j = 0; j < count; j++) {

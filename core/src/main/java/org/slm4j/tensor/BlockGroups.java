@@ -5,7 +5,6 @@ import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
-import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
@@ -48,10 +47,13 @@ import jdk.incubator.vector.VectorSpecies;
  * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
  *                                Q8_0, Q5_K: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
+ *                                Q4_0, Q4_K: at nibbleAt(n, i, j), n = twoSetGroup(r, groups, g): byte i of
+ *                                rows 2k and 2k + 1 one after the other (an odd last row's partner: zeros)
  *   (Q4_0 and Q4_K rows of 2.5, 3.5, .. groups, to 4096 columns, go in pairs, see setRows: r is then the pair,
- *   block g * W + j of its two rows' blocks one after the other)
+ *   block g * W + j of its two rows' blocks one after the other, and the pairs go in twos as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
- *                                generation waits on, and a float per block would be 6-11 % more bytes)
+ *                                generation waits on, and a float per block would be 6-11 % more bytes);
+ *                                Q4_0 at halfAt(j) instead of j
  *   scales[n * W + j]            Q4_K, Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
  *                                Q6_K: d * scale (exact as floats, not as f16)
  * </pre>
@@ -65,17 +67,18 @@ final class BlockGroups {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
     // A block's f16 scale to float, which the Vector API lacks, written out in each loop (a helper boxes, see
-    // VectorKernels): the exponent and mantissa shifted into a float's place and multiplied by 2^112 (the bias
-    // difference) give every finite value exactly, subnormals included; from INF up (all-ones exponent: inf, NaN)
-    // the float's all-ones exponent goes in instead; then the sign.
-    private static final int INF = 0x7c00 << 13;
+    // VectorKernels), as f16 widens F16 weights: the half in an int lane's high 16 bits, shifted right 3 bits
+    // arithmetically and masked, puts sign, exponent and mantissa in a float's places, which is the value times
+    // 2^-112 (the bias difference), subnormals included; times 2^112 it is exact. Only a matrix with an inf or NaN
+    // scale (nonFinite) needs the float's all-ones exponent put in where the half's is all ones: 4 operations
+    // per 2L scales instead of 11 that checked every lane (Q4_0 generation, one thread: see nibbles).
     private static final int PAIR_COLS = 4096;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
-    private final boolean nonFinite;       // F16: some weight is inf or NaN
+    private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
     private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
     private final int cols;
     private final int rows;                // F16: rows per panel; else 0
@@ -83,8 +86,8 @@ final class BlockGroups {
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
 
-    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int cols) {
-        this(type, quants, halves, scales, new int[0], false, 0, cols);
+    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, boolean nonFinite, int cols) {
+        this(type, quants, halves, scales, new int[0], nonFinite, 0, cols);
     }
 
     private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int[] words, boolean nonFinite, int rows, int cols) {
@@ -161,6 +164,8 @@ final class BlockGroups {
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
         int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type()), floats = k || five ? 2 : 1;
         int width = lanes(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
+        boolean twoSets = w.type() == GgmlType.Q4_0 || k;
+        if (twoSets) sets += sets % 2;      // the last set's partner, when it has none: zeros
         if ((long) sets * groups * bytes * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
@@ -179,10 +184,12 @@ final class BlockGroups {
         }
         MemorySegment in = w.data();
         long rowBytes = w.rowBytes();
+        boolean[] nonFinite = new boolean[1];
         Parallel.forRange(w.rows(), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
-                    int at = r % pair * blocks + b, n = r / pair * groups + at / width, j = at % width;
+                    int at = r % pair * blocks + b, set = r / pair, j = at % width;
+                    int n = twoSets ? twoSetGroup(set, groups, at / width) : set * groups + at / width;
                     if (six) {          // a sub-block of 16: its (q - 32) as int8, d * scale (exact: f16 times int8)
                         long block = r * rowBytes + 210L * (b / 16);
                         scales[n * width + j] = Blocks.f16(in, block + Blocks.Q6K_D) * in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
@@ -200,24 +207,26 @@ final class BlockGroups {
                         scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
                         for (int i = 0; i < 16; i++) {
                             int lo = in.get(JAVA_BYTE, qs + i) >> shift & 0xF, hi = in.get(JAVA_BYTE, qs + 16 + i) >> shift & 0xF;
-                            quants[(n * 16 + i) * width + j] = (byte) (lo | hi << 4);
+                            quants[nibbleAt(n, i, j)] = (byte) (lo | hi << 4);
                         }
                     } else {
                         long block = r * rowBytes + (long) (2 + bytes) * b;
-                        halves[n * width + j] = in.get(Blocks.SHORT, block);
-                        for (int i = 0; i < bytes; i++) quants[bytes == 32 ? pairAt(n, i, j) : (n * 16 + i) * width + j] = in.get(JAVA_BYTE, block + 2 + i);
+                        short h = in.get(Blocks.SHORT, block);
+                        halves[n * width + (bytes == 16 ? halfAt(j) : j)] = h;
+                        if ((h & 0x7C00) == 0x7C00) nonFinite[0] = true;
+                        for (int i = 0; i < bytes; i++) quants[bytes == 32 ? pairAt(n, i, j) : nibbleAt(n, i, j)] = in.get(JAVA_BYTE, block + 2 + i);
                     }
                 }
             }
         });
-        return new BlockGroups(w.type(), quants, halves, scales, w.cols());
+        return new BlockGroups(w.type(), quants, halves, scales, nonFinite[0], w.cols());
     }
 
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
     void rows(int r0, int r1, Activations in, float[] out) {
         switch (type) {
             case Q4_0, Q4_K -> {
-                for (int set = r0 / setRows; set * setRows < r1; set++) nibbles(set, in, out, r0, r1);
+                for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibbles(two, in, out, r0, r1);
             }
             case Q6_K -> {
                 for (int r = r0; r < r1; r++) out[r] = q6K(r, in);
@@ -307,61 +316,80 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K in 16-bit lanes, W blocks per group: the products of a block's 32 nibbles (0 to 15) by its
-     * input quants are summed with 16-bit wrap-around, then 8 times the block's input sum is taken off, leaving
-     * the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the wrapped arithmetic
-     * gave its exact value. Q4_0 scales that by d_w * d_x, as ggml does; Q4_K adds the 8 back (in floats, exact),
-     * scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
+     * Q4_0 and Q4_K in 16-bit lanes, W blocks per group, two sets of rows at a time (sets 2 * two and 2 * two + 1):
+     * each input load serves both, and their bytes are one stream (see nibbleAt). The products of a block's 32
+     * nibbles (0 to 15) by its input quants are summed with 16-bit wrap-around, then 8 times the block's input sum
+     * is taken off, leaving the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the
+     * wrapped arithmetic gave its exact value. Q4_0 scales that by d_w * d_x, as ggml does; Q4_K adds the 8 back
+     * (in floats, exact), scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
+     * Against one set at a time, one thread: 18 % faster in cache, 15-20 % from memory; two threads 13 %.
      */
-    private void nibbles(int set, Activations in, float[] out, int r0, int r1) {
+    private void nibbles(int two, Activations in, float[] out, int r0, int r1) {
         short[] x = in.groupedXs, sums8 = in.groupedSums8;
         float[] dx = in.groupedD, sums = in.groupedSums;
         boolean mins = type == GgmlType.Q4_K;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, first = acc0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, firstA = a0, firstB = a0;
         for (int g = 0; g < groups; g++) {
-            int n = set * groups + g, q = n * 16 * W, xo = g * 32 * W, o = g * W;
+            int n = 2 * (two * groups + g), q = n * 16 * W, xo = g * 32 * W, o = g * W;     // set A's n, B's n + 1
             if (g == mid) {         // high lanes: the second row's
-                first = acc1;
-                acc1 = FloatVector.zero(F);
+                firstA = a1;
+                firstB = b1;
+                a1 = FloatVector.zero(F);
+                b1 = a1;
             }
-            ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-            for (int i = 0; i < 16; i += 2) {
-                ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 1) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                s0 = s0.add(v.and((short) 0xF).mul(ShortVector.fromArray(S, x, xo + i * W)));
-                s1 = s1.add(v.lanewise(LSHR, 4).mul(ShortVector.fromArray(S, x, xo + (16 + i) * W)));
-                s2 = s2.add(u.and((short) 0xF).mul(ShortVector.fromArray(S, x, xo + (i + 1) * W)));
-                s3 = s3.add(u.lanewise(LSHR, 4).mul(ShortVector.fromArray(S, x, xo + (17 + i) * W)));
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
+            for (int i = 0; i < 16; i++) {
+                ShortVector lo = ShortVector.fromArray(S, x, xo + i * W), hi = ShortVector.fromArray(S, x, xo + (16 + i) * W);
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + 2 * i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (2 * i + 1) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                s0 = s0.add(v.and((short) 0xF).mul(lo));
+                s1 = s1.add(v.lanewise(LSHR, 4).mul(hi));
+                t0 = t0.add(u.and((short) 0xF).mul(lo));
+                t1 = t1.add(u.lanewise(LSHR, 4).mul(hi));
             }
-            ShortVector dot = s0.add(s1).add(s2.add(s3)).sub(ShortVector.fromArray(S, sums8, o));
-            FloatVector lo = (FloatVector) dot.convertShape(S2F, F, 0), hi = (FloatVector) dot.convertShape(S2F, F, 1);
+            ShortVector s8 = ShortVector.fromArray(S, sums8, o), dotA = s0.add(s1).sub(s8), dotB = t0.add(t1).sub(s8);
+            FloatVector loA = (FloatVector) dotA.convertShape(S2F, F, 0), hiA = (FloatVector) dotA.convertShape(S2F, F, 1);
+            FloatVector loB = (FloatVector) dotB.convertShape(S2F, F, 0), hiB = (FloatVector) dotB.convertShape(S2F, F, 1);
             FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
             if (mins) {
                 FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
-                lo = lo.add(x0.mul(8f)).mul(FloatVector.fromArray(F, scales, 2 * n * W));
-                hi = hi.add(x1.mul(8f)).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
-                acc0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, lo).fma(d0, acc0);
-                acc1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hi).fma(d1, acc1);
-            } else {    // d_w from its f16 bits (see INF)
-                ShortVector h = ShortVector.fromArray(S, halves, n * W);
-                IntVector h0 = (IntVector) h.convertShape(S2I, I, 0), h1 = (IntVector) h.convertShape(S2I, I, 1);
-                IntVector b0 = h0.and(0x7fff).lanewise(LSHL, 13), b1 = h1.and(0x7fff).lanewise(LSHL, 13);
-                IntVector m0 = b0.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b0.or(0x7f800000), b0.compare(GE, INF));
-                IntVector m1 = b1.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b1.or(0x7f800000), b1.compare(GE, INF));
-                FloatVector w0 = m0.or(h0.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                FloatVector w1 = m1.or(h1.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
-                acc0 = lo.fma(w0.mul(d0), acc0);
-                acc1 = hi.fma(w1.mul(d1), acc1);
+                FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f);
+                loA = loA.add(e0).mul(FloatVector.fromArray(F, scales, 2 * n * W));
+                hiA = hiA.add(e1).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
+                loB = loB.add(e0).mul(FloatVector.fromArray(F, scales, 2 * (n + 1) * W));
+                hiB = hiB.add(e1).mul(FloatVector.fromArray(F, scales, 2 * (n + 1) * W + L));
+                a0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, loA).fma(d0, a0);
+                a1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hiA).fma(d1, a1);
+                b0 = FloatVector.fromArray(F, scales, (2 * n + 3) * W).neg().fma(x0, loB).fma(d0, b0);
+                b1 = FloatVector.fromArray(F, scales, (2 * n + 3) * W + L).neg().fma(x1, hiB).fma(d1, b1);
+            } else {    // d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
+                IntVector h = ShortVector.fromArray(S, halves, n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+                IntVector k = ShortVector.fromArray(S, halves, (n + 1) * W).reinterpretAsInts(), m = k.lanewise(LSHL, 16);
+                IntVector h0 = u.lanewise(ASHR, 3).and(0x8FFFE000), h1 = h.lanewise(ASHR, 3).and(0x8FFFE000);
+                IntVector k0 = m.lanewise(ASHR, 3).and(0x8FFFE000), k1 = k.lanewise(ASHR, 3).and(0x8FFFE000);
+                if (nonFinite) {
+                    h0 = h0.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
+                    h1 = h1.lanewise(OR, 0x70000000, h.and(0x7C000000).compare(EQ, 0x7C000000));
+                    k0 = k0.lanewise(OR, 0x70000000, m.and(0x7C000000).compare(EQ, 0x7C000000));
+                    k1 = k1.lanewise(OR, 0x70000000, k.and(0x7C000000).compare(EQ, 0x7C000000));
+                }
+                a0 = loA.fma(h0.reinterpretAsFloats().mul(0x1p112f).mul(d0), a0);
+                a1 = hiA.fma(h1.reinterpretAsFloats().mul(0x1p112f).mul(d1), a1);
+                b0 = loB.fma(k0.reinterpretAsFloats().mul(0x1p112f).mul(d0), b0);
+                b1 = hiB.fma(k1.reinterpretAsFloats().mul(0x1p112f).mul(d1), b1);
             }
             if (g == mid) {         // low lanes: the first row's last blocks
-                int r = 2 * set;
-                if (r >= r0) out[r] = acc0.add(first).reduceLanes(ADD);
-                acc0 = FloatVector.zero(F);
+                int ra = 4 * two, rb = ra + 2;
+                if (ra >= r0 && ra < r1) out[ra] = a0.add(firstA).reduceLanes(ADD);
+                if (rb >= r0 && rb < r1) out[rb] = b0.add(firstB).reduceLanes(ADD);
+                a0 = FloatVector.zero(F);
+                b0 = a0;
             }
         }
-        int r = (set + 1) * setRows - 1;
-        if (r < r1) out[r] = acc0.add(acc1).reduceLanes(ADD);
+        int ra = (2 * two + 1) * setRows - 1, rb = ra + setRows;
+        if (ra >= r0 && ra < r1) out[ra] = a0.add(a1).reduceLanes(ADD);
+        if (rb >= r0 && rb < r1) out[rb] = b0.add(b1).reduceLanes(ADD);
     }
 
     /**
@@ -370,6 +398,31 @@ final class BlockGroups {
      */
     static int pairAt(int n, int i, int j) {
         return n * 32 * L + (i & ~1) * L + 2 * j + (i & 1);
+    }
+
+    /**
+     * Q4_0 and Q4_K: the index n (of scales and quants) of group g of a set of rows; sets go in twos, their groups
+     * g side by side, so that n = 2 * (the two's group) + which of the two (see nibbleAt).
+     */
+    private static int twoSetGroup(int set, int groups, int g) {
+        return 2 * ((set / 2) * groups + g) + set % 2;
+    }
+
+    /**
+     * Q4_0 and Q4_K: where byte i of lane j of group n (see twoSetGroup) lies: byte i of the two sets' groups one
+     * after the other, so that the loop over both reads one unbroken stream (two streams 512 bytes apart, one per
+     * set, ran at half the speed from memory).
+     */
+    private static int nibbleAt(int n, int i, int j) {
+        return ((n / 2 * 16 + i) * 2 + n % 2) * W + j;
+    }
+
+    /**
+     * Q4_0: where lane j's d lies among its group's W: lanes j and j + L side by side, so that the group's scales
+     * read as L ints hold the first L lanes' in their low halves and the last L lanes' in their high halves.
+     */
+    private static int halfAt(int j) {
+        return j < L ? 2 * j : 2 * (j - L) + 1;
     }
 
     /**
@@ -402,11 +455,11 @@ final class BlockGroups {
             if (mins) {
                 dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
                 acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
-            } else {    // d_w from its f16 bits (see INF)
-                IntVector h = (IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0);
-                IntVector b = h.and(0x7fff).lanewise(LSHL, 13);
-                IntVector m = b.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(b.or(0x7f800000), b.compare(GE, INF));
-                acc = dot.fma(m.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(d), acc);
+            } else {    // d_w from its f16 bits (see halfToFloat)
+                IntVector u = ((IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0)).lanewise(LSHL, 16);
+                IntVector b = u.lanewise(ASHR, 3).and(0x8FFFE000);
+                if (nonFinite) b = b.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
+                acc = dot.fma(b.reinterpretAsFloats().mul(0x1p112f).mul(d), acc);
             }
         }
         return acc.reduceLanes(ADD);

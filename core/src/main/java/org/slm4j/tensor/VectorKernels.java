@@ -291,32 +291,40 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Activations' grouping of one group of e-quant blocks, lane j (of {@code lanes}, the first {@code count} real)
-     * the block whose quants start at qf[at[j]]: quant i to xs at o + i * lanes + j (with {@code pairs}, lanes = L:
-     * quants i and i + 1, i even, as the two halves of int lane j, see BlockGroups.pairAt), the block's quant sum
-     * to sums and 8 times it to sums8 at so + j; lanes from count on get zeros. L lanes at a time, each quant of
-     * theirs one gather.
+     * the block whose quants start at qf[at[j]]: quant i to xs at o + i * lanes + j, the block's quant sum to sums
+     * and 8 times it to sums8 at so + j; lanes from count on get zeros. L lanes at a time, each quant of theirs one
+     * gather.
      */
-    static void groupBlocks(float[] qf, int e, int[] at, int lanes, int count, boolean pairs, short[] xs, int o, float[] sums,
+    static void groupBlocks(float[] qf, int e, int[] at, int lanes, int count, short[] xs, int o, float[] sums,
                             short[] sums8, int so) {
         for (int h = 0; h < lanes; h += L) {
             VectorMask<Float> real = F.indexInRange(h, count);
             FloatVector sum = FloatVector.zero(F);
-            for (int i = 0; i < e; i += pairs ? 2 : 1) {
+            for (int i = 0; i < e; i++) {
                 FloatVector v = FloatVector.fromArray(F, qf, i, at, h, real);
                 sum = sum.add(v);      // at most 32 quants of at most 128: exact
-                if (pairs) {
-                    FloatVector u = FloatVector.fromArray(F, qf, i + 1, at, h, real);
-                    sum = sum.add(u);
-                    IntVector low = ((IntVector) v.convert(VectorOperators.F2I, 0)).and(0xFFFF);
-                    low.or(((IntVector) u.convert(VectorOperators.F2I, 0)).lanewise(LSHL, 16))
-                            .reinterpretAsShorts().intoArray(xs, o + i * L);
-                } else {
-                    ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(xs, o + i * lanes + h);
-                }
+                ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(xs, o + i * lanes + h);
             }
             sum.intoArray(sums, so + h);
             ((ShortVector) sum.mul(8f).convertShape(VectorOperators.F2S, S, 0)).intoArray(sums8, so + h);
         }
+    }
+
+    /**
+     * {@link #groupBlocks} for Q8_0 and Q5_K (L lanes, blocks of 32): quants i and i + 1 (i even) of lane j as the
+     * two halves of int lane j (see BlockGroups.pairAt), and the sums; no 8 times the sums. A method of its own:
+     * with both layouts in one, a process that grouped both boxed a vector per pair of quants (1.3 KB per group).
+     */
+    static void groupPairs(float[] qf, int[] at, int count, short[] xs, int o, float[] sums, int so) {
+        VectorMask<Float> real = F.indexInRange(0, count);
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < 32; i += 2) {
+            FloatVector v = FloatVector.fromArray(F, qf, i, at, 0, real), u = FloatVector.fromArray(F, qf, i + 1, at, 0, real);
+            sum = sum.add(v).add(u);      // at most 32 quants of at most 128: exact
+            IntVector low = ((IntVector) v.convert(VectorOperators.F2I, 0)).and(0xFFFF);
+            low.or(((IntVector) u.convert(VectorOperators.F2I, 0)).lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(xs, o + i * L);
+        }
+        sum.intoArray(sums, so);
     }
 
     private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22
