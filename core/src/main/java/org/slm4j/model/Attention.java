@@ -4,6 +4,7 @@ import static jdk.incubator.vector.VectorOperators.EXP;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.slm4j.tensor.Floats;
 import org.slm4j.tensor.Kernels;
@@ -103,6 +104,11 @@ final class Attention {
             s[p - first] = sc;
             if (sc > max) max = sc;
         }
+        int ao = b * cfg.qDim() + h * hd;
+        if (VECTOR) {
+            Tile.weighValues(s, span, max, values, c, first, kvo, hd, att, ao);
+            return;
+        }
         double sum = 0;
         for (int i = 0; i < span; i++) {
             float e = (float) Math.exp(s[i] - max);
@@ -110,7 +116,6 @@ final class Attention {
             sum += e;
         }
         float inv = (float) (1.0 / sum);
-        int ao = b * cfg.qDim() + h * hd;
         Arrays.fill(att, ao, ao + hd, 0f);
         for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
     }
@@ -184,6 +189,55 @@ final class Attention {
             for (int j = 0; j < count; j++) {
                 int ao = (b0 + j) * qDim + h * hd;
                 for (int d = 0; d < hd; d++) att[ao + d] = ot[d * QB + j];
+            }
+        }
+
+        /**
+         * One query's softmax and weighted sum of values (attendRow): the exps L scores at a time, and the values
+         * summed in registers, 4L dims at a time, so that no partial sum goes through memory between keys (added
+         * into att key by key, each key's FMAs waited on the last one's store). Scaled by the inverse sum once, at
+         * the end.
+         */
+        static void weighValues(float[] s, int span, float max, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao) {
+            FloatVector m = FloatVector.broadcast(F, max), sum = FloatVector.zero(F);
+            int i = 0;
+            for (; i <= span - L; i += L) {
+                FloatVector e = FloatVector.fromArray(F, s, i).sub(m).lanewise(EXP);
+                e.intoArray(s, i);
+                sum = sum.add(e);
+            }
+            float total = sum.reduceLanes(VectorOperators.ADD);
+            for (; i < span; i++) {
+                float e = (float) Math.exp(s[i] - max);
+                s[i] = e;
+                total += e;
+            }
+            float inv = 1f / total;
+            int d = 0;
+            for (; d <= hd - 4 * L; d += 4 * L) {
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int k = 0; k < span; k++) {
+                    FloatVector w = FloatVector.broadcast(F, s[k]);
+                    int o = c.offset(first + k) + kvo + d;
+                    a0 = FloatVector.fromArray(F, vc, o).fma(w, a0);
+                    a1 = FloatVector.fromArray(F, vc, o + L).fma(w, a1);
+                    a2 = FloatVector.fromArray(F, vc, o + 2 * L).fma(w, a2);
+                    a3 = FloatVector.fromArray(F, vc, o + 3 * L).fma(w, a3);
+                }
+                a0.mul(inv).intoArray(att, ao + d);
+                a1.mul(inv).intoArray(att, ao + d + L);
+                a2.mul(inv).intoArray(att, ao + d + 2 * L);
+                a3.mul(inv).intoArray(att, ao + d + 3 * L);
+            }
+            for (; d <= hd - L; d += L) {
+                FloatVector a = FloatVector.zero(F);
+                for (int k = 0; k < span; k++) a = FloatVector.fromArray(F, vc, c.offset(first + k) + kvo + d).fma(FloatVector.broadcast(F, s[k]), a);
+                a.mul(inv).intoArray(att, ao + d);
+            }
+            for (; d < hd; d++) {
+                float a = 0;
+                for (int k = 0; k < span; k++) a += s[k] * vc[c.offset(first + k) + kvo + d];
+                att[ao + d] = a * inv;
             }
         }
 
