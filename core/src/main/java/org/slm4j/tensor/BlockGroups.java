@@ -44,11 +44,13 @@ import jdk.incubator.vector.VectorSpecies;
  * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass.
  *
  * <pre>
- * group g of row r, n = r * groups + g, B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
+ * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
+ * B = 16 (Q4_0, Q4_K, Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
  *                                Q8_0, Q5_K: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
- *                                Q4_0, Q4_K: at nibbleAt(n, i, j), n = twoSetGroup(r, groups, g): byte i of
- *                                rows 2k and 2k + 1 one after the other (an odd last row's partner: zeros)
+ *                                Q4_0, Q4_K: at nibbleAt(n, i, j), n = 2 * unitGroup(r / 2, g, ..) + r % 2:
+ *                                byte i of rows 2k and 2k + 1 one after the other (an odd last row's
+ *                                partner: zeros)
  *   (Q4_0 and Q4_K rows of 2.5, 3.5, .. groups, to 4096 columns, go in pairs, see setRows: r is then the pair,
  *   block g * W + j of its two rows' blocks one after the other, and the pairs go in twos as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
@@ -73,6 +75,7 @@ final class BlockGroups {
     // scale (nonFinite) needs the float's all-ones exponent put in where the half's is all ones: 4 operations
     // per 2L scales instead of 11 that checked every lane (Q4_0 generation, one thread: see nibbles).
     private static final int PAIR_COLS = 4096;
+    private static final int PANEL_INPUT = 12 * 1024;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
@@ -85,9 +88,11 @@ final class BlockGroups {
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
+    private final int units;               // what one pass of a loop takes: two sets (Q4_0, Q4_K), else a row
+    private final int panelGroups;         // groups per panel (see panelGroups)
 
-    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, boolean nonFinite, int cols) {
-        this(type, quants, halves, scales, new int[0], nonFinite, 0, cols);
+    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, boolean nonFinite, int rows, int cols) {
+        this(type, quants, halves, scales, new int[0], nonFinite, rows, cols);
     }
 
     private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int[] words, boolean nonFinite, int rows, int cols) {
@@ -102,6 +107,43 @@ final class BlockGroups {
         this.panel = panelWidth(cols);
         this.groups = type == GgmlType.F16 ? 0 : groupsFor(type, cols);
         this.setRows = type == GgmlType.F16 ? 1 : setRows(type, cols);
+        this.units = type == GgmlType.F16 ? 0 : units(type, rows, cols);
+        this.panelGroups = type == GgmlType.F16 ? 0 : panelGroups(type, cols);
+    }
+
+    /** Q4_0 and Q4_K: two sets of rows at a time (see nibbles); the others a row at a time. */
+    private static boolean twoSets(GgmlType type) {
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
+    }
+
+    private static int units(GgmlType type, int rows, int cols) {
+        int sets = (rows + setRows(type, cols) - 1) / setRows(type, cols);
+        return twoSets(type) ? (sets + 1) / 2 : rows;
+    }
+
+    /**
+     * Groups per panel: a loop takes its rows through the first panel's groups, then the next panel's, so that the
+     * input it reads for each row stays within PANEL_INPUT bytes and in L1 beside the streamed weights. Two
+     * threads, 2560 rows from memory: Q4_0 6144 columns (12 KB of grouped input) 35 GB/s, 6912 (14 KB) 22 GB/s,
+     * Q8_0 36 and 23 (Danube's FFN down has 6912). Rows past the limit are cut into panels of even size: 6912 in
+     * two, Q4_0 493 -> 428 us and Q8_0 722 -> 598 us per matmul (alternating JMH runs, medians of 4; a panel of 8
+     * KB also cut TinyLlama's 5632 and made it 10 % slower). All groups where rows go in pairs (setRows), up to
+     * 4096 columns.
+     */
+    static int panelGroups(GgmlType type, int cols) {
+        int groups = groupsFor(type, cols);
+        if (setRows(type, cols) == 2) return groups;
+        int most = Math.max(1, PANEL_INPUT / (2 * laneElements(type) * lanes(type))), panels = (groups + most - 1) / most;
+        return (groups + panels - 1) / panels;
+    }
+
+    /**
+     * Index of unit u's group g (n for a row, n / 2 for two sets): panel by panel, in each panel its units one after
+     * the other, each its groups of the panel.
+     */
+    private static int unitGroup(int u, int g, int units, int groups, int panel) {
+        int p0 = g / panel * panel;
+        return p0 * units + u * Math.min(panel, groups - p0) + g - p0;
     }
 
     /** Elements per lane: a block of 32, a Q4_K sub-block of 32, a Q6_K sub-block of 16. */
@@ -164,8 +206,9 @@ final class BlockGroups {
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
         int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type()), floats = k || five ? 2 : 1;
         int width = lanes(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
-        boolean twoSets = w.type() == GgmlType.Q4_0 || k;
+        boolean twoSets = twoSets(w.type());
         if (twoSets) sets += sets % 2;      // the last set's partner, when it has none: zeros
+        int units = units(w.type(), w.rows(), w.cols()), panel = panelGroups(w.type(), w.cols());
         if ((long) sets * groups * bytes * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
@@ -189,7 +232,8 @@ final class BlockGroups {
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
                     int at = r % pair * blocks + b, set = r / pair, j = at % width;
-                    int n = twoSets ? twoSetGroup(set, groups, at / width) : set * groups + at / width;
+                    int n = twoSets ? 2 * unitGroup(set / 2, at / width, units, groups, panel) + set % 2
+                            : unitGroup(set, at / width, units, groups, panel);
                     if (six) {          // a sub-block of 16: its (q - 32) as int8, d * scale (exact: f16 times int8)
                         long block = r * rowBytes + 210L * (b / 16);
                         scales[n * width + j] = Blocks.f16(in, block + Blocks.Q6K_D) * in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
@@ -219,17 +263,23 @@ final class BlockGroups {
                 }
             }
         });
-        return new BlockGroups(w.type(), quants, halves, scales, nonFinite[0], w.cols());
+        return new BlockGroups(w.type(), quants, halves, scales, nonFinite[0], w.rows(), w.cols());
     }
 
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
     void rows(int r0, int r1, Activations in, float[] out) {
         switch (type) {
             case Q4_0, Q4_K -> {
-                for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibbles(two, in, out, r0, r1);
+                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
+                    int g1 = Math.min(groups, g0 + panelGroups);
+                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibbles(two, g0, g1, in, out, r0, r1);
+                }
             }
             case Q6_K -> {
-                for (int r = r0; r < r1; r++) out[r] = q6K(r, in);
+                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
+                    int g1 = Math.min(groups, g0 + panelGroups);
+                    for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + q6K(r, g0, g1, in);
+                }
             }
             case F16 -> {
                 for (int c0 = 0; c0 < cols; c0 += panel) {
@@ -239,7 +289,10 @@ final class BlockGroups {
                 }
             }
             default -> {
-                for (int r = r0; r < r1; r++) out[r] = bytes(r, in);
+                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
+                    int g1 = Math.min(groups, g0 + panelGroups);
+                    for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + bytes(r, g0, g1, in);
+                }
             }
         }
     }
@@ -324,14 +377,14 @@ final class BlockGroups {
      * (in floats, exact), scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
      * Against one set at a time, one thread: 18 % faster in cache, 15-20 % from memory; two threads 13 %.
      */
-    private void nibbles(int two, Activations in, float[] out, int r0, int r1) {
+    private void nibbles(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
         short[] x = in.groupedXs, sums8 = in.groupedSums8;
         float[] dx = in.groupedD, sums = in.groupedSums;
         boolean mins = type == GgmlType.Q4_K;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, firstA = a0, firstB = a0;
-        for (int g = 0; g < groups; g++) {
-            int n = 2 * (two * groups + g), q = n * 16 * W, xo = g * 32 * W, o = g * W;     // set A's n, B's n + 1
+        for (int g = g0; g < g1; g++) {
+            int n = 2 * (g0 * units + two * (g1 - g0) + g - g0), q = n * 16 * W, xo = g * 32 * W, o = g * W;   // A's n, B's n + 1
             if (g == mid) {         // high lanes: the second row's
                 firstA = a1;
                 firstB = b1;
@@ -387,9 +440,9 @@ final class BlockGroups {
                 b0 = a0;
             }
         }
-        int ra = (2 * two + 1) * setRows - 1, rb = ra + setRows;
-        if (ra >= r0 && ra < r1) out[ra] = a0.add(a1).reduceLanes(ADD);
-        if (rb >= r0 && rb < r1) out[rb] = b0.add(b1).reduceLanes(ADD);
+        int ra = (2 * two + 1) * setRows - 1, rb = ra + setRows;     // a later panel adds to the earlier ones'
+        if (ra >= r0 && ra < r1) out[ra] = (g0 == 0 ? 0 : out[ra]) + a0.add(a1).reduceLanes(ADD);
+        if (rb >= r0 && rb < r1) out[rb] = (g0 == 0 ? 0 : out[rb]) + b0.add(b1).reduceLanes(ADD);
     }
 
     /**
@@ -401,15 +454,7 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K: the index n (of scales and quants) of group g of a set of rows; sets go in twos, their groups
-     * g side by side, so that n = 2 * (the two's group) + which of the two (see nibbleAt).
-     */
-    private static int twoSetGroup(int set, int groups, int g) {
-        return 2 * ((set / 2) * groups + g) + set % 2;
-    }
-
-    /**
-     * Q4_0 and Q4_K: where byte i of lane j of group n (see twoSetGroup) lies: byte i of the two sets' groups one
+     * Q4_0 and Q4_K: where byte i of lane j of group n (two sets' groups: 2 * unitGroup + which set) lies: byte i of the two sets' groups one
      * after the other, so that the loop over both reads one unbroken stream (two streams 512 bytes apart, one per
      * set, ran at half the speed from memory).
      */
@@ -435,13 +480,13 @@ final class BlockGroups {
      * them input loads; the input is held as 16-bit integers (half the bytes in L1). Q8_0 scales by d_w * d_x; Q5_K
      * as Q4_K in {@link #nibbles}. Q6_K's 16-byte blocks have a loop of their own.
      */
-    private float bytes(int r, Activations in) {
+    private float bytes(int r, int g0, int g1, Activations in) {
         short[] x = in.groupedXs;
         float[] dx = in.groupedD, sums = in.groupedSums;
         boolean mins = type == GgmlType.Q5_K;
         FloatVector acc = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 32 * L, xo = g * 32 * L;
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 32 * L, xo = g * 32 * L;
             IntVector lo = IntVector.zero(I), hi = lo;
             for (int i = 0; i < 32; i += 4) {
                 ShortVector a = (ShortVector) ByteVector.fromArray(B, quants, q + i * L).convertShape(B2S, S, 0);
@@ -470,12 +515,12 @@ final class BlockGroups {
      * in two halves of 8 (at most 8 * 32 * 127 = 32512 each, so exact in 16 bits; all 16 could reach 65024), which
      * are added as floats and scaled by d * scale and d_x.
      */
-    private float q6K(int r, Activations in) {
+    private float q6K(int r, int g0, int g1, Activations in) {
         short[] x = in.groupedXs;
         float[] dx = in.groupedD;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int g = 0; g < groups; g++) {
-            int n = r * groups + g, q = n * 16 * W, xo = g * 16 * W, o = g * W;
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 16 * W, xo = g * 16 * W, o = g * W;
             ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
             for (int i = 0; i < 8; i += 2) {
                 ShortVector a = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(B2S, S, 0);
