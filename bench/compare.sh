@@ -161,10 +161,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
-  in others (other tenants of the host). On the machine of the run in the table above (13:58Z) it read 29-31 on
-  one core and 35 on two, and both engines ran at half to two thirds of their speed in the run before it (12:47Z,
-  another machine), llama.cpp less slowed in some cells: TinyLlama Q8_0 prompts 161 -> 76 tok/s for slm4j, 141 -> 101 for llama.cpp (its
-  int8 dot products), Q4_0 generation 60 -> 41 against 63 -> 49. In the slow minutes every type is bound by memory for both engines:
+  in others (other tenants of the host). On the machine of the run in the table above (16:19Z) it read 24-29 on
+  one core and 30-33 on two, and both engines ran at half to two thirds of their speed on the faster machine of an
+  earlier run (12:47Z), llama.cpp less slowed in some cells: TinyLlama Q8_0 prompts 161 -> 80 tok/s for slm4j, 141
+  -> 104 for llama.cpp (its int8 dot products: here its Q8_0 prompt beats its own F16 one, 83). In the slow minutes every type is bound by memory for both engines:
   `bench/kernels.sh -p batch=1 -p threads=2` reads 40-48 GB/s for F16, Q8_0 and Q4_0 alike, so bytes per token
   decide and tg ratios sit near 1. In the fast minutes what one core can stream decides, and there the engines
   differ per type: one thread, TinyLlama `tg` (alternating runs, 2026-11-24): F16 13.5 vs 16.5 tok/s (0.82), Q8_0
@@ -195,7 +195,24 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   second) F16 at 23 GB/s, Q8_0 26, Q4_0 23, Q4_K 21, Q6_K 21 (Q6_K also in 16-bit lanes, two sums of 8 per
   sub-block). Q4_0 and Q4_K group 2L blocks; a row of 2.5 groups (Danube's 2560 columns) padded its last one with
   zeros, so such rows go in pairs, two rows to one sequence of groups (Danube Q4_0 tg +11-15 %; only up to 4096
-  columns, where the pair's doubled input still fits L1 beside the streamed weights). Prompts still read the file's layout, and its pages
+  columns, where the pair's doubled input still fits L1 beside the streamed weights). Q4_0 and Q4_K then take two
+  rows (or row pairs) per pass, so each input load serves both, their bytes interleaved load by load into one
+  stream: per group 32 weight loads against 32 input loads for two rows where one row took 16 against 32. JMH
+  (alternating runs, medians of 3, huge pages): 5632 × 2048 from memory, one thread 439 -> 372 µs, two 217 -> 191;
+  2560 × 2560 (row pairs), two threads 155 -> 126; TinyLlama Q4_0 `tg` on two threads 42.9 -> 48.0 tok/s
+  (llama.cpp 50.9), Danube 22.9 -> 28.5 (32.0), three alternating rounds. The two rows read as two streams 512
+  bytes apart ran at half speed from memory (16 % faster in cache): the trap F16's adjacent rows fell into below.
+  Q8_0 the same way (four 32-byte loads, one stream) was 7 % faster in cache and 30 % slower from memory; not kept.
+  A block's f16 scale becomes a float in 4 operations per 2L scales (the F16 loop's shift and mask, times 2^112),
+  with the per-lane inf/NaN check only for a matrix that holds such a scale. Rows whose grouped input passes
+  12 KB fell off a cliff: two threads read Q4_0 rows of 6144 columns (12 KB of input) at 35 GB/s and of 6912
+  (Danube's FFN down, 14 KB) at 22, Q8_0 at 36 and 23, as if the input no longer stayed in L1 beside the streamed
+  weights. Such rows now go through their groups in panels of even size, each panel's rows one after the other:
+  Q4_0 2560 × 6912 493 -> 428 µs, Q8_0 722 -> 598 (medians of 4); panels of 8 KB also cut TinyLlama's 5632 columns
+  and made them 10 % slower, so the limit is 12 KB. Decode attention sums the weighted values in registers and
+  takes the softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
+  key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
+  its run). Prompts still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a
   Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread), two halves to an
   int: a shift and a mask put each half's bits where a float's go (its value times 2^-112, the input carries the
@@ -212,7 +229,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   that runs several weight types (a server with several models; the test suite) met three more: a prompt tile's
   decode held every format in one method, and C2's inlining budget ran out before the last ones (70-240 KB boxed
   per matmul); an F32 tail loaded through a helper left out of line at that cold call site; and a matmul's argument
-  checks built two message lambdas per call. `KernelAllocationTest` checks every type, inside the full test run.
+  checks built two message lambdas per call. `KernelAllocationTest` checks every type, inside the full test run;
+  run alone it caught one more: the input's grouping for Q8_0 and Q5_K, in one method with Q4_0's layout, boxed a
+  vector per pair of quants (1.3 KB per group) when a process ran only those types. Each layout has its method now.
 * **F16 generation on one thread**, the widest gap left. The loop's speed depends on the row's width: one thread
   reads rows of 256 to 896 columns at 30-31 GB/s and rows of 960 to 5632 at 22-25 (`bench/kernels.sh -p type=F16
   -p batch=1 -p threads=1`, rows and columns varied at 23 MB a matrix; the step lies between 896 and 960 columns,
