@@ -120,7 +120,10 @@ final class Attention {
         for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
     }
 
-    /** One thread's scratch for blocks of queries; loaded only when the Vector API is in use. */
+    /**
+     * One thread's scratch for blocks of queries, and the single query's vector path (weighValues); loaded only when
+     * the Vector API is in use.
+     */
     private static final class Tile {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         static final int L = F.length(), QB = 2 * L;      // queries per block: two vectors

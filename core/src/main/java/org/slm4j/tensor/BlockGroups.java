@@ -500,7 +500,7 @@ final class BlockGroups {
             if (mins) {
                 dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
                 acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
-            } else {    // d_w from its f16 bits (see halfToFloat)
+            } else {    // d_w from its f16 bits, as nibbles widens them (see the comment above PAIR_COLS)
                 IntVector u = ((IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0)).lanewise(LSHL, 16);
                 IntVector b = u.lanewise(ASHR, 3).and(0x8FFFE000);
                 if (nonFinite) b = b.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
