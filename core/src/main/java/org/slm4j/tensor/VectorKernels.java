@@ -130,8 +130,10 @@ final class VectorKernels extends RowKernels {
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
         short[] q = new short[0];        // Q4_0: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
         short[] halves = new short[0];   // F16: one row's bits [cols]
+        boolean nonFinite;               // Q8_0: some block scale decoded since fit is inf or NaN
 
         Decoded fit(int rows, int cols, boolean shorts) {
+            nonFinite = false;
             int size = rows * cols;
             if (d.length < size / QK) d = new float[size / QK];
             if (shorts) {
@@ -147,7 +149,7 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
-     * per block of 32 (Q4_0: see decodeShorts): Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
+     * per block of 32 (Q4_0: see decodeShorts; Q8_0: the quants times their scale, exact floats, no scales): Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
      * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale. A method per block
      * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
      * the others out of line, boxing every vector (a process that decoded all formats: 70-240 KB per matmul).
@@ -182,11 +184,12 @@ final class VectorKernels extends RowKernels {
     private static void decodeQ8_0(MemorySegment s, long row, int n, Decoded dec, int wo) {
         for (int k = 0; k < n / QK; k++) {
             long block = row + 34L * k;
-            dec.d[wo / QK + k] = f16(s, block);
+            float d = f16(s, block);
+            if (!Float.isFinite(d)) dec.nonFinite = true;
             for (int i = 0; i < QK; i += BYTES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dec.w, wo + QK * k + i + p * L);
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dec.w, wo + QK * k + i + p * L);
                 }
             }
         }
@@ -215,6 +218,7 @@ final class VectorKernels extends RowKernels {
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 144L * k;
             float d = f16(s, block);
+            if (!Float.isFinite(d)) dec.nonFinite = true;
             dec.dm[wo / QK_K + k] = -f16(s, block + 2);
             for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
                 int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
