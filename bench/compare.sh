@@ -163,7 +163,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
-  in others (other tenants of the host). On the machine of the run in the table above (16:19Z) it read 24-29 on
+  in others (other tenants of the host). On the machine of the runs in the table above (16:19Z, the Q8_0 rows 17:36Z) it read 24-29 on
   one core and 30-33 on two, and both engines ran at half to two thirds of their speed on the faster machine of an
   earlier run (12:47Z), llama.cpp less slowed in some cells: TinyLlama Q8_0 prompts 161 -> 80 tok/s for slm4j, 141
   -> 104 for llama.cpp (its int8 dot products: here its Q8_0 prompt beats its own F16 one, 83). In the slow minutes every type is bound by memory for both engines:
