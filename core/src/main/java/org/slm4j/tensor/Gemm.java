@@ -27,8 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Quantized weights are decoded to integers, the quants times any integer sub-block scale: each lane sums one
  * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q4_K
  * 15 * 63, Q5_K 31 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
- * fused multiply-add, block after block. A super-block's integer sum is thus split in 8 exact parts, each scaled;
- * only that order of float additions differs from the scalar kernel. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
+ * fused multiply-add, block after block. A super-block's integer sum is thus split in exact parts, each scaled;
+ * only that order of float additions differs from the scalar kernel. Q4_K and Q5_K, whose d_w and d_x hold for a
+ * whole super-block, sum spans of 128 and 64 products before scaling, the most that stay exact (128 * 15 * 63 * 127
+ * and 64 * 31 * 63 * 127, under 2^24): a 5632 x 2048 matmul of 512 positions on one thread, Q4_K 145 -> 130 ms,
+ * Q5_K 166 -> 156. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
  * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
  * So does Q8_0, its quants times their f16 scale, weights and inputs alike: both products are exact floats (8 by
  * 11 significant bits), so only the order of additions differs from ggml's, and the tile runs without the per-block
@@ -73,6 +76,7 @@ final class Gemm implements Parallel.RangeTask {
     private boolean quantized;                     // block sums scaled per block (dxt); Q8_0 is not: see scaled
     private boolean scaled;                        // Q8_0: weights and inputs carry their block scales, as floats
     private boolean shorts;                        // Q4_0: 16-bit products summed per block in 16-bit lanes
+    private int span;                              // elements summed before one scaling: a block, or more (class doc)
     private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
     private float[] out;
 
@@ -116,6 +120,11 @@ final class Gemm implements Parallel.RangeTask {
         scaled = w.type() == GgmlType.Q8_0;
         quantized = w.type().blockSize() > 1 && !scaled;
         shorts = w.type() == GgmlType.Q4_0;
+        span = switch (w.type()) {
+            case Q4_K -> 128;
+            case Q5_K -> 64;
+            default -> QK;
+        };
         minBlock = switch (w.type()) {
             case Q4_1, Q5_1 -> QK;
             case Q4_K, Q5_K -> QK_K;
@@ -211,8 +220,8 @@ final class Gemm implements Parallel.RangeTask {
                     for (int t = 0; t < tiles; t++) {
                         int ao = (g * tiles + t) * rt * G;
                         if (shorts) nibbles(dec, s.sums, t, passes, n, xs, dxt, g, g + 1 < groups, k0, k1, acc, ao, tiles * NIBBLE_ROWS * G);
-                        else if (quantized && rt == 8) blocks8(dec, t * rt * n, n, xt, dxt, g, k0, k1, acc, ao);
-                        else if (quantized) blocks(dec, t * rt * n, n, xt, dxt, g, k0, k1, acc, ao);
+                        else if (quantized && rt == 8) blocks8(dec, t * rt * n, n, xt, dxt, g, k0, k1, span, acc, ao);
+                        else if (quantized) blocks(dec, t * rt * n, n, xt, dxt, g, k0, k1, span, acc, ao);
                         else if (rt == 8) floats8(dec.w, t * rt * n, n, xt, g * n * G, k0, k1, acc, ao);
                         else floats(dec.w, t * rt * n, n, xt, g * n * G, k0, k1, acc, ao);
                     }
@@ -326,10 +335,10 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /**
-     * {@link #floats} for quants: per block of 32 the exact integer sums of 4 rows by G positions, then each times
-     * its d_w * d_x, added to acc with one fused multiply-add.
+     * {@link #floats} for quants: per span of elements (a block of 32, or more, see the class doc) the exact integer
+     * sums of 4 rows by G positions, then each times its d_w * d_x, added to acc with one fused multiply-add.
      */
-    private static void blocks(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1,
+    private static void blocks(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1, int span,
                                float[] acc, int ao) {
         float[] wf = dec.w, dw = dec.d;
         int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
@@ -337,9 +346,9 @@ final class Gemm implements Parallel.RangeTask {
         FloatVector a10 = FloatVector.fromArray(F, acc, ao + 2 * L), a11 = FloatVector.fromArray(F, acc, ao + 3 * L);
         FloatVector a20 = FloatVector.fromArray(F, acc, ao + 4 * L), a21 = FloatVector.fromArray(F, acc, ao + 5 * L);
         FloatVector a30 = FloatVector.fromArray(F, acc, ao + 6 * L), a31 = FloatVector.fromArray(F, acc, ao + 7 * L);
-        for (int k = k0; k < k1; k += QK) {
+        for (int k = k0; k < k1; k += span) {
             FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-            for (int i = k; i < k + QK; i++) {
+            for (int i = k; i < k + span; i++) {
                 int e = xo + i * G;
                 FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
                 FloatVector w = FloatVector.broadcast(F, wf[wo + i]);
@@ -378,16 +387,16 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /**
-     * {@link #blocks} for 8 rows. Their 16 block sums fill the registers, so each block is scaled into acc in memory
-     * (a load, a multiply-add and a store per 512 multiply-adds).
+     * {@link #blocks} for 8 rows. Their 16 span sums fill the registers, so each span is scaled into acc in memory
+     * (a load, a multiply-add and a store per 16 * span multiply-adds).
      */
-    private static void blocks8(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1,
+    private static void blocks8(VectorKernels.Decoded dec, int wo, int n, float[] xt, float[] dxt, int g, int k0, int k1, int span,
                                 float[] acc, int ao) {
         float[] wf = dec.w, dw = dec.d;
         int nb = n / QK, xo = g * n * G, dxo = g * nb * G, d0 = wo / QK;
-        for (int k = k0; k < k1; k += QK) {
+        for (int k = k0; k < k1; k += span) {
             FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00, s60 = s00, s61 = s00, s70 = s00, s71 = s00;
-            for (int i = k; i < k + QK; i++) {
+            for (int i = k; i < k + span; i++) {
                 int e = xo + i * G;
                 FloatVector x0 = FloatVector.fromArray(F, xt, e), x1 = FloatVector.fromArray(F, xt, e + L);
                 FloatVector w0 = FloatVector.broadcast(F, wf[wo + i]);

@@ -218,7 +218,6 @@ final class VectorKernels extends RowKernels {
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 144L * k;
             float d = f16(s, block);
-            if (!Float.isFinite(d)) dec.nonFinite = true;
             dec.dm[wo / QK_K + k] = -f16(s, block + 2);
             for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
                 int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);

@@ -117,6 +117,36 @@ class GemmTest {
     }
 
     /**
+     * Q4_K and Q5_K prompts sum 128 and 64 products before scaling them: their largest weights (15 * 63 and 31 * 63)
+     * times input quants of -127 make span sums of 15 361 920 and 15 873 984, just under 2^24, so each is exact in
+     * floats and both kernels must give the exact value. A span twice as long would round (partial sums past 2^24).
+     */
+    @ParameterizedTest(name = "{0} batch {1}")
+    @CsvSource({"Q4_K, 2", "Q4_K, 33", "Q5_K, 2", "Q5_K, 33"})
+    void kQuantSpanSumsAtTheirLargest(GgmlType type, int batch) {
+        int cols = 512, rows = 3;
+        boolean five = type == GgmlType.Q5_K;
+        ByteBuffer buf = ByteBuffer.allocate((int) type.bytesFor(cols) * rows).order(ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < rows * cols / 256; k++) {
+            buf.putShort(Float.floatToFloat16(1f)).putShort((short) 0);         // d = 1, dmin = 0
+            // 6-bit scales all 63, mins all 0: sub-blocks 0-3 in bytes 0-3, 4-7 low bits in 8-11, high bits atop 0-3
+            for (int j = 0; j < 12; j++) buf.put((byte) (j < 4 ? 0xFF : j < 8 ? 0 : 0x0F));
+            for (int i = 0; i < (five ? 32 + 128 : 128); i++) buf.put((byte) 0xFF);     // quants 15 (Q5_K: 31)
+        }
+        Matrix w = new Matrix("extreme", type, MemorySegment.ofArray(buf.array()), rows, cols);
+        float[] x = new float[batch * cols];
+        java.util.Arrays.fill(x, 127f);          // max 127: d_x = -1, every input quant -127
+        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        Kernels.scalar().matmul(w, x, batch, expected);
+        Kernels.vector().matmul(w, x, batch, actual);
+        float exact = (five ? 31 : 15) * 63 * 127 * cols;
+        for (int i = 0; i < batch * rows; i++) {
+            assertEquals(exact, expected[i], "scalar, output " + i);
+            assertEquals(exact, actual[i], "vector, output " + i);
+        }
+    }
+
+    /**
      * F16 values that are not finite (a hostile or broken file), as block scales or as F16 weights, give what the
      * scalar kernel gives: generation widens them from their f16 bits in vectors, prompts decode them one by one.
      */
