@@ -152,9 +152,11 @@ final class Activations {
                 blockAt[j] = e * k;
                 groupedD[g * lanes + j] = d[e * k / dBlock];
             }
+            // a last group's lanes past the row read the zeros after the quants (qf has a block of them)
+            Arrays.fill(blockAt, count, lanes, cols);
             // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
             if (VectorKernels.GATHER) {
-                if (pairs) VectorKernels.groupPairs(qf, blockAt, count, groupedXs, o, groupedSums, g * lanes);
+                if (pairs) VectorKernels.groupPairs(qf, blockAt, groupedXs, o, groupedSums, g * lanes);
                 else VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
                 continue;
             }
@@ -222,8 +224,9 @@ final class Activations {
     private void growQuants(int n, int block) {
         if (q.length < n) {
             q = new byte[n];
-            qf = new float[n];
+            qf = new float[n + Blocks.QK];      // and a block of zeros past the quants, see group
         }
+        Arrays.fill(qf, n, n + Blocks.QK, 0f);
         if (d.length < n / block) d = new float[n / block];
     }
 

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The vector kernels' matmul for a batch of inputs (a prompt): a blocked matrix multiply.
  *
  * <p>The inputs are transposed once per call into groups of {@code G} positions, element-major, so one vector holds
- * one element of L positions. A register tile is {@code ROWS} weight rows (8 on AVX-512, 4 on AVX2; Q4_0 12 or 4)
+ * one element of L positions. A register tile is {@code ROWS} weight rows (8 on AVX-512, 4 on AVX2; Q4_0 and Q4_K 12 or 4)
  * by G positions: each step broadcasts one decoded weight per row and multiplies it with two input
  * vectors, so a weight is loaded once for G positions and an input vector once for all the tile's rows. Work is
  * split in units of {@code SUB} rows; a unit decodes its rows once and then passes over {@code KC} elements at a
@@ -38,7 +38,11 @@ import jdk.incubator.vector.VectorSpecies;
  * scaling (a 5632 x 2048 matmul of 512 positions, one thread: 133 -> 119 ms, F16's 118; TinyLlama Q8_0 prompts 81
  * -> 100 tok/s).
  * Q4_0 does the same sums in 16-bit integer lanes, NIBBLE_ROWS rows by 2G positions (see {@link #nibbles}): measured
- * on AVX-512, a 16-bit multiply and add serve about 3 times the products per second of float FMAs.
+ * on AVX-512, a 16-bit multiply and add serve about 3 times the products per second of float FMAs. So does Q4_K,
+ * its quants taken as q - 8 like Q4_0's and each block scaled by d * scale (exact); the 8 goes back in as
+ * 8 * scale times the block's input sum, a second min term (exact: 8 * 63 * 32 * 127 * 8 &lt; 2^24). Against
+ * float tiles, a 5632 x 2048 matmul of 512 positions on one thread 128 -> 91 ms (Q4_0 78), TinyLlama Q4_K prompts
+ * 83 -> 121 tok/s (llama.cpp 131).
  */
 final class Gemm implements Parallel.RangeTask {
     private static final VectorSpecies<Float> F = VectorKernels.F;
@@ -62,7 +66,7 @@ final class Gemm implements Parallel.RangeTask {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private float[] xt = new float[0];             // inputs by group, element, lane          [groups * cols * G]
-    private short[] xs = new short[0];             // Q4_0: xt's quants as 16-bit integers, by pair of groups, element, lane  [(groups + 1) / 2 * 2 * cols * G]
+    private short[] xs = new short[0];             // Q4_0, Q4_K: xt's quants as 16-bit integers, by pair of groups, element, lane  [(groups + 1) / 2 * 2 * cols * G]
     private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
     private float[] mst = new float[0];            // Q4_1, Q5_1: s_x; Q4_K, Q5_K: sum of the block's quants  [groups * cols / 32 * G]
     private float[] mdt = new float[0];            // scale of mst: Q4_1, Q5_1 1; Q4_K, Q5_K d_x per min block  [groups * cols / 32 * G]
@@ -75,7 +79,7 @@ final class Gemm implements Parallel.RangeTask {
     private int batch, groups;
     private boolean quantized;                     // block sums scaled per block (dxt); Q8_0 is not: see scaled
     private boolean scaled;                        // Q8_0: weights and inputs carry their block scales, as floats
-    private boolean shorts;                        // Q4_0: 16-bit products summed per block in 16-bit lanes
+    private boolean shorts;                        // Q4_0, Q4_K: 16-bit products summed per block in 16-bit lanes
     private int span;                              // elements summed before one scaling: a block, or more (class doc)
     private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
     private float[] out;
@@ -84,7 +88,7 @@ final class Gemm implements Parallel.RangeTask {
     private static final class Scratch {
         final VectorKernels.Decoded dec = new VectorKernels.Decoded();
         float[] acc = new float[0];                // by group, tile, row, lane              [groups * SUB * G]
-        // Q4_0: a pass's block sums by block, group, row, lane
+        // Q4_0, Q4_K: a pass's block sums by block, group, row, lane
         final short[] sums = new short[KC / QK * 2 * NIBBLE_ROWS * G];
     }
 
@@ -119,12 +123,8 @@ final class Gemm implements Parallel.RangeTask {
         groups = (batch + G - 1) / G;
         scaled = w.type() == GgmlType.Q8_0;
         quantized = w.type().blockSize() > 1 && !scaled;
-        shorts = w.type() == GgmlType.Q4_0;
-        span = switch (w.type()) {
-            case Q4_K -> 128;
-            case Q5_K -> 64;
-            default -> QK;
-        };
+        shorts = w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q4_K;
+        span = w.type() == GgmlType.Q5_K ? 64 : QK;
         minBlock = switch (w.type()) {
             case Q4_1, Q5_1 -> QK;
             case Q4_K, Q5_K -> QK_K;
@@ -151,7 +151,7 @@ final class Gemm implements Parallel.RangeTask {
     private void transpose(int g0, int g1) {
         int n = w.cols(), nb = n / QK;
         float[] x = quantized || scaled ? in.qf : in.f;
-        // Q4_0: a group's G positions, TRANSPOSE_SPAN elements at a time, so that the span's lines of xs (each
+        // 16-bit: a group's G positions, TRANSPOSE_SPAN elements at a time, so that the span's lines of xs (each
         // written by every position) stay in L1 while the group's positions fill them (position after position
         // over all n elements wrote each line back and forth from L2: 2 KB x n)
         for (int g = g0; shorts && g < g1; g++) {
@@ -171,9 +171,9 @@ final class Gemm implements Parallel.RangeTask {
             if (!quantized) continue;
             base = p / G * nb * G + p % G;
             boolean real = p < batch, superBlocks = w.type().blockSize() == QK_K;
-            // Q4_0: a group's first L positions are read from the low 16 bits shifted to the top (see scale)
+            // 16-bit sums: a group's first L positions are read from the low 16 bits shifted to the top (see scale)
             float unit = shorts && p % G < L ? 0x1p-16f : 1;
-            for (int k = 0; k < nb; k++) dxt[base + k * G] = !real ? 0 : superBlocks ? in.d[p * nb / 8 + k / 8] : in.d[p * nb + k] * unit;
+            for (int k = 0; k < nb; k++) dxt[base + k * G] = !real ? 0 : (superBlocks ? in.d[p * nb / 8 + k / 8] : in.d[p * nb + k]) * unit;
             if (minBlock == QK) {
                 for (int k = 0; k < nb; k++) {
                     mst[base + k * G] = real ? in.s[p * nb + k] : 0;
@@ -198,7 +198,7 @@ final class Gemm implements Parallel.RangeTask {
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);
             // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) {
-                int at = (r / NIBBLE_ROWS * passes * NIBBLE_ROWS + r % NIBBLE_ROWS) * KC;     // Q4_0: by tile, pass, row
+                int at = (r / NIBBLE_ROWS * passes * NIBBLE_ROWS + r % NIBBLE_ROWS) * KC;     // 16-bit: by tile, pass, row
                 if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), at, KC, NIBBLE_ROWS * KC);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
@@ -230,7 +230,12 @@ final class Gemm implements Parallel.RangeTask {
             if (minBlock > 0) {
                 for (int g = 0; g < groups; g++) {
                     // by 4 rows: a tile of 8 is two of them, one after the other in dec and acc
-                    for (int t = 0; t < tiles * rt / R; t++) mins(dec, t * R * n, n, minBlock, mst, mdt, g, acc, (g * tiles * rt / R + t) * R * G);
+                    for (int t = 0; t < tiles * rt / R; t++) {
+                        int ao = (g * tiles * rt / R + t) * R * G;
+                        mins(dec.m, dec.dm, t * R * n, n, minBlock, mst, mdt, g, acc, ao);
+                        // Q4_K in 16 bits: the 8 taken off each quant, put back as 8 * scale times the block's input sum
+                        if (shorts) mins(dec.m8, dec.dd, t * R * n, n, minBlock, mst, mdt, g, acc, ao);
+                    }
                 }
             }
             // each position's outputs: its lane of the unit's rows, gathered L at a time (the scalar copy, one store
@@ -446,7 +451,7 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /**
-     * {@link #blocks} for Q4_0 in 16-bit lanes: the NIBBLE_ROWS rows of tile t (decoded by tile, pass and row: see run) by the
+     * {@link #blocks} for Q4_0 and Q4_K in 16-bit lanes: the NIBBLE_ROWS rows of tile t (decoded by tile, pass and row: see run) by the
      * 2G positions of groups g and g + 1 (or G, the last group of an odd count). A block's products (|q_w| &lt;= 8
      * times |q_x| &lt;= 127) sum to at most 32 * 1016 = 32512, so each lane holds the exact integer sum of a block in
      * 16 bits, then converted and scaled as in {@link #blocks}: the same arithmetic, with twice the lanes per
@@ -613,7 +618,7 @@ final class Gemm implements Parallel.RangeTask {
      * and a blend, per vector). The low half is shifted to the top and read as its sum times 2^16, exact; the
      * transposition put 2^-16 into those positions' d_x, which saves a shift per vector. d_x and d_w are f16 values
      * (at least 2^-24 when not 0), so d_x * 2^-16 * d_w stays a normal float and every product has the same bits as
-     * without the 2^-16. The 4 rows' accumulators stay in registers over the pass.
+     * without the 2^-16. Q4_K's d_x is a float: the same holds unless a block's inputs are all below about 2^-79. The 4 rows' accumulators stay in registers over the pass.
      */
     private static void scale(short[] sums, int blocks, int count, float[] dxt, int e, int en, float[] dw, int db, int nb,
                               float[] acc, int ao, int next) {
@@ -656,11 +661,11 @@ final class Gemm implements Parallel.RangeTask {
 
     /**
      * Adds the min terms of 4 rows (at wo) for group g to acc at ao: per min block of {@code qm} elements, the exact
-     * sum of the rows' integer mins times the input's block sums (Q4_K), or the one product m_w * s_x (Q4_1), times
-     * dm_w * dm_x with one fused multiply-add; the terms are summed apart and added at the end, as ggml does.
+     * sum of the rows' integer terms m times the input's block sums (Q4_K: the 6-bit mins, or 8 * scale), or the one
+     * product m_w * s_x (Q4_1), times dm_w * dm_x with one fused multiply-add; the terms are summed apart and added
+     * at the end, as ggml does.
      */
-    private static void mins(VectorKernels.Decoded dec, int wo, int n, int qm, float[] mst, float[] mdt, int g, float[] acc, int ao) {
-        float[] m = dec.m, dm = dec.dm;
+    private static void mins(float[] m, float[] dm, int wo, int n, int qm, float[] mst, float[] mdt, int g, float[] acc, int ao) {
         int nb = n / QK, nq = n / qm, per = qm / QK, m0 = wo / QK, q0 = wo / qm, xo = g * nb * G, dxo = g * nq * G;
         FloatVector t00 = FloatVector.zero(F), t01 = t00, t10 = t00, t11 = t00, t20 = t00, t21 = t00, t30 = t00, t31 = t00;
         for (int q = 0; q < nq; q++) {

@@ -128,20 +128,28 @@ final class VectorKernels extends RowKernels {
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
-        short[] q = new short[0];        // Q4_0: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
+        short[] q = new short[0];        // Q4_0, Q4_K: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
+        float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
+        float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
         short[] halves = new short[0];   // F16: one row's bits [cols]
         boolean nonFinite;               // Q8_0: some block scale decoded since fit is inf or NaN
 
         Decoded fit(int rows, int cols, boolean shorts) {
             nonFinite = false;
             int size = rows * cols;
-            if (d.length < size / QK) d = new float[size / QK];
-            if (shorts) {
-                if (q.length < size) q = new short[size];
-            } else if (w.length < size) {
-                w = new float[size];
+            if (d.length < size / QK) {
+                d = new float[size / QK];
                 m = new float[size / QK];
                 dm = new float[size / QK];
+            }
+            if (shorts) {
+                if (q.length < size) q = new short[size];
+                if (m8.length < size / QK) {
+                    m8 = new float[size / QK];
+                    dd = new float[size / QK];
+                }
+            } else if (w.length < size) {
+                w = new float[size];
             }
             return this;
         }
@@ -260,12 +268,18 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Q4_0 row r of w as 16-bit quants (q - 8) into dec.q, element i at qo + (i / kc) * slab + i % kc (kc a multiple
-     * of 32), and its block scales into dec.d at db.
+     * Q4_0 or Q4_K row r of w as 16-bit quants (q - 8) into dec.q, element i at qo + (i / kc) * slab + i % kc (kc a
+     * multiple of 32), and its block scales into dec.d at db: Q4_0 d, Q4_K d * scale (exact). Q4_K's other terms,
+     * each block's 6-bit min and 8 * scale (the 8 taken off the quants), go to dec.m and dec.m8 at db, with their
+     * super-block's -dmin and d in dec.dm and dec.dd at db / 8.
      */
     static void decodeShorts(Matrix w, int r, Decoded dec, int db, int qo, int kc, int slab) {
         MemorySegment s = w.data();
         long row = r * w.rowBytes();
+        if (w.type() == GgmlType.Q4_K) {
+            decodeShortsQ4K(s, row, w.cols(), dec, db, qo, kc, slab);
+            return;
+        }
         for (int k = 0; k < w.cols() / QK; k++) {
             long block = row + 18L * k;
             dec.d[db + k] = f16(s, block);
@@ -277,6 +291,32 @@ final class VectorKernels extends RowKernels {
                     int e = o + i + p * L;
                     ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e);
                     ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e + 16);
+                }
+            }
+        }
+    }
+
+    private static void decodeShortsQ4K(MemorySegment s, long row, int n, Decoded dec, int db, int qo, int kc, int slab) {
+        for (int k = 0; k < n / QK_K; k++) {
+            long block = row + 144L * k;
+            float d = f16(s, block);
+            dec.dm[db / 8 + k] = -f16(s, block + 2);
+            dec.dd[db / 8 + k] = d;
+            for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                for (int j = 2 * c; j < 2 * c + 2; j++) {
+                    int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j), b = db + 8 * k + j;
+                    dec.d[b] = d * (sm & 0xFF);
+                    dec.m[b] = sm >>> 8;
+                    dec.m8[b] = 8 * (sm & 0xFF);
+                }
+                int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
+                for (int i = 0; i < 32; i += BYTES) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
+                    ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
+                    for (int p = 0; p < PARTS; p++) {
+                        ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + i + p * L);
+                        ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + 32 + i + p * L);
+                    }
                 }
             }
         }
@@ -315,19 +355,20 @@ final class VectorKernels extends RowKernels {
 
     /**
      * {@link #groupBlocks} for Q8_0 and Q5_K (L lanes, blocks of 32): quants i and i + 1 (i even) of lane j as the
-     * two halves of int lane j (see BlockGroups.pairAt), and the sums; no 8 times the sums. A method of its own:
-     * with both layouts in one, a process that grouped both boxed a vector per pair of quants (1.3 KB per group).
+     * two halves of int lane j (see BlockGroups.pairAt), and the sums; no 8 times the sums. Every lane is read, a
+     * last group's lanes past the row from zeros (see Activations.group). A method of its own: with both layouts in
+     * one, a process that grouped both boxed a vector per pair of quants (1.3 KB per group).
      */
-    static void groupPairs(float[] qf, int[] at, int count, short[] xs, int o, float[] sums, int so) {
-        VectorMask<Float> real = F.indexInRange(0, count);
-        FloatVector sum = FloatVector.zero(F);
+    static void groupPairs(float[] qf, int[] at, short[] xs, int o, float[] sums, int so) {
+        FloatVector.zero(F).intoArray(sums, so);
         for (int i = 0; i < 32; i += 2) {
-            FloatVector v = FloatVector.fromArray(F, qf, i, at, 0, real), u = FloatVector.fromArray(F, qf, i + 1, at, 0, real);
-            sum = sum.add(v).add(u);      // at most 32 quants of at most 128: exact
+            FloatVector v = FloatVector.fromArray(F, qf, i, at, 0), u = FloatVector.fromArray(F, qf, i + 1, at, 0);
+            // at most 32 quants of at most 128: exact. Summed in the array, not in a vector carried by the loop,
+            // which a full test run's compilation boxed once per pair of quants (1.3 KB per group)
+            FloatVector.fromArray(F, sums, so).add(v).add(u).intoArray(sums, so);
             IntVector low = ((IntVector) v.convert(VectorOperators.F2I, 0)).and(0xFFFF);
             low.or(((IntVector) u.convert(VectorOperators.F2I, 0)).lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(xs, o + i * L);
         }
-        sum.intoArray(sums, so);
     }
 
     private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22

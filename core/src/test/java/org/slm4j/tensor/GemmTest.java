@@ -117,30 +117,35 @@ class GemmTest {
     }
 
     /**
-     * Q4_K and Q5_K prompts sum 128 and 64 products before scaling them: their largest weights (15 * 63 and 31 * 63)
-     * times input quants of -127 make span sums of 15 361 920 and 15 873 984, just under 2^24, so each is exact in
-     * floats and both kernels must give the exact value. A span twice as long would round (partial sums past 2^24).
+     * Q4_K and Q5_K prompts at their largest sums. Q4_K's 16-bit tile sums a block's (q - 8) * q_x: quants of 0 and
+     * 15 times input quants of -127 give block sums of 32512 and -28448 (one unit over 32767 would wrap), and the 8
+     * goes back in through the block's input sum. Q5_K sums spans of 64 products, 31 * 63 * 127 * 64 = 15 873 984,
+     * just under 2^24, so each span is exact in floats (a span twice as long would round). Every value here is exact,
+     * so both kernels must give it.
      */
     @ParameterizedTest(name = "{0} batch {1}")
     @CsvSource({"Q4_K, 2", "Q4_K, 33", "Q5_K, 2", "Q5_K, 33"})
-    void kQuantSpanSumsAtTheirLargest(GgmlType type, int batch) {
-        int cols = 512, rows = 3;
+    void kQuantSumsAtTheirLargest(GgmlType type, int batch) {
+        int cols = 512;
         boolean five = type == GgmlType.Q5_K;
-        ByteBuffer buf = ByteBuffer.allocate((int) type.bytesFor(cols) * rows).order(ByteOrder.LITTLE_ENDIAN);
-        for (int k = 0; k < rows * cols / 256; k++) {
-            buf.putShort(Float.floatToFloat16(1f)).putShort((short) 0);         // d = 1, dmin = 0
-            // 6-bit scales all 63, mins all 0: sub-blocks 0-3 in bytes 0-3, 4-7 low bits in 8-11, high bits atop 0-3
-            for (int j = 0; j < 12; j++) buf.put((byte) (j < 4 ? 0xFF : j < 8 ? 0 : 0x0F));
-            for (int i = 0; i < (five ? 32 + 128 : 128); i++) buf.put((byte) 0xFF);     // quants 15 (Q5_K: 31)
+        byte[] quants = {(byte) 0xFF, 0x00, (byte) 0xFF};      // per row: every quant 15 (Q5_K 31), or 0
+        ByteBuffer buf = ByteBuffer.allocate((int) type.bytesFor(cols) * quants.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (byte q : quants) {
+            for (int k = 0; k < cols / 256; k++) {
+                buf.putShort(Float.floatToFloat16(1f)).putShort((short) 0);         // d = 1, dmin = 0
+                // 6-bit scales all 63, mins all 0: sub-blocks 0-3 in bytes 0-3, 4-7 low bits in 8-11, high bits atop 0-3
+                for (int j = 0; j < 12; j++) buf.put((byte) (j < 4 ? 0xFF : j < 8 ? 0 : 0x0F));
+                for (int i = 0; i < (five ? 32 + 128 : 128); i++) buf.put(q);
+            }
         }
-        Matrix w = new Matrix("extreme", type, MemorySegment.ofArray(buf.array()), rows, cols);
+        Matrix w = new Matrix("extreme", type, MemorySegment.ofArray(buf.array()), quants.length, cols);
         float[] x = new float[batch * cols];
         java.util.Arrays.fill(x, 127f);          // max 127: d_x = -1, every input quant -127
-        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        float[] expected = new float[batch * quants.length], actual = new float[batch * quants.length];
         Kernels.scalar().matmul(w, x, batch, expected);
         Kernels.vector().matmul(w, x, batch, actual);
-        float exact = (five ? 31 : 15) * 63 * 127 * cols;
-        for (int i = 0; i < batch * rows; i++) {
+        for (int i = 0; i < batch * quants.length; i++) {
+            float exact = quants[i % quants.length] == 0 ? 0 : (five ? 31 : 15) * 63 * 127 * cols;
             assertEquals(exact, expected[i], "scalar, output " + i);
             assertEquals(exact, actual[i], "vector, output " + i);
         }
