@@ -25,13 +25,12 @@ import jdk.incubator.vector.VectorSpecies;
  * tiles.
  *
  * <p>Quantized weights are decoded to integers, the quants times any integer sub-block scale: each lane sums one
- * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q4_K
- * 15 * 63, Q5_K 31 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
+ * position's products over one block of 32, an exact integer (at most 32 products of |w| by |q_x| &lt;= 127: Q5_K
+ * 31 * 63, Q6_K 32 * 128, all under 2^24), and then adds it times {@code d_w * d_x} with one
  * fused multiply-add, block after block. A super-block's integer sum is thus split in exact parts, each scaled;
- * only that order of float additions differs from the scalar kernel. Q4_K and Q5_K, whose d_w and d_x hold for a
- * whole super-block, sum spans of 128 and 64 products before scaling, the most that stay exact (128 * 15 * 63 * 127
- * and 64 * 31 * 63 * 127, under 2^24): a 5632 x 2048 matmul of 512 positions on one thread, Q4_K 145 -> 130 ms,
- * Q5_K 166 -> 156. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
+ * only that order of float additions differs from the scalar kernel. Q5_K, whose d_w and d_x hold for a whole
+ * super-block, sums spans of 64 products before scaling, the most that stay exact (64 * 31 * 63 * 127 &lt; 2^24):
+ * a 5632 x 2048 matmul of 512 positions on one thread, 166 -> 156 ms. The min terms of Q4_1, Q5_1, Q4_K and Q5_K are summed
  * apart the same way (see {@link #mins}). Float weights sum their products in element order, one chain per output.
  * So does Q8_0, its quants times their f16 scale, weights and inputs alike: both products are exact floats (8 by
  * 11 significant bits), so only the order of additions differs from ggml's, and the tile runs without the per-block
