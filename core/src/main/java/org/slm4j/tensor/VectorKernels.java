@@ -157,8 +157,8 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
-     * per block of 32 (Q4_0: see decodeShorts; Q8_0: the quants times their scale, exact floats, no scales): Q4_1 nibbles with their min at wo / 32; Q4_K nibbles times the 6-bit sub-block scale, the
-     * 6-bit mins at wo / 32 and -dmin at wo / 256; Q6_K (q - 32) times the int8 sub-block scale. A method per block
+     * per block of 32 (Q4_0 and Q4_K: see decodeShorts; Q8_0: the quants times their scale, exact floats, no
+     * scales): Q4_1 nibbles with their min at wo / 32; Q6_K (q - 32) times the int8 sub-block scale. A method per block
      * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
      * the others out of line, boxing every vector (a process that decoded all formats: 70-240 KB per matmul).
      */
@@ -181,8 +181,7 @@ final class VectorKernels extends RowKernels {
                 for (int i = 0; i < n; i++) out[wo + i] = Float.float16ToFloat(h[i]);
             }
             case Q8_0 -> decodeQ8_0(s, row, n, dec, wo);
-            case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 has decodeShorts
-            case Q4_K -> decodeQ4K(s, row, n, dec, wo);
+            case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 and Q4_K have decodeShorts
             case Q6_K -> decodeQ6K(s, row, n, dec, wo);
             case Q5_0, Q5_1, Q5_K -> Q5Dots.decode(w, r, dec, wo);
             default -> throw new AssertionError(w.type());
@@ -217,28 +216,6 @@ final class VectorKernels extends RowKernels {
                     int e = wo + QK * k + i + p * L;
                     floats(v.and(0xF)).intoArray(dec.w, e);
                     floats(v.lanewise(LSHR, 4)).intoArray(dec.w, e + 16);
-                }
-            }
-        }
-    }
-
-    private static void decodeQ4K(MemorySegment s, long row, int n, Decoded dec, int wo) {
-        for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 144L * k;
-            float d = f16(s, block);
-            dec.dm[wo / QK_K + k] = -f16(s, block + 2);
-            for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
-                int lo = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c);
-                int hi = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, 2 * c + 1);
-                int b = wo / QK + 8 * k + 2 * c, e = wo + QK_K * k + 64 * c;
-                dec.d[b] = dec.d[b + 1] = d;
-                dec.m[b] = lo >>> 8;
-                dec.m[b + 1] = hi >>> 8;
-                float scLo = lo & 0xFF, scHi = hi & 0xFF;
-                for (int l = 0; l < 32; l++) {
-                    int q = Blocks.u8(s, block + Blocks.Q4K_QS + 32 * c + l);
-                    dec.w[e + l] = (q & 0xF) * scLo;
-                    dec.w[e + 32 + l] = (q >>> 4) * scHi;
                 }
             }
         }
