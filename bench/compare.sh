@@ -157,8 +157,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (8 by 11 significant bits: exact), which dropped the scale FMA per block of 32 and took TinyLlama Q8_0 prompts
   from 81 to 100 tok/s (llama.cpp 104); the other quants keep it. Q4_K (not in the table: the common `Q4_K_M`
   files are mostly Q4_K) runs Q4_0's 16-bit tile, its quants taken as q - 8 and the 8 put back through each block's
-  input sum: TinyLlama quantized by llama.cpp's `llama-quantize --pure` to Q4_K, prompts 77 -> 121 tok/s against
-  llama.cpp's 131 (0.59 -> 0.93). 4 rows' 8 accumulators
+  input sum: TinyLlama quantized by llama.cpp's `llama-quantize --pure` to Q4_K, prompts 77 -> 121 tok/s, llama.cpp
+  136 and 131 in the same rounds (0.56 -> 0.93). 4 rows' 8 accumulators
   only just covered the FMA's latency: 16 took a microbenchmark from 103 to 127 GMAC/s per core, TinyLlama F16
   prompts 166 -> 189 tok/s, a JMH Q8_0 matmul 74 -> 69 ms; AVX2's 16 registers keep 4 rows (8 spill: 56 -> 31).
   F16 rows are decoded by a loop C2 compiles to `vcvtph2ps` (it converted one element at a time from the

@@ -107,6 +107,26 @@ final class Activations {
         }
     }
 
+    /** Group g's first count lanes of pairs (see group), from blockAt and the byte quants. */
+    private void pairs(int g, int count) {
+        byte[] q = this.q;
+        short[] xs = groupedXs;
+        int l = VectorKernels.L;
+        // by pair of quants, then lane: the stores go one after the other
+        for (int i = 0; i < 32; i += 2) {
+            int o = BlockGroups.pairAt(g, i, 0);
+            for (int j = 0; j < count; j++) {
+                xs[o + 2 * j] = q[blockAt[j] + i];
+                xs[o + 2 * j + 1] = q[blockAt[j] + i + 1];
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            int sum = 0;
+            for (int i = 0; i < 32; i++) sum += q[blockAt[j] + i];
+            groupedSums[g * l + j] = sum;
+        }
+    }
+
     /**
      * F16 generation's input (see BlockGroups.f16): of each 2L rounded elements the even ones, then the odd ones,
      * times 2^112, into groupedX; the elements past the last whole 2L are left in f.
@@ -152,19 +172,23 @@ final class Activations {
                 blockAt[j] = e * k;
                 groupedD[g * lanes + j] = d[e * k / dBlock];
             }
-            // a last group's lanes past the row read the zeros after the quants (qf has a block of them)
-            Arrays.fill(blockAt, count, lanes, cols);
+            if (pairs) {
+                // Q8_0, Q5_K: plain loops over each lane's 32 quants. Gathered with the Vector API (as below), in some
+                // test runs the compiled gather allocated 1.3 KB per group (JFR: its index check and the gather's
+                // fallback), and which runs did was not found
+                pairs(g, count);
+                continue;
+            }
             // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
             if (VectorKernels.GATHER) {
-                if (pairs) VectorKernels.groupPairs(qf, blockAt, groupedXs, o, groupedSums, g * lanes);
-                else VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
+                VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
                 continue;
             }
             for (int j = 0; j < count; j++) {
                 int sum = 0;
                 for (int i = 0; i < e; i++) {
                     float q = qf[blockAt[j] + i];
-                    groupedXs[pairs ? BlockGroups.pairAt(g, i, j) : o + i * lanes + j] = (short) q;
+                    groupedXs[o + i * lanes + j] = (short) q;
                     sum += (int) q;
                 }
                 groupedSums[g * lanes + j] = sum;
@@ -224,9 +248,8 @@ final class Activations {
     private void growQuants(int n, int block) {
         if (q.length < n) {
             q = new byte[n];
-            qf = new float[n + Blocks.QK];      // and a block of zeros past the quants, see group
+            qf = new float[n];
         }
-        Arrays.fill(qf, n, n + Blocks.QK, 0f);
         if (d.length < n / block) d = new float[n / block];
     }
 

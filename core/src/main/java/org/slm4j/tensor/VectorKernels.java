@@ -260,16 +260,7 @@ final class VectorKernels extends RowKernels {
         for (int k = 0; k < w.cols() / QK; k++) {
             long block = row + 18L * k;
             dec.d[db + k] = f16(s, block);
-            int o = qo + QK * k / kc * slab + QK * k % kc;
-            for (int i = 0; i < 16; i += BYTES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    int e = o + i + p * L;
-                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e);
-                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, e + 16);
-                }
-            }
+            centredNibbles(s, block + 2, 16, dec.q, qo + QK * k / kc * slab + QK * k % kc);
         }
     }
 
@@ -286,15 +277,20 @@ final class VectorKernels extends RowKernels {
                     dec.m[b] = sm >>> 8;
                     dec.m8[b] = 8 * (sm & 0xFF);
                 }
-                int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
-                for (int i = 0; i < 32; i += BYTES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
-                    ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                    for (int p = 0; p < PARTS; p++) {
-                        ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + i + p * L);
-                        ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + 32 + i + p * L);
-                    }
-                }
+                int e = QK_K * k + 64 * c;
+                centredNibbles(s, block + Blocks.Q4K_QS + 32 * c, 32, dec.q, qo + e / kc * slab + e % kc);
+            }
+        }
+    }
+
+    /** Each byte's low nibble minus 8 to q[o + i], its high nibble minus 8 to q[o + bytes + i] (bytes a multiple of 16). */
+    private static void centredNibbles(MemorySegment s, long from, int bytes, short[] q, int o) {
+        for (int i = 0; i < bytes; i += BYTES) {
+            ByteVector v = ByteVector.fromMemorySegment(B, s, from + i, LITTLE_ENDIAN);
+            ByteVector lo = v.and((byte) 0xF).sub((byte) 8), hi = v.lanewise(LSHR, 4).sub((byte) 8);
+            for (int p = 0; p < PARTS; p++) {
+                ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(q, o + i + p * L);
+                ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(q, o + bytes + i + p * L);
             }
         }
     }
@@ -327,24 +323,6 @@ final class VectorKernels extends RowKernels {
             }
             sum.intoArray(sums, so + h);
             ((ShortVector) sum.mul(8f).convertShape(VectorOperators.F2S, S, 0)).intoArray(sums8, so + h);
-        }
-    }
-
-    /**
-     * {@link #groupBlocks} for Q8_0 and Q5_K (L lanes, blocks of 32): quants i and i + 1 (i even) of lane j as the
-     * two halves of int lane j (see BlockGroups.pairAt), and the sums; no 8 times the sums. Every lane is read, a
-     * last group's lanes past the row from zeros (see Activations.group). A method of its own: with both layouts in
-     * one, a process that grouped both boxed a vector per pair of quants (1.3 KB per group).
-     */
-    static void groupPairs(float[] qf, int[] at, short[] xs, int o, float[] sums, int so) {
-        FloatVector.zero(F).intoArray(sums, so);
-        for (int i = 0; i < 32; i += 2) {
-            FloatVector v = FloatVector.fromArray(F, qf, i, at, 0), u = FloatVector.fromArray(F, qf, i + 1, at, 0);
-            // at most 32 quants of at most 128: exact. Summed in the array, not in a vector carried by the loop,
-            // which a full test run's compilation boxed once per pair of quants (1.3 KB per group)
-            FloatVector.fromArray(F, sums, so).add(v).add(u).intoArray(sums, so);
-            IntVector low = ((IntVector) v.convert(VectorOperators.F2I, 0)).and(0xFFFF);
-            low.or(((IntVector) u.convert(VectorOperators.F2I, 0)).lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(xs, o + i * L);
         }
     }
 
