@@ -163,10 +163,22 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   prompts 166 -> 189 tok/s, a JMH Q8_0 matmul 74 -> 69 ms; AVX2's 16 registers keep 4 rows (8 spill: 56 -> 31).
   F16 rows are decoded by a loop C2 compiles to `vcvtph2ps` (it converted one element at a time from the
   mapping: 9 % of F16 prefill). Attention over a prompt is tiled the same way
-  (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time.
+  (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time. Where Q8_0 prompts stand: in a `perf` profile of
+  TinyLlama Q8_0 `pp512` 88 % of the samples are in the 8 × 32 float tile, which there runs at about 56 GMAC/s per
+  core, while the same tile in a standalone loop with its data in L1 peaks at 57.7 (one 512-bit FMA per cycle).
+  The other 12 % is the transposition, attention, the norms and the rest. Without int8 dot products, Q8_0 prompts
+  stay near 0.93-0.96 of llama.cpp on this machine. Each thread gets the same number of a matrix's tiles (units of
+  up to 48 rows, as many per thread). Exactly 48 rows per unit had left K and V of TinyLlama (256 rows) at 144
+  rows on one thread against 112 on the other. With the change, JMH 256 × 2048 by 512 on two threads: Q8_0 4.30
+  -> 3.72 ms, Q4_0 2.84 -> 2.65; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s.
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
-  in others (other tenants of the host). On the machine of the runs in the table above (16:19Z, the Q8_0 rows 17:36Z) it read 24-29 on
+  in others (other tenants of the host). In the run of the table above (20:04Z) the speed changed from one
+  repetition to the next. llama.cpp's TinyLlama F16 `tg` ranged over 16.5-22.9 tok/s (34-47 GB/s) across its five
+  repetitions, and slm4j's over 13.8-17.8. Where memory is fast, F16 generation is bound by one core's streaming,
+  and there llama.cpp's `vcvtph2ps` reads more per core (see below). A C read probe an hour earlier gave 31-34 GB/s on
+  two threads. In those minutes StableLM Q4_0 `tg` ran at 38.3 tok/s for slm4j and 39.5 for llama.cpp: 31 and 32 GB/s
+  of weights, at the probe's limit. On the machine of an earlier run (16:19Z) the probe read 24-29 on
   one core and 30-33 on two, and both engines ran at half to two thirds of their speed on the faster machine of an
   earlier run (12:47Z), llama.cpp less slowed in some cells: TinyLlama Q8_0 prompts 161 -> 80 tok/s for slm4j, 141
   -> 104 for llama.cpp (its int8 dot products: here its Q8_0 prompt beats its own F16 one, 83). In the slow minutes every type is bound by memory for both engines:
@@ -227,6 +239,22 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   tg 5.6 -> 6.5 tok/s on one thread and 10.7 -> 12.0 on two (llama.cpp, `vcvtph2ps`: 9.1 and 12.0-12.5). A plain Java
   streaming sum reads 33 GB/s on one core. `bin/slm4j` asks for transparent huge
   pages for the heap, where the kernel offers them: fewer TLB misses while every token streams every weight.
+* **K-quants (not in the table).** The common `Q4_K_M` files are mostly Q4_K, with Q6_K for the output matrix and
+  about half of the V and FFN-down matrices. The regrouped Q4_K and Q6_K used to keep a float per lane, and Q6_K
+  also kept each 6-bit quant as a byte: 6 and 10 bits per weight, where the file has 4.5 and 6.56. Generation reads
+  every weight byte for every token, so the regrouped copies now stay close to the file's size:
+  * Q4_K: each lane's 6-bit scale and min in 16 bits, with d and dmin per super-block, put into their 8 lanes by a
+    broadcast and a blend (4.75 bits per weight).
+  * Q6_K: a nibble plane, a 2-bit plane and an int8 scale per lane (6.6 bits per weight).
+
+  The scales are multiplied out once per group. That is exact (an f16 times a small integer), so the results are bit
+  for bit the same as before. JMH 5632 × 2048, one input, two threads: Q4_K 224 -> 210 µs, Q6_K 432 -> 324 µs. The
+  test model is TinyLlama, quantized from the random F16 file by `llama-quantize ... Q4_K_M`:
+  * `tg`: 33.8 -> 39.3 tok/s, llama.cpp 43.1 in the same rounds (0.78 -> 0.91);
+  * `pp512`: 108 vs 117 tok/s (0.92).
+
+  Q5_K still keeps its quants as bytes and two floats per lane: 10 bits per weight where the file has 5.5. On a
+  `Q5_K_M` file, `tg` runs at 25.1 tok/s against llama.cpp's 34.3 (0.73).
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
   on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one
