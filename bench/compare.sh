@@ -242,16 +242,17 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
 * **K-quants (not in the table).** The common `Q4_K_M` files are mostly Q4_K, with Q6_K for the output matrix and
   about half of the V and FFN-down matrices. The regrouped Q4_K and Q6_K used to keep a float per lane, and Q6_K
   also kept each 6-bit quant as a byte: 6 and 10 bits per weight, where the file has 4.5 and 6.56. Generation reads
-  every weight byte for every token, so the regrouped copies now stay close to the file's size:
-  * Q4_K: each lane's 6-bit scale and min in 16 bits, with d and dmin per super-block, put into their 8 lanes by a
-    broadcast and a blend (4.75 bits per weight).
-  * Q6_K: a nibble plane, a 2-bit plane and an int8 scale per lane (6.6 bits per weight).
-
-  The scales are multiplied out once per group. That is exact (an f16 times a small integer), so the results are bit
-  for bit the same as before. JMH 5632 × 2048, one input, two threads: Q4_K 224 -> 210 µs, Q6_K 432 -> 324 µs. The
-  test model is TinyLlama, quantized from the random F16 file by `llama-quantize ... Q4_K_M`:
-  * `tg`: 33.8 -> 39.3 tok/s, llama.cpp 43.1 in the same rounds (0.78 -> 0.91);
-  * `pp512`: 108 vs 117 tok/s (0.92).
+  every weight byte for every token, so extra bytes cost time directly.
+  * Q6_K now keeps a nibble plane, a 2-bit plane and an int8 scale per lane (6.6 bits per weight). Its scale is
+    multiplied out once per group; that is exact (an f16 times an int8), so the results are bit for bit the same as
+    before. JMH 5632 × 2048, one input, two threads: 432 -> 324 µs. On TinyLlama quantized from the random F16
+    file by `llama-quantize ... Q4_K_M`, `tg` went 32.9 -> 37.8 tok/s (medians of four alternating rounds, faster
+    in each round). In other rounds llama.cpp ran at 41-43 tok/s; its `pp512` was 117 tok/s against slm4j's 108
+    (0.92).
+  * Q4_K shrank the same way to 4.75 bits per weight, with d and dmin per super-block put into their lanes by a
+    broadcast and a blend: 224 -> 210 µs, and together with Q6_K `tg` went 33.8 -> 39.3 tok/s (llama.cpp 43.1).
+    But in one fresh-clone test run that loop allocated 74 KB per matmul (`KernelAllocationTest`; C2's compile
+    order decides such things, see below), so it was taken back for now.
 
   Q5_K still keeps its quants as bytes and two floats per lane: 10 bits per weight where the file has 5.5. On a
   `Q5_K_M` file, `tg` runs at 25.1 tok/s against llama.cpp's 34.3 (0.73).
