@@ -7,7 +7,6 @@ import static org.slm4j.tensor.Blocks.QK;
 import static org.slm4j.tensor.Blocks.QK_K;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -60,7 +59,6 @@ final class Gemm implements Parallel.RangeTask {
     private static final int KC = 256;             // elements per pass: its inputs (G * KC) stay in L1 or L2
     private static final long SERIAL_WORK = 1 << 15;
     private static final int TRANSPOSE_SPAN = 64;
-    private static final int[] ROWS_APART = IntStream.range(0, L).map(r -> r * G).toArray();   // acc's lane stride
     private static final ThreadLocal<Gemm> CALLS = ThreadLocal.withInitial(Gemm::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -249,14 +247,12 @@ final class Gemm implements Parallel.RangeTask {
                     }
                 }
             }
-            // each position's outputs: its lane of the unit's rows, gathered L at a time (the scalar copy, one store
-            // per output, was 5 % of Q4_0 prefill)
+            // each position's outputs: its lane of the unit's rows (a group's lanes stay in L1). Not a Vector API
+            // gather: in some test runs C2 left its index check out of line and it allocated per call
             for (int g = 0; g < groups; g++) {
                 for (int j = 0; j < G && g * G + j < batch; j++) {
-                    int o = (g * G + j) * rows + r0;
-                    int r = 0, a = g * tiles * rt * G + j;
-                    if (VectorKernels.GATHER) for (; r <= count - L; r += L) FloatVector.fromArray(F, acc, a + r * G, ROWS_APART, 0).intoArray(out, o + r);
-                    for (; r < count; r++) out[o + r] = acc[a + r * G];
+                    int o = (g * G + j) * rows + r0, a = g * tiles * rt * G + j;
+                    for (int r = 0; r < count; r++) out[o + r] = acc[a + r * G];
                 }
             }
         }
