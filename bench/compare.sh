@@ -170,7 +170,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   stay near 0.93-0.96 of llama.cpp on this machine. Each thread gets the same number of a matrix's tiles (units of
   up to 48 rows, as many per thread). Exactly 48 rows per unit had left K and V of TinyLlama (256 rows) at 144
   rows on one thread against 112 on the other. With the change, JMH 256 × 2048 by 512 on two threads: Q8_0 4.30
-  -> 3.72 ms, Q4_0 2.84 -> 2.65; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s.
+  -> 3.72 ms, Q4_0 2.84 -> 2.65; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s. After the table's run, a matmul's
+  outputs went back from gathered vectors to a plain copy. In one fresh-clone test run, C2 had left the gather's
+  index check out of line, and every batched matmul allocated 80 bytes per gather. The copy costs TinyLlama Q4_0
+  prompts about 6 % (136 -> 127 tok/s, two alternating rounds) until a gather-free transposition replaces it.
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
   in others (other tenants of the host). In the run of the table above (20:04Z) the speed changed from one
