@@ -79,6 +79,8 @@ final class Gemm implements Parallel.RangeTask {
     private boolean shorts;                        // Q4_0, Q4_K: 16-bit products summed per block in 16-bit lanes
     private int span;                              // elements summed before one scaling: a block, or more (class doc)
     private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
+    private int rt;                                // rows per register tile: ROWS, or NIBBLE_ROWS for 16-bit sums
+    private int tiles, units;                      // the matrix's tiles, and the units of work they are split in
     private float[] out;
 
     /** One worker's decoded rows and accumulators, reused by its next unit. */
@@ -100,10 +102,9 @@ final class Gemm implements Parallel.RangeTask {
     static void multiply(Matrix w, Activations in, int batch, float[] out) {
         Gemm g = CALLS.get();
         g.prepare(w, in, batch, out);
-        int units = g.units();
         try {
-            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) g.run(0, units);
-            else Parallel.forRange(units, g);
+            if ((long) w.rows() * w.cols() * batch < SERIAL_WORK) g.run(0, g.units);
+            else Parallel.forRange(g.units, g);
         } finally {
             g.w = null;
             g.in = null;
@@ -122,6 +123,9 @@ final class Gemm implements Parallel.RangeTask {
         quantized = w.type().blockSize() > 1 && !scaled;
         shorts = w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q4_K;
         span = w.type() == GgmlType.Q5_K ? 64 : QK;
+        rt = shorts ? NIBBLE_ROWS : ROWS;
+        tiles = (w.rows() + rt - 1) / rt;
+        units = units(tiles, SUB / rt, Parallel.threads());
         minBlock = switch (w.type()) {
             case Q4_1, Q5_1 -> QK;
             case Q4_K, Q5_K -> QK_K;
@@ -190,18 +194,17 @@ final class Gemm implements Parallel.RangeTask {
      * (K and V of TinyLlama, 256 rows: 144 against 112). JMH, 256 x 2048 by 512 positions on two threads: Q8_0 4.30
      * -> 3.72 ms, Q4_0 2.84 -> 2.65 ms; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s (three alternating rounds).
      */
-    private int units() {
-        int rt = shorts ? NIBBLE_ROWS : ROWS, tiles = (w.rows() + rt - 1) / rt, threads = Parallel.threads();
-        return Math.min(tiles, threads * ((tiles + threads * (SUB / rt) - 1) / (threads * (SUB / rt))));
+    private static int units(int tiles, int perUnit, int threads) {
+        return Math.min(tiles, threads * ((tiles + threads * perUnit - 1) / (threads * perUnit)));
     }
 
     /** Units [start, end) of {@link #units}: unit u takes tiles [u * tiles / units, (u + 1) * tiles / units). */
     @Override
     public void run(int start, int end) {
         Scratch s = SCRATCH.get();
-        int n = w.cols(), rows = w.rows(), rt = shorts ? NIBBLE_ROWS : ROWS, all = (rows + rt - 1) / rt, units = units();
+        int n = w.cols(), rows = w.rows(), rt = this.rt;
         for (int u = start; u < end; u++) {
-            int r0 = (int) ((long) u * all / units) * rt, r1 = Math.min(rows, (int) ((long) (u + 1) * all / units) * rt);
+            int r0 = (int) ((long) u * this.tiles / units) * rt, r1 = Math.min(rows, (int) ((long) (u + 1) * this.tiles / units) * rt);
             int count = r1 - r0, tiles = (count + rt - 1) / rt;
             int passes = (n + KC - 1) / KC;
             VectorKernels.Decoded dec = s.dec.fit(tiles * rt, shorts ? passes * KC : n, shorts);
