@@ -172,8 +172,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   rows on one thread against 112 on the other. With the change, JMH 256 × 2048 by 512 on two threads: Q8_0 4.30
   -> 3.72 ms, Q4_0 2.84 -> 2.65; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s. After the table's run, a matmul's
   outputs went back from gathered vectors to a plain copy. In one fresh-clone test run, C2 had left the gather's
-  index check out of line, and every batched matmul allocated 80 bytes per gather. The copy costs TinyLlama Q4_0
-  prompts about 6 % (136 -> 127 tok/s, two alternating rounds) until a gather-free transposition replaces it.
+  index check out of line, and every batched matmul allocated 80 bytes per gather. The copy costs nothing that
+  could be measured: TinyLlama Q4_0 prompts 133.7 (gather) vs 134.6 tok/s (copy), medians of four alternating rounds.
+  (Two earlier rounds had suggested 6 %: that was the machine's noise.)
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
   in others (other tenants of the host). In the run of the table above (20:04Z) the speed changed from one
@@ -253,9 +254,11 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
     in each round). In other rounds llama.cpp ran at 41-43 tok/s; its `pp512` was 117 tok/s against slm4j's 108
     (0.92).
   * Q4_K shrank the same way to 4.75 bits per weight, with d and dmin per super-block put into their lanes by a
-    broadcast and a blend: 224 -> 210 µs, and together with Q6_K `tg` went 33.8 -> 39.3 tok/s (llama.cpp 43.1).
-    But in one fresh-clone test run that loop allocated 74 KB per matmul (`KernelAllocationTest`; C2's compile
-    order decides such things, see below), so it was taken back for now.
+    broadcast and a blend: JMH 224 -> 210 µs. With both, TinyLlama Q4_K_M `tg` was 39.2 tok/s against 37.9 with
+    Q6_K alone (medians of seven alternating rounds, Q4_K's spread 32-42); llama.cpp ran at 39-44 in the same rounds.
+    It was taken back once: in a fresh-clone test run `KernelAllocationTest` failed for Q4_K. But the test failed at
+    batch 5, which goes through `Gemm`; the generation loop had just passed the test's batch of 1. So that failure
+    was not this loop's, and it is back.
 
   Q5_K still keeps its quants as bytes and two floats per lane: 10 bits per weight where the file has 5.5. On a
   `Q5_K_M` file, `tg` runs at 25.1 tok/s against llama.cpp's 34.3 (0.73).
