@@ -23,7 +23,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -59,18 +58,19 @@ import jdk.incubator.vector.VectorSpecies;
  *   block g * W + j of its two rows' blocks one after the other, and the pairs go in twos as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 and Q4_K at halfAt(j) instead of j
- *   scales                       Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
- *                                Q4_K: per super-block (8 lanes) d at [n * W / 4 + s], dmin at [n * W / 4 + W / 8 + s];
+ *                                Q4_0 at halfAt(j) instead of j
+ *   scales                       Q4_K, Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
  *                                Q6_K: per super-block (16 lanes) d at [n * SIX_DS + s]
  * </pre>
  *
- * <p>Q4_K and Q6_K keep about the file's bytes (4.75 and 6.6 bits per weight against 4.5 and 6.56): generation
- * reads every weight byte per token, and the floats per lane they had before (d * scale, dmin * min; Q6_K's quants
- * as int8) made them 6 and 10 bits per weight. The scales are multiplied out once per group, exact as before (an
- * f16 times a 6- or 8-bit integer), so the sums are bit for bit the same. JMH, 5632 x 2048, one input, two threads:
- * Q4_K 224 -> 210 us, Q6_K 432 -> 324 us; TinyLlama Q4_K_M (llama.cpp's mix: Q6_K for the output, half the value
- * and FFN-down matrices) generation 33.8 -> 39.3 tok/s, llama.cpp 43.1 (three alternating rounds).
+ * <p>Q6_K keeps about the file's bytes (6.6 bits per weight against 6.56): generation reads every weight byte per
+ * token, and its quants as int8 with a float d * scale per lane had made it 10. The scale is multiplied out once
+ * per group, exact as before (an f16 times an int8), so the sums are bit for bit the same. JMH, 5632 x 2048, one
+ * input, two threads: 432 -> 324 us. Q4_K (6 bits per weight here, 4.5 in the file) shrank the same way to 4.75,
+ * its d and dmin per super-block put into their lanes by a broadcast and a blend in nibbles: 224 -> 210 us, a
+ * TinyLlama Q4_K_M token 3 % faster. But it made nibbles, which Q4_0 shares, half again as long, and in one of two
+ * fresh-clone test runs Q4_0's single-input matmul allocated 10 KB per call (KernelAllocationTest); so it waits
+ * for a method of its own (see VectorKernels on methods that hold several formats).
  *
  * <p>A loop for nibbles, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
  * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
@@ -87,11 +87,6 @@ final class BlockGroups {
     // scale (nonFinite) needs the float's all-ones exponent put in where the half's is all ones: 4 operations
     // per 2L scales instead of 11 that checked every lane (a Q4_0 matmul on one thread, JMH: 3-4 % faster).
     private static final int PAIR_COLS = 4096;
-    // Q4_K: L lanes' d (or dmin) from their super-blocks' (8 lanes each, see nibbles): with L = 16, lanes 8 to 15 take
-    // the next super-block's (UP); with fewer lanes one super-block holds them all, and the blend takes nothing.
-    // Written out in nibbles, not a helper: C2 did not inline one there (NodeCountInliningCutoff) and boxed it, 3x slower
-    private static final VectorMask<Float> HIGH_EIGHT = VectorMask.fromLong(F, ~0xFFL);
-    private static final int UP = L > 8 ? 1 : 0;
     private static final int SIX_DS = Math.max(1, W / 16);     // Q6_K: d per group, one per super-block of 16 lanes
     private static final int PANEL_INPUT = 12 * 1024;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -211,7 +206,8 @@ final class BlockGroups {
 
     /**
      * The regrouped copy of w (a type {@link #regroups} takes), built on the pool's threads. A Q4_K lane is a sub-block of 32,
-     * its nibbles rearranged as a Q4_0 block's (element i low, i + 16 high in byte i), its scale and min in 16 bits.
+     * its nibbles rearranged as a Q4_0 block's (element i low, i + 16 high in byte i), with two floats per lane:
+     * d * scale and dmin * min (exact: an f16 times a 6-bit integer).
      */
     static BlockGroups of(Matrix w) {
         if (w.type() == GgmlType.F16) return f16Rows(w);
@@ -234,8 +230,8 @@ final class BlockGroups {
         short[] halves;
         float[] scales;
         int unitCount = sets * groups;
-        int halfCount = five || six ? 0 : unitCount * width;
-        int floatCount = k ? unitCount * 2 * (width / 8) : six ? unitCount * SIX_DS : five ? unitCount * 2 * width : 0;
+        int halfCount = k || five || six ? 0 : unitCount * width;
+        int floatCount = k || five ? unitCount * 2 * width : six ? unitCount * SIX_DS : 0;
         try {
             quants = new byte[unitCount * bytes * width];
             halves = new short[halfCount];
@@ -270,12 +266,11 @@ final class BlockGroups {
                         scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
                         scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
                         for (int i = 0; i < 32; i++) quants[pairAt(n, i, j)] = (byte) Blocks.q5k(in, block, 32 * (b % 8) + i);
-                    } else if (k) {     // the lane's scale and min in 16 bits, its super-block's d and dmin per 8 lanes
+                    } else if (k) {
                         long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
-                        int shift = 4 * (b % 2);
-                        halves[n * width + halfAt(j)] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
-                        scales[n * width / 4 + j / 8] = Blocks.f16(in, block);
-                        scales[n * width / 4 + width / 8 + j / 8] = Blocks.f16(in, block + 2);
+                        int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8), shift = 4 * (b % 2);
+                        scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
+                        scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
                         for (int i = 0; i < 16; i++) {
                             int lo = in.get(JAVA_BYTE, qs + i) >> shift & 0xF, hi = in.get(JAVA_BYTE, qs + 16 + i) >> shift & 0xF;
                             quants[nibbleAt(n, i, j)] = (byte) (lo | hi << 4);
@@ -401,8 +396,7 @@ final class BlockGroups {
      * nibbles (0 to 15) by its input quants are summed with 16-bit wrap-around, then 8 times the block's input sum
      * is taken off, leaving the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the
      * wrapped arithmetic gave its exact value. Q4_0 scales that by d_w * d_x, as ggml does; Q4_K adds the 8 back
-     * (in floats, exact), scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x; its
-     * d * scale and dmin * min are multiplied out here (exact), its d and dmin broadcast per super-block of 8 lanes.
+     * (in floats, exact), scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
      * Against one set at a time, one thread: 18 % faster in cache, 15-20 % from memory; two threads 13 %.
      */
     private void nibbles(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
@@ -434,24 +428,16 @@ final class BlockGroups {
             FloatVector loB = (FloatVector) dotB.convertShape(S2F, F, 0), hiB = (FloatVector) dotB.convertShape(S2F, F, 1);
             FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
             if (mins) {
-                // lane k's scale and min in the low 16 bits of int lane k, lane k + L's in the high 16 (halfAt)
                 FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
                 FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f);
-                IntVector h = ShortVector.fromArray(S, halves, n * W).reinterpretAsInts();
-                IntVector k = ShortVector.fromArray(S, halves, (n + 1) * W).reinterpretAsInts();
-                int sa = n * W / 4, sb = sa + W / 4;
-                loA = loA.add(e0).mul(FloatVector.broadcast(F, scales[sa]).blend(scales[sa + UP], HIGH_EIGHT).mul((FloatVector) h.and(0xFF).convert(I2F, 0)));
-                hiA = hiA.add(e1).mul(FloatVector.broadcast(F, scales[sa + L / 8]).blend(scales[sa + L / 8 + UP], HIGH_EIGHT).mul((FloatVector) h.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)));
-                loB = loB.add(e0).mul(FloatVector.broadcast(F, scales[sb]).blend(scales[sb + UP], HIGH_EIGHT).mul((FloatVector) k.and(0xFF).convert(I2F, 0)));
-                hiB = hiB.add(e1).mul(FloatVector.broadcast(F, scales[sb + L / 8]).blend(scales[sb + L / 8 + UP], HIGH_EIGHT).mul((FloatVector) k.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)));
-                FloatVector mA0 = FloatVector.broadcast(F, scales[sa + W / 8]).blend(scales[sa + W / 8 + UP], HIGH_EIGHT).mul((FloatVector) h.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0));
-                FloatVector mA1 = FloatVector.broadcast(F, scales[sa + W / 8 + L / 8]).blend(scales[sa + W / 8 + L / 8 + UP], HIGH_EIGHT).mul((FloatVector) h.lanewise(LSHR, 24).convert(I2F, 0));
-                FloatVector mB0 = FloatVector.broadcast(F, scales[sb + W / 8]).blend(scales[sb + W / 8 + UP], HIGH_EIGHT).mul((FloatVector) k.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0));
-                FloatVector mB1 = FloatVector.broadcast(F, scales[sb + W / 8 + L / 8]).blend(scales[sb + W / 8 + L / 8 + UP], HIGH_EIGHT).mul((FloatVector) k.lanewise(LSHR, 24).convert(I2F, 0));
-                a0 = mA0.neg().fma(x0, loA).fma(d0, a0);
-                a1 = mA1.neg().fma(x1, hiA).fma(d1, a1);
-                b0 = mB0.neg().fma(x0, loB).fma(d0, b0);
-                b1 = mB1.neg().fma(x1, hiB).fma(d1, b1);
+                loA = loA.add(e0).mul(FloatVector.fromArray(F, scales, 2 * n * W));
+                hiA = hiA.add(e1).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
+                loB = loB.add(e0).mul(FloatVector.fromArray(F, scales, 2 * (n + 1) * W));
+                hiB = hiB.add(e1).mul(FloatVector.fromArray(F, scales, 2 * (n + 1) * W + L));
+                a0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, loA).fma(d0, a0);
+                a1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hiA).fma(d1, a1);
+                b0 = FloatVector.fromArray(F, scales, (2 * n + 3) * W).neg().fma(x0, loB).fma(d0, b0);
+                b1 = FloatVector.fromArray(F, scales, (2 * n + 3) * W + L).neg().fma(x1, hiB).fma(d1, b1);
             } else {    // d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
                 IntVector h = ShortVector.fromArray(S, halves, n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
                 IntVector k = ShortVector.fromArray(S, halves, (n + 1) * W).reinterpretAsInts(), m = k.lanewise(LSHL, 16);
