@@ -24,6 +24,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -58,21 +59,19 @@ import jdk.incubator.vector.VectorSpecies;
  *   block g * W + j of its two rows' blocks one after the other, and the pairs go in twos as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_0 at halfAt(j) instead of j
- *   scales                       Q4_K, Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
+ *                                Q4_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j
+ *   scales                       Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
+ *                                Q4_K: per super-block (8 lanes) d at [n * K_DS + s], -dmin at [n * K_DS + W / 8 + s];
  *                                Q6_K: per super-block (16 lanes) d at [n * SIX_DS + s]
  * </pre>
  *
- * <p>Q6_K keeps about the file's bytes (6.6 bits per weight against 6.56): generation reads every weight byte per
- * token, and its quants as int8 with a float d * scale per lane had made it 10. The scale is multiplied out once
- * per group, exact as before (an f16 times an int8), so the sums are bit for bit the same. JMH, 5632 x 2048, one
- * input, two threads: 432 -> 324 us. Q4_K (6 bits per weight here, 4.5 in the file) shrank the same way to 4.75,
- * its d and dmin per super-block put into their lanes by a broadcast and a blend in nibbles: 224 -> 210 us, a
- * TinyLlama Q4_K_M token 3 % faster. But it made nibbles, which Q4_0 shares, half again as long, and in one of two
- * fresh-clone test runs Q4_0's single-input matmul allocated 10 KB per call (KernelAllocationTest); so it waits
- * for a method of its own (see VectorKernels on methods that hold several formats).
+ * <p>Q4_K and Q6_K keep about the file's bytes (4.75 and 6.6 bits per weight against 4.5 and 6.56): generation
+ * reads every weight byte per token, and the floats per lane they had before (d * scale, dmin * min; Q6_K's quants
+ * as int8) made them 6 and 10 bits per weight. The scales are multiplied out once per group, exact as before (an
+ * f16 times a 6- or 8-bit integer), so the sums are bit for bit the same. JMH, 5632 x 2048, one input, two threads:
+ * Q4_K 224 -> 210 us, Q6_K 432 -> 324 us.
  *
- * <p>A loop for nibbles, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
+ * <p>A loop for Q4_0's nibbles and one for Q4_K's, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
  * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
@@ -88,6 +87,11 @@ final class BlockGroups {
     // per 2L scales instead of 11 that checked every lane (a Q4_0 matmul on one thread, JMH: 3-4 % faster).
     private static final int PAIR_COLS = 4096;
     private static final int SIX_DS = Math.max(1, W / 16);     // Q6_K: d per group, one per super-block of 16 lanes
+    private static final int K_DS = W / 4;      // Q4_K: d, then -dmin, per group: one each per super-block of 8 lanes
+    // Q4_K: a set's d (D) or -dmin (M) for its low (0) or high (1) L lanes, from one load of K_DS values for set A
+    // and K_DS for set B (see nibblesK): lane i of the low half lies in super-block i / 8 of the group
+    private static final VectorShuffle<Float> A_D0 = shuffle(0), A_D1 = shuffle(L), A_M0 = shuffle(2 * L), A_M1 = shuffle(3 * L);
+    private static final VectorShuffle<Float> B_D0 = shuffle(4 * L), B_D1 = shuffle(5 * L), B_M0 = shuffle(6 * L), B_M1 = shuffle(7 * L);
     private static final int PANEL_INPUT = 12 * 1024;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
@@ -164,6 +168,17 @@ final class BlockGroups {
         return type == GgmlType.Q6_K ? 16 : 32;
     }
 
+    /**
+     * Q4_K: lane i takes, of a load of set A's d and -dmin and set B's (K_DS each), the value for lane at + i of
+     * 8L: a set (4L), d or -dmin (2L), the low or high lanes (L).
+     */
+    private static VectorShuffle<Float> shuffle(int at) {
+        return VectorShuffle.fromOp(F, i -> {
+            int lane = (at + i) % (2 * L), set = (at + i) / (4 * L), min = (at + i) / (2 * L) % 2;
+            return set * K_DS + min * (W / 8) + lane / 8;
+        });
+    }
+
     /** Lanes per group: Q4_0, Q4_K and Q6_K sum in 16-bit lanes, twice as many per vector as floats. */
     static int lanes(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K ? W : L;
@@ -206,8 +221,7 @@ final class BlockGroups {
 
     /**
      * The regrouped copy of w (a type {@link #regroups} takes), built on the pool's threads. A Q4_K lane is a sub-block of 32,
-     * its nibbles rearranged as a Q4_0 block's (element i low, i + 16 high in byte i), with two floats per lane:
-     * d * scale and dmin * min (exact: an f16 times a 6-bit integer).
+     * its nibbles rearranged as a Q4_0 block's (element i low, i + 16 high in byte i), its scale and min in 16 bits.
      */
     static BlockGroups of(Matrix w) {
         if (w.type() == GgmlType.F16) return f16Rows(w);
@@ -230,8 +244,8 @@ final class BlockGroups {
         short[] halves;
         float[] scales;
         int unitCount = sets * groups;
-        int halfCount = k || five || six ? 0 : unitCount * width;
-        int floatCount = k || five ? unitCount * 2 * width : six ? unitCount * SIX_DS : 0;
+        int halfCount = five || six ? 0 : unitCount * width;
+        int floatCount = k ? unitCount * K_DS : six ? unitCount * SIX_DS : five ? unitCount * 2 * width : 0;
         try {
             quants = new byte[unitCount * bytes * width];
             halves = new short[halfCount];
@@ -266,11 +280,12 @@ final class BlockGroups {
                         scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
                         scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
                         for (int i = 0; i < 32; i++) quants[pairAt(n, i, j)] = (byte) Blocks.q5k(in, block, 32 * (b % 8) + i);
-                    } else if (k) {
+                    } else if (k) {     // the lane's scale and min in 16 bits, its super-block's d and dmin per 8 lanes
                         long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
-                        int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8), shift = 4 * (b % 2);
-                        scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
-                        scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
+                        int shift = 4 * (b % 2);
+                        halves[n * width + j] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
+                        scales[n * K_DS + j / 8] = Blocks.f16(in, block);
+                        scales[n * K_DS + width / 8 + j / 8] = -Blocks.f16(in, block + 2);
                         for (int i = 0; i < 16; i++) {
                             int lo = in.get(JAVA_BYTE, qs + i) >> shift & 0xF, hi = in.get(JAVA_BYTE, qs + 16 + i) >> shift & 0xF;
                             quants[nibbleAt(n, i, j)] = (byte) (lo | hi << 4);
@@ -291,10 +306,16 @@ final class BlockGroups {
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
     void rows(int r0, int r1, Activations in, float[] out) {
         switch (type) {
-            case Q4_0, Q4_K -> {
+            case Q4_0 -> {
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
                     for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibbles(two, g0, g1, in, out, r0, r1);
+                }
+            }
+            case Q4_K -> {
+                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
+                    int g1 = Math.min(groups, g0 + panelGroups);
+                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibblesK(two, g0, g1, in, out, r0, r1);
                 }
             }
             case Q6_K -> {
@@ -391,18 +412,16 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K in 16-bit lanes, W blocks per group, two sets of rows at a time (sets 2 * two and 2 * two + 1):
-     * each input load serves both, and their bytes are one stream (see nibbleAt). The products of a block's 32
-     * nibbles (0 to 15) by its input quants are summed with 16-bit wrap-around, then 8 times the block's input sum
-     * is taken off, leaving the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the
-     * wrapped arithmetic gave its exact value. Q4_0 scales that by d_w * d_x, as ggml does; Q4_K adds the 8 back
-     * (in floats, exact), scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x.
-     * Against one set at a time, one thread: 18 % faster in cache, 15-20 % from memory; two threads 13 %.
+     * Q4_0 in 16-bit lanes, W blocks per group, two sets of rows at a time (sets 2 * two and 2 * two + 1): each
+     * input load serves both, and their bytes are one stream (see nibbleAt). The products of a block's 32 nibbles
+     * (0 to 15) by its input quants are summed with 16-bit wrap-around, then 8 times the block's input sum is taken
+     * off, leaving the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the wrapped
+     * arithmetic gave its exact value, which is scaled by d_w * d_x, as ggml does. Against one set at a time, one
+     * thread: 18 % faster in cache, 15-20 % from memory; two threads 13 %.
      */
     private void nibbles(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
         short[] x = in.groupedXs, sums8 = in.groupedSums8;
-        float[] dx = in.groupedD, sums = in.groupedSums;
-        boolean mins = type == GgmlType.Q4_K;
+        float[] dx = in.groupedD;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, firstA = a0, firstB = a0;
         for (int g = g0; g < g1; g++) {
@@ -427,33 +446,83 @@ final class BlockGroups {
             FloatVector loA = (FloatVector) dotA.convertShape(S2F, F, 0), hiA = (FloatVector) dotA.convertShape(S2F, F, 1);
             FloatVector loB = (FloatVector) dotB.convertShape(S2F, F, 0), hiB = (FloatVector) dotB.convertShape(S2F, F, 1);
             FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
-            if (mins) {
-                FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
-                FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f);
-                loA = loA.add(e0).mul(FloatVector.fromArray(F, scales, 2 * n * W));
-                hiA = hiA.add(e1).mul(FloatVector.fromArray(F, scales, 2 * n * W + L));
-                loB = loB.add(e0).mul(FloatVector.fromArray(F, scales, 2 * (n + 1) * W));
-                hiB = hiB.add(e1).mul(FloatVector.fromArray(F, scales, 2 * (n + 1) * W + L));
-                a0 = FloatVector.fromArray(F, scales, (2 * n + 1) * W).neg().fma(x0, loA).fma(d0, a0);
-                a1 = FloatVector.fromArray(F, scales, (2 * n + 1) * W + L).neg().fma(x1, hiA).fma(d1, a1);
-                b0 = FloatVector.fromArray(F, scales, (2 * n + 3) * W).neg().fma(x0, loB).fma(d0, b0);
-                b1 = FloatVector.fromArray(F, scales, (2 * n + 3) * W + L).neg().fma(x1, hiB).fma(d1, b1);
-            } else {    // d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
-                IntVector h = ShortVector.fromArray(S, halves, n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
-                IntVector k = ShortVector.fromArray(S, halves, (n + 1) * W).reinterpretAsInts(), m = k.lanewise(LSHL, 16);
-                IntVector h0 = u.lanewise(ASHR, 3).and(0x8FFFE000), h1 = h.lanewise(ASHR, 3).and(0x8FFFE000);
-                IntVector k0 = m.lanewise(ASHR, 3).and(0x8FFFE000), k1 = k.lanewise(ASHR, 3).and(0x8FFFE000);
-                if (nonFinite) {
-                    h0 = h0.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
-                    h1 = h1.lanewise(OR, 0x70000000, h.and(0x7C000000).compare(EQ, 0x7C000000));
-                    k0 = k0.lanewise(OR, 0x70000000, m.and(0x7C000000).compare(EQ, 0x7C000000));
-                    k1 = k1.lanewise(OR, 0x70000000, k.and(0x7C000000).compare(EQ, 0x7C000000));
-                }
-                a0 = loA.fma(h0.reinterpretAsFloats().mul(0x1p112f).mul(d0), a0);
-                a1 = hiA.fma(h1.reinterpretAsFloats().mul(0x1p112f).mul(d1), a1);
-                b0 = loB.fma(k0.reinterpretAsFloats().mul(0x1p112f).mul(d0), b0);
-                b1 = hiB.fma(k1.reinterpretAsFloats().mul(0x1p112f).mul(d1), b1);
+            // d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
+            IntVector h = ShortVector.fromArray(S, halves, n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+            IntVector k = ShortVector.fromArray(S, halves, (n + 1) * W).reinterpretAsInts(), m = k.lanewise(LSHL, 16);
+            IntVector h0 = u.lanewise(ASHR, 3).and(0x8FFFE000), h1 = h.lanewise(ASHR, 3).and(0x8FFFE000);
+            IntVector k0 = m.lanewise(ASHR, 3).and(0x8FFFE000), k1 = k.lanewise(ASHR, 3).and(0x8FFFE000);
+            if (nonFinite) {
+                h0 = h0.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
+                h1 = h1.lanewise(OR, 0x70000000, h.and(0x7C000000).compare(EQ, 0x7C000000));
+                k0 = k0.lanewise(OR, 0x70000000, m.and(0x7C000000).compare(EQ, 0x7C000000));
+                k1 = k1.lanewise(OR, 0x70000000, k.and(0x7C000000).compare(EQ, 0x7C000000));
             }
+            a0 = loA.fma(h0.reinterpretAsFloats().mul(0x1p112f).mul(d0), a0);
+            a1 = hiA.fma(h1.reinterpretAsFloats().mul(0x1p112f).mul(d1), a1);
+            b0 = loB.fma(k0.reinterpretAsFloats().mul(0x1p112f).mul(d0), b0);
+            b1 = hiB.fma(k1.reinterpretAsFloats().mul(0x1p112f).mul(d1), b1);
+            if (g == mid) {         // low lanes: the first row's last blocks
+                int ra = 4 * two, rb = ra + 2;
+                if (ra >= r0 && ra < r1) out[ra] = a0.add(firstA).reduceLanes(ADD);
+                if (rb >= r0 && rb < r1) out[rb] = b0.add(firstB).reduceLanes(ADD);
+                a0 = FloatVector.zero(F);
+                b0 = a0;
+            }
+        }
+        int ra = (2 * two + 1) * setRows - 1, rb = ra + setRows;     // a later panel adds to the earlier ones'
+        if (ra >= r0 && ra < r1) out[ra] = (g0 == 0 ? 0 : out[ra]) + a0.add(a1).reduceLanes(ADD);
+        if (rb >= r0 && rb < r1) out[rb] = (g0 == 0 ? 0 : out[rb]) + b0.add(b1).reduceLanes(ADD);
+    }
+
+    /**
+     * Q4_K as {@link #nibbles} sums Q4_0, a lane a sub-block of 32; then it adds the 8 back (in floats, exact),
+     * scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x. Its d * scale and
+     * dmin * min are multiplied out here (exact): one load holds both sets' d and -dmin per super-block of 8 lanes,
+     * and a constant shuffle puts them in their lanes. A method of its own: in nibbles, this made Q4_0's loop
+     * allocate 10 KB per call in one of two fresh-clone test runs. The 6-bit scales and mins are widened as shorts
+     * (S2F): widened as ints (I2F), C2 inlined four of those conversions late, once the method had inlined about
+     * 8000 bytecodes, and then failed to intrinsify them (-XX:+LogCompilation): 80 bytes boxed per call.
+     */
+    private void nibblesK(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
+        short[] x = in.groupedXs, sums8 = in.groupedSums8;
+        float[] dx = in.groupedD, sums = in.groupedSums;
+        int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, firstA = a0, firstB = a0;
+        for (int g = g0; g < g1; g++) {
+            int n = 2 * (g0 * units + two * (g1 - g0) + g - g0), q = n * 16 * W, xo = g * 32 * W, o = g * W;   // A's n, B's n + 1
+            if (g == mid) {         // high lanes: the second row's
+                firstA = a1;
+                firstB = b1;
+                a1 = FloatVector.zero(F);
+                b1 = a1;
+            }
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
+            for (int i = 0; i < 16; i++) {
+                ShortVector lo = ShortVector.fromArray(S, x, xo + i * W), hi = ShortVector.fromArray(S, x, xo + (16 + i) * W);
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + 2 * i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (2 * i + 1) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                s0 = s0.add(v.and((short) 0xF).mul(lo));
+                s1 = s1.add(v.lanewise(LSHR, 4).mul(hi));
+                t0 = t0.add(u.and((short) 0xF).mul(lo));
+                t1 = t1.add(u.lanewise(LSHR, 4).mul(hi));
+            }
+            ShortVector s8 = ShortVector.fromArray(S, sums8, o), dotA = s0.add(s1).sub(s8), dotB = t0.add(t1).sub(s8);
+            FloatVector loA = (FloatVector) dotA.convertShape(S2F, F, 0), hiA = (FloatVector) dotA.convertShape(S2F, F, 1);
+            FloatVector loB = (FloatVector) dotB.convertShape(S2F, F, 0), hiB = (FloatVector) dotB.convertShape(S2F, F, 1);
+            FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
+            // lane k's scale in the low byte of short k, its min in the high byte; A's d and -dmin, then B's, in ds
+            FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
+            FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f), ds = FloatVector.fromArray(F, scales, n * K_DS);
+            ShortVector h = ShortVector.fromArray(S, halves, n * W), k = ShortVector.fromArray(S, halves, (n + 1) * W);
+            ShortVector hs = h.and((short) 0xFF), ks = k.and((short) 0xFF), hm = h.lanewise(LSHR, 8), km = k.lanewise(LSHR, 8);
+            loA = loA.add(e0).mul(ds.rearrange(A_D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
+            hiA = hiA.add(e1).mul(ds.rearrange(A_D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
+            loB = loB.add(e0).mul(ds.rearrange(B_D0).mul((FloatVector) ks.convertShape(S2F, F, 0)));
+            hiB = hiB.add(e1).mul(ds.rearrange(B_D1).mul((FloatVector) ks.convertShape(S2F, F, 1)));
+            a0 = ds.rearrange(A_M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, loA).fma(d0, a0);
+            a1 = ds.rearrange(A_M1).mul((FloatVector) hm.convertShape(S2F, F, 1)).fma(x1, hiA).fma(d1, a1);
+            b0 = ds.rearrange(B_M0).mul((FloatVector) km.convertShape(S2F, F, 0)).fma(x0, loB).fma(d0, b0);
+            b1 = ds.rearrange(B_M1).mul((FloatVector) km.convertShape(S2F, F, 1)).fma(x1, hiB).fma(d1, b1);
             if (g == mid) {         // low lanes: the first row's last blocks
                 int ra = 4 * two, rb = ra + 2;
                 if (ra >= r0 && ra < r1) out[ra] = a0.add(firstA).reduceLanes(ADD);
