@@ -21,7 +21,7 @@ final class Activations {
     float[] groupedX = new float[0];     // F16, one input: see evenOdd                          [cols]
     short[] groupedXs = new short[0];    // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one input: see group  [groups * 32 or 16 * lanes]
     float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
-    float[] groupedSums = new float[0];  // Q4_K, Q5_K: each block's quant sum              [groups * W]
+    float[] groupedSums = new float[0];  // Q4_K, Q5_K: each lane's quant sum                [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K: 8 * each block's quant sum, 16-bit   [groups * W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     // a prompt's inputs are quantized on all threads (one token's, a few thousand elements, on the caller's: no task)
@@ -63,7 +63,7 @@ final class Activations {
             case Q4_K, Q5_K, Q6_K -> {
                 quantizeQ8K(x, n);
                 if (simd && batch == 1) {
-                    group(type, cols, type == GgmlType.Q6_K ? 16 : 32, Blocks.QK_K);
+                    group(type, cols, BlockGroups.laneElements(type), Blocks.QK_K);
                 }
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
@@ -111,7 +111,6 @@ final class Activations {
     private void pairs(int g, int count) {
         byte[] q = this.q;
         short[] xs = groupedXs;
-        int l = VectorKernels.L;
         // by pair of quants, then lane: the stores go one after the other
         for (int i = 0; i < 32; i += 2) {
             int o = BlockGroups.pairAt(g, i, 0);
@@ -119,11 +118,6 @@ final class Activations {
                 xs[o + 2 * j] = q[blockAt[j] + i];
                 xs[o + 2 * j + 1] = q[blockAt[j] + i + 1];
             }
-        }
-        for (int j = 0; j < count; j++) {
-            int sum = 0;
-            for (int i = 0; i < 32; i++) sum += q[blockAt[j] + i];
-            groupedSums[g * l + j] = sum;
         }
     }
 
@@ -145,7 +139,7 @@ final class Activations {
     /**
      * The quants of one input regrouped as {@link BlockGroups} groups the weights, as 16-bit integers in lanes of e
      * elements, W lanes per group: element i of lane-block k = g * W + j at groupedXs[(g * e + i) * W + j] (W = 2L;
-     * W = L, Q8_0 and Q5_K: at {@link BlockGroups#pairAt}), 8 times the quants' sum in groupedSums8, the d of the
+     * W = L, Q8_0: at {@link BlockGroups#pairAt}), 8 times the quants' sum in groupedSums8, the d of the
      * quantization block it lies in (dBlock elements) at groupedD[g * W + j], its quants' sum at
      * groupedSums[g * W + j]; zeros past the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
      * input follows the same sequence: twice over, the second time from the middle group's high lanes.
@@ -173,7 +167,7 @@ final class Activations {
                 groupedD[g * lanes + j] = d[e * k / dBlock];
             }
             if (pairs) {
-                // Q8_0, Q5_K: plain loops over each lane's 32 quants. Gathered with the Vector API (as below), in some
+                // Q8_0: plain loops over each lane's 32 quants. Gathered with the Vector API (as below), in some
                 // test runs the compiled gather allocated 1.3 KB per group (JFR: its index check and the gather's
                 // fallback), and which runs did was not found
                 pairs(g, count);

@@ -30,12 +30,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A matrix copied to the Java heap for generation (F16: its rows as they are, in column panels, read faster from an
  * array than from the file's mapping). A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix is regrouped, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
- * groups of W, side by side, so that a vector lane follows one block: W = L (the float vector length), or 2L for
- * Q4_0, Q4_K and Q6_K, whose block sums (Q6_K: half sub-block sums) fit 16-bit lanes.
+ * groups of W, side by side, so that a vector lane follows one block: W = 2L (twice the float vector length) for
+ * the types whose block sums fit 16-bit lanes (Q5_K and Q6_K: lanes of 16, half a sub-block), L for Q8_0.
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
  * scaling each block's lane sums as on its 32 products. Here byte i of the group's W blocks is one load: lane j sums
- * block j's products over the group's loads, and one multiply-add scales L blocks. Q4_0, Q4_K and Q6_K sum
+ * block j's products over the group's loads, and one multiply-add scales L blocks. All but Q8_0 sum
  * products in 16-bit lanes (exact, see {@link #nibbles} and {@link #q6K}), so one multiply and one add serve 2L
  * weights. One thread
  * then reads Q4_0 weights at 23 GB/s (12 from the file's layout, 18 with float lanes); two threads are bound by
@@ -46,12 +46,14 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
- * B = 16 (Q4_0, Q4_K), 13 (Q6_K) or 32 (Q8_0, Q5_K) quant bytes per lane's block:
+ * B = 16 (Q4_0, Q4_K), 13 (Q6_K), 10 (Q5_K) or 32 (Q8_0) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
  *                                Q6_K: bytes 0-7 the low 4 bits of elements i and i + 8, bytes 8-11 the high 2
  *                                bits of elements i, i + 4, i + 8 and i + 12 (i = byte - 8), byte 12 the int8 scale
  *                                at halfAt(j) instead of j
- *                                Q8_0, Q5_K: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
+ *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
+ *                                of elements 0-7 (8-15), element e at bit e % 8
+ *                                Q8_0: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
  *                                Q4_0, Q4_K: at nibbleAt(n, i, j), n = 2 * unitGroup(r / 2, g, ..) + r % 2:
  *                                byte i of rows 2k and 2k + 1 one after the other (an odd last row's
  *                                partner: zeros)
@@ -59,24 +61,24 @@ import jdk.incubator.vector.VectorSpecies;
  *   block g * W + j of its two rows' blocks one after the other, and the pairs go in twos as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j
- *   scales                       Q5_K: d * scale at [2n * W + j], dmin * min at [(2n + 1) * W + j];
+ *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j
+ *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
  *                                Q4_K: per super-block (8 lanes) d at [n * K_DS + s], -dmin at [n * K_DS + W / 8 + s];
- *                                Q6_K: per super-block (16 lanes) d at [n * SIX_DS + s]
+ *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
  * </pre>
  *
- * <p>Q4_K and Q6_K keep about the file's bytes (4.75 and 6.6 bits per weight against 4.5 and 6.56): generation
- * reads every weight byte per token, and the floats per lane they had before (d * scale, dmin * min; Q6_K's quants
- * as int8) made them 6 and 10 bits per weight. The scales are multiplied out once per group, exact as before (an
- * f16 times a 6- or 8-bit integer), so the sums are bit for bit the same. JMH, 5632 x 2048, one input, two threads:
- * Q4_K 224 -> 210 us, Q6_K 432 -> 324 us.
+ * <p>The K-quants keep about the file's bytes (Q4_K 4.75, Q5_K 6, Q6_K 6.6 bits per weight against 4.5, 5.5 and
+ * 6.56): generation reads every weight byte per token, and the floats per lane they had before (d * scale,
+ * dmin * min; Q5_K's and Q6_K's quants as bytes) made them 6, 10 and 10 bits per weight. The scales are multiplied
+ * out once per group, exact as before (an f16 times a 6- or 8-bit integer). JMH, 5632 x 2048, one input, two
+ * threads: Q4_K 266 -> 232 us, Q5_K 538 -> 426 us, Q6_K 432 -> 324 us.
  *
- * <p>A loop for Q4_0's nibbles and one for Q4_K's, one for bytes and one for Q6_K's short blocks; each type's scaling is a branch once per
+ * <p>A loop for Q4_0's nibbles and one for Q4_K's, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
  * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
 final class BlockGroups {
-    private static final int W = 2 * L;    // Q4_0, Q4_K and Q6_K lanes per group: 16-bit lanes, a full vector of them
+    private static final int W = 2 * L;    // lanes per group but Q8_0's: 16-bit lanes, a full vector of them
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
     // A block's f16 scale to float, which the Vector API lacks, written out in each loop (a helper boxes, see
@@ -86,7 +88,7 @@ final class BlockGroups {
     // scale (nonFinite) needs the float's all-ones exponent put in where the half's is all ones: 4 operations
     // per 2L scales instead of 11 that checked every lane (a Q4_0 matmul on one thread, JMH: 3-4 % faster).
     private static final int PAIR_COLS = 4096;
-    private static final int SIX_DS = Math.max(1, W / 16);     // Q6_K: d per group, one per super-block of 16 lanes
+    private static final int SUPERS = Math.max(1, W / 16);     // Q5_K, Q6_K: super-blocks (16 lanes) per group, at least one
     private static final int K_DS = W / 4;      // Q4_K: d, then -dmin, per group: one each per super-block of 8 lanes
     // Q4_K: a set's d (D) or -dmin (M) for its low (0) or high (1) L lanes, from one load of K_DS values for set A
     // and K_DS for set B (see nibblesK): lane i of the low half lies in super-block i / 8 of the group
@@ -96,10 +98,10 @@ final class BlockGroups {
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
-    private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits (half a float's bytes)
+    private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits; Q4_K, Q5_K: scale, min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
-    private final float[] scales;          // Q4_K, Q5_K: per lane d * scale, then dmin * min; Q6_K: d * scale
+    private final float[] scales;          // K-quants: d (and -dmin) per super-block
     private final int cols;
     private final int rows;                // the matrix's (F16: each panel's)
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
@@ -163,9 +165,9 @@ final class BlockGroups {
         return p0 * units + u * Math.min(panel, groups - p0) + g - p0;
     }
 
-    /** Elements per lane: a block of 32, a Q4_K sub-block of 32, a Q6_K sub-block of 16. */
+    /** Elements per lane: a block of 32, a Q4_K sub-block of 32, a Q6_K sub-block of 16, half a Q5_K sub-block. */
     static int laneElements(GgmlType type) {
-        return type == GgmlType.Q6_K ? 16 : 32;
+        return type == GgmlType.Q6_K || type == GgmlType.Q5_K ? 16 : 32;
     }
 
     /**
@@ -179,9 +181,9 @@ final class BlockGroups {
         });
     }
 
-    /** Lanes per group: Q4_0, Q4_K and Q6_K sum in 16-bit lanes, twice as many per vector as floats. */
+    /** Lanes per group: Q8_0 sums in 32-bit lanes; the others in 16-bit lanes, twice as many per vector as floats. */
     static int lanes(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K ? W : L;
+        return type == GgmlType.Q8_0 ? L : W;
     }
 
     /**
@@ -194,7 +196,7 @@ final class BlockGroups {
      * columns 22 and 43 % slower).
      */
     static int setRows(GgmlType type, int cols) {
-        return lanes(type) == W && type != GgmlType.Q6_K && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
+        return twoSets(type) && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
     }
 
     /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
@@ -228,11 +230,12 @@ final class BlockGroups {
         int bytes = switch (w.type()) {
             case Q4_0, Q4_K -> 16;
             case Q6_K -> 13;
-            case Q8_0, Q5_K -> 32;
+            case Q5_K -> 10;
+            case Q8_0 -> 32;
             default -> throw new IllegalArgumentException(w.name() + ": " + w.type() + " is not regrouped");
         };
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
-        int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type()), floats = five ? 2 : 1;
+        int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type());
         int width = lanes(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
         boolean twoSets = twoSets(w.type());
         if (twoSets) sets += sets % 2;      // the last set's partner, when it has none: zeros
@@ -244,8 +247,8 @@ final class BlockGroups {
         short[] halves;
         float[] scales;
         int unitCount = sets * groups;
-        int halfCount = five || six ? 0 : unitCount * width;
-        int floatCount = k ? unitCount * K_DS : six ? unitCount * SIX_DS : five ? unitCount * 2 * width : 0;
+        int halfCount = six ? 0 : unitCount * width;
+        int floatCount = k ? unitCount * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
             quants = new byte[unitCount * bytes * width];
             halves = new short[halfCount];
@@ -259,7 +262,7 @@ final class BlockGroups {
         long rowBytes = w.rowBytes();
         boolean[] nonFinite = new boolean[1];
         Parallel.forRange(w.rows(), (r0, r1) -> {
-            int[] q = new int[16];      // Q6_K: a sub-block's quants
+            int[] q = new int[16];      // Q6_K, Q5_K: a lane's quants
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
                     int at = r % pair * blocks + b, set = r / pair, j = at % width;
@@ -273,13 +276,19 @@ final class BlockGroups {
                             quants[(n * 13 + 8 + i) * width + j] = (byte) (q[i] >> 4 | q[i + 4] >> 4 << 2 | q[i + 8] >> 4 << 4 | q[i + 12] >> 4 << 6);
                         }
                         quants[(n * 13 + 12) * width + halfAt(j)] = in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
-                        scales[n * SIX_DS + j / 16] = Blocks.f16(in, block + Blocks.Q6K_D);
-                    } else if (five) {  // a sub-block of 32: its 5-bit quants as bytes, d * scale and dmin * min
-                        long block = r * rowBytes + 176L * (b / 8);
-                        int sm = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
-                        scales[(n * 2) * width + j] = Blocks.f16(in, block) * (sm & 0xFF);
-                        scales[(n * 2 + 1) * width + j] = Blocks.f16(in, block + 2) * (sm >>> 8);
-                        for (int i = 0; i < 32; i++) quants[pairAt(n, i, j)] = (byte) Blocks.q5k(in, block, 32 * (b % 8) + i);
+                        scales[n * SUPERS + j / 16] = Blocks.f16(in, block + Blocks.Q6K_D);
+                    } else if (five) {  // half a sub-block: 16 5-bit quants in 10 bytes, its scale and min; d, -dmin per 16 lanes
+                        long block = r * rowBytes + 176L * (b / 16);
+                        for (int i = 0; i < 16; i++) q[i] = Blocks.q5k(in, block, 16 * (b % 16) + i);
+                        for (int i = 0; i < 8; i++) quants[(n * 10 + i) * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
+                        for (int m = 0; m < 2; m++) {
+                            int bits = 0;
+                            for (int e = 0; e < 8; e++) bits |= q[8 * m + e] >> 4 << e;
+                            quants[(n * 10 + 8 + m) * width + j] = (byte) bits;
+                        }
+                        halves[n * width + j] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 16 / 2);
+                        scales[n * 2 * SUPERS + j / 16] = Blocks.f16(in, block);
+                        scales[n * 2 * SUPERS + SUPERS + j / 16] = -Blocks.f16(in, block + 2);
                     } else if (k) {     // the lane's scale and min in 16 bits, its super-block's d and dmin per 8 lanes
                         long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
                         int shift = 4 * (b % 2);
@@ -322,6 +331,12 @@ final class BlockGroups {
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
                     for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + q6K(r, g0, g1, in);
+                }
+            }
+            case Q5_K -> {
+                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
+                    int g1 = Math.min(groups, g0 + panelGroups);
+                    for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + q5K(r, g0, g1, in);
                 }
             }
             case F16 -> {
@@ -537,7 +552,7 @@ final class BlockGroups {
     }
 
     /**
-     * Q8_0 and Q5_K: where byte i of lane j of group n lies. Bytes i and i + 1 (i even) of lane j sit side by side,
+     * Q8_0: where byte i of lane j of group n lies. Bytes i and i + 1 (i even) of lane j sit side by side,
      * so that the two 16-bit products of one load that belong to lane j share its 32-bit lane (see {@link #bytes}).
      */
     static int pairAt(int n, int i, int j) {
@@ -562,19 +577,18 @@ final class BlockGroups {
     }
 
     /**
-     * Q8_0 and Q5_K: per lane the exact integer sum of its block's 32 byte products, in 16-bit multiplies. A load
+     * Q8_0: per lane the exact integer sum of its block's 32 byte products, in 16-bit multiplies. A load
      * is bytes i and i + 1 of L blocks ({@link #pairAt}); each 16-bit product is at most 128 * 127 = 16256 in
      * magnitude (the input's quants lie in [-127, 127]), so two loads' products add exactly in 16 bits, and
      * their 32-bit lane j, read as an int, holds lane j's two sums in its halves: two shifts split them into exact
      * ints. Two loads (64 weight bytes on AVX-512) take 14 vector operations, 2 of them input loads, where the
      * float loop it replaced (each byte widened to an int, converted and multiplied-added in floats) took 20, 4 of
-     * them input loads; the input is held as 16-bit integers (half the bytes in L1). Q8_0 scales by d_w * d_x; Q5_K
-     * as Q4_K in {@link #nibbles}. Q6_K's 16-byte blocks have a loop of their own.
+     * them input loads; the input is held as 16-bit integers (half the bytes in L1). The sums are scaled by
+     * d_w * d_x.
      */
     private float bytes(int r, int g0, int g1, Activations in) {
         short[] x = in.groupedXs;
-        float[] dx = in.groupedD, sums = in.groupedSums;
-        boolean mins = type == GgmlType.Q5_K;
+        float[] dx = in.groupedD;
         FloatVector acc = FloatVector.zero(F);
         for (int g = g0; g < g1; g++) {
             int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 32 * L, xo = g * 32 * L;
@@ -587,18 +601,54 @@ final class BlockGroups {
                 lo = lo.add(v.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 hi = hi.add(v.lanewise(ASHR, 16));
             }
-            FloatVector dot = (FloatVector) lo.add(hi).convert(I2F, 0), d = FloatVector.fromArray(F, dx, g * L);
-            if (mins) {
-                dot = dot.mul(FloatVector.fromArray(F, scales, 2 * n * L));
-                acc = FloatVector.fromArray(F, scales, (2 * n + 1) * L).neg().fma(FloatVector.fromArray(F, sums, g * L), dot).fma(d, acc);
-            } else {    // d_w from its f16 bits, as nibbles widens them (see the comment above PAIR_COLS)
-                IntVector u = ((IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0)).lanewise(LSHL, 16);
-                IntVector b = u.lanewise(ASHR, 3).and(0x8FFFE000);
-                if (nonFinite) b = b.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
-                acc = dot.fma(b.reinterpretAsFloats().mul(0x1p112f).mul(d), acc);
-            }
+            FloatVector dot = (FloatVector) lo.add(hi).convertShape(I2F, F, 0), d = FloatVector.fromArray(F, dx, g * L);
+            // d_w from its f16 bits, as nibbles widens them (see the comment above PAIR_COLS)
+            IntVector u = ((IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0)).lanewise(LSHL, 16);
+            IntVector b = u.lanewise(ASHR, 3).and(0x8FFFE000);
+            if (nonFinite) b = b.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
+            acc = dot.fma(b.reinterpretAsFloats().mul(0x1p112f).mul(d), acc);
         }
         return acc.reduceLanes(ADD);
+    }
+
+    /**
+     * Q5_K in 16-bit lanes, W half sub-blocks of 16 per group, as Q6_K: each element's 5 bits put together from its
+     * nibble and its high bit. The products of q (0 to 31) by q_x are summed with 16-bit wrap-around, then 16 times
+     * the lane's input sum is taken off: the sum of (q - 16) * q_x is at most 16 * 16 * 127 = 32512 in magnitude, so
+     * the wrapped arithmetic gave its exact value. Then, in floats, the 16 is put back, the lane scaled by d * scale
+     * (exact) less dmin * min times the input sum, and by d_x. Held so, Q5_K is 6 bits per weight (the file: 5.5);
+     * its quants as bytes with two floats per lane had made it 10.
+     */
+    private float q5K(int r, int g0, int g1, Activations in) {
+        short[] x = in.groupedXs, sums8 = in.groupedSums8;
+        float[] dx = in.groupedD, sums = in.groupedSums;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 10 * W, xo = g * 16 * W, o = g * W, d = n * 2 * SUPERS;
+            // bit e of byte 8 (9) is the high bit of element e (e + 8): shifted to bit 4 of its short, then one on per element
+            ShortVector hl = (ShortVector) ByteVector.fromArray(B, quants, q + 8 * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+            ShortVector hh = (ShortVector) ByteVector.fromArray(B, quants, q + 9 * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+            hl = hl.lanewise(LSHL, 4);
+            hh = hh.lanewise(LSHL, 4);
+            ShortVector s = ShortVector.zero(S), t = s;
+            for (int i = 0; i < 8; i++) {       // byte i: element i low, i + 8 high
+                ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                s = s.add(p.and((short) 0xF).or(hl.and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + i * W)));
+                t = t.add(p.lanewise(LSHR, 4).or(hh.and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)));
+                hl = hl.lanewise(LSHR, 1);
+                hh = hh.lanewise(LSHR, 1);
+            }
+            ShortVector dot = s.add(t).sub(ShortVector.fromArray(S, sums8, o).lanewise(LSHL, 1));    // 16 times the sum
+            ShortVector sm = ShortVector.fromArray(S, halves, n * W), sc = sm.and((short) 0xFF), mn = sm.lanewise(LSHR, 8);
+            FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
+            FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(x0.mul(16f));
+            FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(x1.mul(16f));
+            lo = lo.mul(((FloatVector) sc.convertShape(S2F, F, 0)).mul(scales[d]));
+            hi = hi.mul(((FloatVector) sc.convertShape(S2F, F, 1)).mul(scales[d + L / 16]));
+            acc0 = ((FloatVector) mn.convertShape(S2F, F, 0)).mul(scales[d + SUPERS]).fma(x0, lo).fma(FloatVector.fromArray(F, dx, o), acc0);
+            acc1 = ((FloatVector) mn.convertShape(S2F, F, 1)).mul(scales[d + SUPERS + L / 16]).fma(x1, hi).fma(FloatVector.fromArray(F, dx, o + L), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(ADD);
     }
 
     /**
@@ -612,7 +662,7 @@ final class BlockGroups {
         float[] dx = in.groupedD;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 13 * W, xo = g * 16 * W, o = g * W, d = n * SIX_DS;
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 13 * W, xo = g * 16 * W, o = g * W, d = n * SUPERS;
             ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
             for (int i = 0; i < 4; i++) {
                 ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
@@ -632,8 +682,8 @@ final class BlockGroups {
             FloatVector hi = ((FloatVector) s.convertShape(S2F, F, 1)).add((FloatVector) t.convertShape(S2F, F, 1));
             // lane k's scale in the low 16 bits of int lane k, lane k + L's in the high 16 (halfAt)
             IntVector sc = ((ShortVector) ByteVector.fromArray(B, quants, q + 12 * W).convertShape(B2S, S, 0)).reinterpretAsInts();
-            FloatVector c0 = FloatVector.broadcast(F, scales[d]).mul((FloatVector) sc.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0));
-            FloatVector c1 = FloatVector.broadcast(F, scales[d + L / 16]).mul((FloatVector) sc.lanewise(ASHR, 16).convert(I2F, 0));
+            FloatVector c0 = FloatVector.broadcast(F, scales[d]).mul((FloatVector) sc.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0));
+            FloatVector c1 = FloatVector.broadcast(F, scales[d + L / 16]).mul((FloatVector) sc.lanewise(ASHR, 16).convertShape(I2F, F, 0));
             acc0 = lo.fma(c0.mul(FloatVector.fromArray(F, dx, o)), acc0);
             acc1 = hi.fma(c1.mul(FloatVector.fromArray(F, dx, o + L)), acc1);
         }

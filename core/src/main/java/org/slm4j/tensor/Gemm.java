@@ -643,20 +643,20 @@ final class Gemm implements Parallel.RangeTask {
                 FloatVector dx0 = FloatVector.fromArray(F, dxt, x), dx1 = FloatVector.fromArray(F, dxt, x + L);
                 IntVector v = ShortVector.fromArray(S, sums, so).reinterpretAsInts();
                 FloatVector c = FloatVector.broadcast(F, dw[d]);
-                l0 = ((FloatVector) v.lanewise(LSHL, 16).convert(I2F, 0)).fma(dx0.mul(c), l0);
-                h0 = ((FloatVector) v.lanewise(ASHR, 16).convert(I2F, 0)).fma(dx1.mul(c), h0);
+                l0 = ((FloatVector) v.lanewise(LSHL, 16).convertShape(I2F, F, 0)).fma(dx0.mul(c), l0);
+                h0 = ((FloatVector) v.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dx1.mul(c), h0);
                 v = ShortVector.fromArray(S, sums, so + G).reinterpretAsInts();
                 c = FloatVector.broadcast(F, dw[d + nb]);
-                l1 = ((FloatVector) v.lanewise(LSHL, 16).convert(I2F, 0)).fma(dx0.mul(c), l1);
-                h1 = ((FloatVector) v.lanewise(ASHR, 16).convert(I2F, 0)).fma(dx1.mul(c), h1);
+                l1 = ((FloatVector) v.lanewise(LSHL, 16).convertShape(I2F, F, 0)).fma(dx0.mul(c), l1);
+                h1 = ((FloatVector) v.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dx1.mul(c), h1);
                 v = ShortVector.fromArray(S, sums, so + 2 * G).reinterpretAsInts();
                 c = FloatVector.broadcast(F, dw[d + 2 * nb]);
-                l2 = ((FloatVector) v.lanewise(LSHL, 16).convert(I2F, 0)).fma(dx0.mul(c), l2);
-                h2 = ((FloatVector) v.lanewise(ASHR, 16).convert(I2F, 0)).fma(dx1.mul(c), h2);
+                l2 = ((FloatVector) v.lanewise(LSHL, 16).convertShape(I2F, F, 0)).fma(dx0.mul(c), l2);
+                h2 = ((FloatVector) v.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dx1.mul(c), h2);
                 v = ShortVector.fromArray(S, sums, so + 3 * G).reinterpretAsInts();
                 c = FloatVector.broadcast(F, dw[d + 3 * nb]);
-                l3 = ((FloatVector) v.lanewise(LSHL, 16).convert(I2F, 0)).fma(dx0.mul(c), l3);
-                h3 = ((FloatVector) v.lanewise(ASHR, 16).convert(I2F, 0)).fma(dx1.mul(c), h3);
+                l3 = ((FloatVector) v.lanewise(LSHL, 16).convertShape(I2F, F, 0)).fma(dx0.mul(c), l3);
+                h3 = ((FloatVector) v.lanewise(ASHR, 16).convertShape(I2F, F, 0)).fma(dx1.mul(c), h3);
             }
             l0.intoArray(acc, o);
             h0.intoArray(acc, o + L);

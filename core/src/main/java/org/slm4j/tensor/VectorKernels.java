@@ -41,7 +41,10 @@ import jdk.incubator.vector.VectorSpecies;
  * variable), and no helper taking or returning vectors beyond a few operations, because a helper that C2 happens to
  * compile on its own first is then too big to inline and every vector through it is boxed. Even a small helper is
  * left out of line at a cold call site (a tail loop), and a method holding many formats' loops runs out of C2's
- * inlining budget before its last ones: so one method per format, and tails written out. Allocation in steady
+ * inlining budget before its last ones: so one method per format, and tails written out. Conversions name their
+ * species ({@code convertShape(I2F, F, 0)}, not {@code convert(I2F, 0)}): C2 inlines many Vector API calls late, and
+ * in a late-inlined {@code convert} the species it derives was not a constant, so the intrinsic failed and the
+ * vectors were boxed (Q4_K generation, 80 bytes per call, in {@code -XX:+LogCompilation}). Allocation in steady
  * state (JFR, or the GC log growing with the token count; KernelAllocationTest in a process that ran every type) is
  * the symptom to look for.
  */
