@@ -253,15 +253,25 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
     file by `llama-quantize ... Q4_K_M`, `tg` went 32.9 -> 37.8 tok/s (medians of four alternating rounds, faster
     in each round). In other rounds llama.cpp ran at 41-43 tok/s; its `pp512` was 117 tok/s against slm4j's 108
     (0.92).
-  * Q4_K shrank the same way to 4.75 bits per weight, with d and dmin per super-block put into their lanes by a
-    broadcast and a blend: JMH 224 -> 210 µs. With both, TinyLlama Q4_K_M `tg` was 39.2 tok/s against 37.9 with
-    Q6_K alone (medians of seven alternating rounds, its spread 32-42); llama.cpp ran at 39-44 in the same rounds.
-    It is not in: it made the generation loop that Q4_0 shares half again as long, and in one of two fresh-clone
-    test runs Q4_0's single-input matmul allocated 10 KB per call (`KernelAllocationTest`). It needs a method of its
-    own first.
+  * Q4_K keeps 4.75 bits per weight: its nibbles as Q4_0's, each lane's 6-bit scale and min in a short, and d and
+    -dmin per super-block, which one load and constant shuffles put into their lanes. It has a generation loop of
+    its own: inside the loop Q4_0 shares, it had made Q4_0's single-input matmul allocate 10 KB per call in one of two
+    fresh-clone test runs. JMH 5632 × 2048, one input, two threads: 266 -> 232 µs (three alternating rounds).
+  * Q5_K keeps 6 bits per weight (it had 10: its quants as bytes and two floats per lane), in lanes of 16 elements
+    as Q6_K: a nibble plane and a plane of high bits. The products of q by the input's quants wrap around in 16
+    bits, and taking off 16 times the lane's input sum leaves the exact sum of (q - 16) * q_x. JMH as above: 538 ->
+    426 µs. That loop is bound by its operations, not by memory: in a `perf` profile of TinyLlama Q5_K_M `tg`, 75 %
+    of the samples are in it, and it reads about 10 GB/s per core. Putting the fifth bit in place costs three
+    operations per element where llama.cpp's integer dot products need none.
+  * TinyLlama quantized from the random F16 file by `llama-quantize ... Q4_K_M` and `Q5_K_M`, `tg64` on two
+    threads, medians of three alternating rounds with llama-bench (2026-11-24, 22:45Z): Q4_K_M 34.1 (before these
+    two changes) -> 36.4 tok/s, llama.cpp 41.9 (0.81 -> 0.87); Q5_K_M 23.7 -> 25.5, llama.cpp 32.7 (0.73 -> 0.78).
+    An earlier pair of rounds had Q4_K_M 36.9 -> 40.0 for the Q4_K change alone.
+  * A lesson of the Q4_K loop: C2 inlines many Vector API calls late, and a late-inlined `convert(I2F, 0)`, whose
+    species is derived rather than named, was not intrinsified; its vectors were boxed, 80 bytes per call
+    (`-XX:+LogCompilation` showed the fallback's code inlined). Conversions now name their species
+    (`convertShape(I2F, F, 0)`).
 
-  Q5_K still keeps its quants as bytes and two floats per lane: 10 bits per weight where the file has 5.5. On a
-  `Q5_K_M` file, `tg` runs at 25.1 tok/s against llama.cpp's 34.3 (0.73).
 * **What made the decode kernels slow.** Not the arithmetic, but how C2 compiled it (`tensor/VectorKernels` lists
   the rules): an inner loop per block, indexes divided or scaled by a variable, and vector helpers that C2 compiled
   on their own first and then boxed (the Q4_K and Q6_K kernels allocated gigabytes per run). A JMH benchmark on one
