@@ -99,6 +99,33 @@ class KernelTwinTest {
         assertEquals(null, compare(Kernels.vector(), new RandomWeights(m, magnitude), x, batch));
     }
 
+    /**
+     * Q5_K at the 16-bit bound of BlockGroups' generation loop: lanes of 16 quants 0 (q - 16 = -16) or 31 against 16
+     * input quants of -127 or 127, every scale 63, so a lane's sum of (q - 16) * q_x reaches +-32512 (30480 for 31):
+     * exact only if 16 times the lane's input sum is what is taken off. In the first super-block the inputs are -2.5
+     * (the first of them Q8_K's largest magnitude, so they quantize to -127) but the last 16, 2.5 (127); the second
+     * super-block's are zero. Each lane's error would then have the same sign of d_x, so none cancels.
+     */
+    @ParameterizedTest(name = "batch {0}")
+    @MethodSource("batches")
+    void q5KLargestSumsMatchScalar(int batch) {
+        int rows = 4, cols = 512;
+        ByteBuffer buf = ByteBuffer.allocate((int) (GgmlType.Q5_K.bytesFor(cols) * rows)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] magnitude = new float[rows * cols], x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = i % cols >= 256 ? 0 : i % cols >= 240 ? 2.5f : -2.5f;
+        for (int k = 0; k < rows * cols / 256; k++) {
+            byte quants = (byte) (k / 2 % 2 == 0 ? 0 : 0xFF);   // rows 0 and 2: every q 0; rows 1 and 3: every q 31
+            buf.putShort(Float.floatToFloat16(1f)).putShort((short) 0);     // d 1, dmin 0
+            for (int i = 0; i < 4; i++) buf.put((byte) 0xFF);      // scales 0-3: 63, and the top bits of scales 4-7
+            for (int i = 0; i < 4; i++) buf.put((byte) 0);         // mins 0-3: 0, and the top bits of mins 4-7
+            for (int i = 0; i < 4; i++) buf.put((byte) 0x0F);      // scales 4-7's low bits 15, mins 4-7's 0
+            for (int i = 0; i < 32 + 128; i++) buf.put(quants);    // high bits, then nibbles
+            Arrays.fill(magnitude, 256 * k, 256 * k + 256, 63 * 31);
+        }
+        Matrix m = new Matrix("q5K-extremes", GgmlType.Q5_K, MemorySegment.ofArray(buf.array()), rows, cols);
+        assertEquals(null, compare(Kernels.vector(), new RandomWeights(m, magnitude), x, batch));
+    }
+
     static int[] batches() {
         return new int[] {1, 2, 7};
     }
