@@ -22,7 +22,7 @@ final class Activations {
     short[] groupedXs = new short[0];    // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one input: see group  [groups * 32 or 16 * lanes]
     float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
     float[] groupedSums = new float[0];  // Q4_K, Q5_K: each lane's quant sum                [groups * W]
-    short[] groupedSums8 = new short[0]; // Q4_0, Q4_K: 8 * each block's quant sum, 16-bit   [groups * W]
+    short[] groupedSums8 = new short[0]; // Q4_0, Q4_K, Q5_K: 8 * each lane's quant sum, 16-bit [groups * W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     // a prompt's inputs are quantized on all threads (one token's, a few thousand elements, on the caller's: no task)
     private static final int PARALLEL_WORK = 1 << 16;

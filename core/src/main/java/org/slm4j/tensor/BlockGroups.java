@@ -315,28 +315,13 @@ final class BlockGroups {
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
     void rows(int r0, int r1, Activations in, float[] out) {
         switch (type) {
-            case Q4_0 -> {
+            case Q4_0, Q4_K -> {
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibbles(two, g0, g1, in, out, r0, r1);
-                }
-            }
-            case Q4_K -> {
-                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
-                    int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibblesK(two, g0, g1, in, out, r0, r1);
-                }
-            }
-            case Q6_K -> {
-                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
-                    int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + q6K(r, g0, g1, in);
-                }
-            }
-            case Q5_K -> {
-                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
-                    int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + q5K(r, g0, g1, in);
+                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) {
+                        if (type == GgmlType.Q4_0) nibbles(two, g0, g1, in, out, r0, r1);
+                        else nibblesK(two, g0, g1, in, out, r0, r1);
+                    }
                 }
             }
             case F16 -> {
@@ -346,10 +331,17 @@ final class BlockGroups {
                     else for (int r = r0; r < r1; r++) out[r] += f16(base + r * stride, c0, width, in);
                 }
             }
-            default -> {
+            default -> {        // a row at a time
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int r = r0; r < r1; r++) out[r] = (g0 == 0 ? 0 : out[r]) + bytes(r, g0, g1, in);
+                    for (int r = r0; r < r1; r++) {
+                        float dot = switch (type) {
+                            case Q5_K -> q5K(r, g0, g1, in);
+                            case Q6_K -> q6K(r, g0, g1, in);
+                            default -> bytes(r, g0, g1, in);
+                        };
+                        out[r] = (g0 == 0 ? 0 : out[r]) + dot;
+                    }
                 }
             }
         }
@@ -495,8 +487,8 @@ final class BlockGroups {
      * dmin * min are multiplied out here (exact): one load holds both sets' d and -dmin per super-block of 8 lanes,
      * and a constant shuffle puts them in their lanes. A method of its own: in nibbles, this made Q4_0's loop
      * allocate 10 KB per call in one of two fresh-clone test runs. The 6-bit scales and mins are widened as shorts
-     * (S2F): widened as ints (I2F), C2 inlined four of those conversions late, once the method had inlined about
-     * 8000 bytecodes, and then failed to intrinsify them (-XX:+LogCompilation): 80 bytes boxed per call.
+     * (S2F, the conversion the sums take anyway); an earlier version widened them as ints with convert(I2F, 0),
+     * which C2 inlined late and did not intrinsify: 80 bytes boxed per call (see VectorKernels).
      */
     private void nibblesK(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
         short[] x = in.groupedXs, sums8 = in.groupedSums8;
