@@ -166,6 +166,7 @@ final class Activations {
                 blockAt[j] = e * k;
                 groupedD[g * lanes + j] = d[e * k / dBlock];
             }
+            Arrays.fill(blockAt, count, lanes, 0);      // padding lanes: read, then zeroed (see groupBlocks)
             if (pairs) {
                 // Q8_0: plain loops over each lane's 32 quants. Gathered with the Vector API (as below), in some
                 // test runs the compiled gather allocated 1.3 KB per group (JFR: its index check and the gather's

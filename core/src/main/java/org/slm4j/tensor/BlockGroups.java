@@ -36,7 +36,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
  * scaling each block's lane sums as on its 32 products. Here byte i of the group's W blocks is one load: lane j sums
  * block j's products over the group's loads, and one multiply-add scales L blocks. All but Q8_0 sum
- * products in 16-bit lanes (exact, see {@link #nibbles} and {@link #q6K}), so one multiply and one add serve 2L
+ * products in 16-bit lanes (exact, see {@link #quads} and {@link #q6K}), so one multiply and one add serve 2L
  * weights. One thread
  * then reads Q4_0 weights at 23 GB/s (12 from the file's layout, 18 with float lanes); two threads are bound by
  * memory for every type in the minutes when this machine's memory gives two threads about 45 GB/s (in others
@@ -46,7 +46,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
- * B = 16 (Q4_0, Q4_K), 13 (Q6_K), 10 (Q5_K) or 32 (Q8_0) quant bytes per lane's block:
+ * B = 16 (Q4_K), 13 (Q6_K), 10 (Q5_K) or 32 (Q8_0) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
  *                                Q6_K: bytes 0-7 the low 4 bits of elements i and i + 8, bytes 8-11 the high 2
  *                                bits of elements i, i + 4, i + 8 and i + 12 (i = byte - 8), byte 12 the int8 scale
@@ -54,14 +54,17 @@ import jdk.incubator.vector.VectorSpecies;
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
  *                                of elements 0-7 (8-15), element e at bit e % 8
  *                                Q8_0: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
- *                                Q4_0, Q4_K: at nibbleAt(n, i, j), n = 2 * unitGroup(r / 2, g, ..) + r % 2:
+ *                                Q4_K: at nibbleAt(n, i, j), n = 2 * unitGroup(r / 2, g, ..) + r % 2:
  *                                byte i of rows 2k and 2k + 1 one after the other (an odd last row's
  *                                partner: zeros)
+ *   quads[(u * 32 + i) * W + j]  Q4_0: element i of block g * W + j of rows 4k to 4k + 3, row 4k + m's nibble
+ *                                at bit 4m, u = unitGroup(r / 4, g, ..) (a last quad's missing rows: zeros)
  *   (Q4_0 and Q4_K rows of 2.5, 3.5, .. groups, to 4096 columns, go in pairs, see setRows: r is then the pair,
- *   block g * W + j of its two rows' blocks one after the other, and the pairs go in twos as rows do)
+ *   block g * W + j of its two rows' blocks one after the other, and the pairs go in fours or twos as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j
+ *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j,
+ *                                n = 4 * unitGroup(r / 4, g, ..) + r % 4
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
  *                                Q4_K: per super-block (8 lanes) d at [n * K_DS + s], -dmin at [n * K_DS + W / 8 + s];
  *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
@@ -73,7 +76,7 @@ import jdk.incubator.vector.VectorSpecies;
  * out once per group, exact as before (an f16 times a 6- or 8-bit integer). JMH, 5632 x 2048, one input, two
  * threads: Q4_K 266 -> 232 us, Q5_K 538 -> 426 us, Q6_K 432 -> 324 us.
  *
- * <p>A loop for Q4_0's nibbles and one for Q4_K's, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
+ * <p>A loop for Q4_0's quads and one for Q4_K's nibbles, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
  * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
@@ -98,6 +101,7 @@ final class BlockGroups {
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
+    private final short[] quads;           // Q4_0: four sets' nibbles of one element to a short (see quads)
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits; Q4_K, Q5_K: scale, min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
@@ -107,16 +111,14 @@ final class BlockGroups {
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
-    private final int units;               // what one pass of a loop takes: two sets (Q4_0, Q4_K), else a row
+    private final int units;               // what one pass of a loop takes: four sets (Q4_0), two (Q4_K), else a row
     private final int panelGroups;         // groups per panel (see panelGroups)
 
-    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, boolean nonFinite, int rows, int cols) {
-        this(type, quants, halves, scales, new int[0], nonFinite, rows, cols);
-    }
-
-    private BlockGroups(GgmlType type, byte[] quants, short[] halves, float[] scales, int[] words, boolean nonFinite, int rows, int cols) {
+    private BlockGroups(GgmlType type, byte[] quants, short[] quads, short[] halves, float[] scales, int[] words, boolean nonFinite,
+                        int rows, int cols) {
         this.type = type;
         this.quants = quants;
+        this.quads = quads;
         this.halves = halves;
         this.scales = scales;
         this.words = words;
@@ -130,14 +132,19 @@ final class BlockGroups {
         this.panelGroups = type == GgmlType.F16 ? 0 : panelGroups(type, cols);
     }
 
-    /** Q4_0 and Q4_K: two sets of rows at a time (see nibbles); the others a row at a time. */
-    private static boolean twoSets(GgmlType type) {
+    /** Q4_0 and Q4_K: rows in 2L-wide groups of blocks of 32, which may go in pairs (see setRows). */
+    private static boolean nibbleTypes(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
+    }
+
+    /** Sets of rows a loop takes at a time: Q4_0 four (see quads), Q4_K two (see nibblesK), the others one row. */
+    private static int unitSets(GgmlType type) {
+        return type == GgmlType.Q4_0 ? 4 : type == GgmlType.Q4_K ? 2 : 1;
     }
 
     private static int units(GgmlType type, int rows, int cols) {
         int sets = (rows + setRows(type, cols) - 1) / setRows(type, cols);
-        return twoSets(type) ? (sets + 1) / 2 : rows;
+        return (sets + unitSets(type) - 1) / unitSets(type);
     }
 
     /**
@@ -196,7 +203,7 @@ final class BlockGroups {
      * columns 22 and 43 % slower).
      */
     static int setRows(GgmlType type, int cols) {
-        return twoSets(type) && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
+        return nibbleTypes(type) && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
     }
 
     /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
@@ -237,20 +244,22 @@ final class BlockGroups {
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
         int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type());
         int width = lanes(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
-        boolean twoSets = twoSets(w.type());
-        if (twoSets) sets += sets % 2;      // the last set's partner, when it has none: zeros
+        int unitSets = unitSets(w.type()), unitRows = unitSets * pair;
+        sets = (sets + unitSets - 1) / unitSets * unitSets;      // the last unit's missing sets: zeros
         int units = units(w.type(), w.rows(), w.cols()), panel = panelGroups(w.type(), w.cols());
+        boolean q40 = w.type() == GgmlType.Q4_0;
         if ((long) sets * groups * bytes * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
         byte[] quants;
-        short[] halves;
+        short[] quads, halves;
         float[] scales;
         int unitCount = sets * groups;
         int halfCount = six ? 0 : unitCount * width;
         int floatCount = k ? unitCount * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
-            quants = new byte[unitCount * bytes * width];
+            quants = new byte[q40 ? 0 : unitCount * bytes * width];
+            quads = new short[q40 ? unitCount * bytes * width / 2 : 0];
             halves = new short[halfCount];
             scales = new float[floatCount];
         } catch (OutOfMemoryError e) {
@@ -261,14 +270,25 @@ final class BlockGroups {
         MemorySegment in = w.data();
         long rowBytes = w.rowBytes();
         boolean[] nonFinite = new boolean[1];
-        Parallel.forRange(w.rows(), (r0, r1) -> {
+        // by unit: a Q4_0 short holds four sets' nibbles, so one thread writes all of them
+        Parallel.forRange(units, (u0, u1) -> {
             int[] q = new int[16];      // Q6_K, Q5_K: a lane's quants
-            for (int r = r0; r < r1; r++) {
+            for (int r = u0 * unitRows; r < Math.min(w.rows(), u1 * unitRows); r++) {
                 for (int b = 0; b < blocks; b++) {
                     int at = r % pair * blocks + b, set = r / pair, j = at % width;
-                    int n = twoSets ? 2 * unitGroup(set / 2, at / width, units, groups, panel) + set % 2
-                            : unitGroup(set, at / width, units, groups, panel);
-                    if (six) {          // a sub-block of 16: 6-bit quants in 12 bytes, its scale; d per 16 lanes (see q6K)
+                    int n = unitSets * unitGroup(set / unitSets, at / width, units, groups, panel) + set % unitSets;
+                    if (q40) {          // nibble i of each element in the short of its quad, group and element
+                        long block = r * rowBytes + 18L * b;
+                        short h = in.get(Blocks.SHORT, block);
+                        halves[n * width + halfAt(j)] = h;
+                        if ((h & 0x7C00) == 0x7C00) nonFinite[0] = true;
+                        int shift = 4 * (set % 4), at0 = (n / 4 * 32) * width + j;
+                        for (int i = 0; i < 16; i++) {
+                            int v = in.get(JAVA_BYTE, block + 2 + i);
+                            quads[at0 + i * width] |= (short) ((v & 0xF) << shift);
+                            quads[at0 + (16 + i) * width] |= (short) ((v >> 4 & 0xF) << shift);
+                        }
+                    } else if (six) {          // a sub-block of 16: 6-bit quants in 12 bytes, its scale; d per 16 lanes (see q6K)
                         long block = r * rowBytes + 210L * (b / 16);
                         for (int i = 0; i < 16; i++) q[i] = Blocks.q6k(in, block, 16 * (b % 16) + i) + 32;
                         for (int i = 0; i < 8; i++) quants[(n * 13 + i) * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
@@ -302,26 +322,29 @@ final class BlockGroups {
                     } else {
                         long block = r * rowBytes + (long) (2 + bytes) * b;
                         short h = in.get(Blocks.SHORT, block);
-                        halves[n * width + (bytes == 16 ? halfAt(j) : j)] = h;
+                        halves[n * width + j] = h;
                         if ((h & 0x7C00) == 0x7C00) nonFinite[0] = true;
-                        for (int i = 0; i < bytes; i++) quants[bytes == 32 ? pairAt(n, i, j) : nibbleAt(n, i, j)] = in.get(JAVA_BYTE, block + 2 + i);
+                        for (int i = 0; i < bytes; i++) quants[pairAt(n, i, j)] = in.get(JAVA_BYTE, block + 2 + i);
                     }
                 }
             }
         });
-        return new BlockGroups(w.type(), quants, halves, scales, nonFinite[0], w.rows(), w.cols());
+        return new BlockGroups(w.type(), quants, quads, halves, scales, new int[0], nonFinite[0], w.rows(), w.cols());
     }
 
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
     void rows(int r0, int r1, Activations in, float[] out) {
         switch (type) {
-            case Q4_0, Q4_K -> {
+            case Q4_0 -> {
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) {
-                        if (type == GgmlType.Q4_0) nibbles(two, g0, g1, in, out, r0, r1);
-                        else nibblesK(two, g0, g1, in, out, r0, r1);
-                    }
+                    for (int quad = r0 / setRows / 4; 4 * quad * setRows < r1; quad++) quads(quad, g0, g1, in, out, r0, r1);
+                }
+            }
+            case Q4_K -> {
+                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
+                    int g1 = Math.min(groups, g0 + panelGroups);
+                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibblesK(two, g0, g1, in, out, r0, r1);
                 }
             }
             case F16 -> {
@@ -384,7 +407,7 @@ final class BlockGroups {
             for (int i = (int) (n * r0 / rows); i < (int) (n * r1 / rows); i++) flags |= (words[i] & 0x7C007C00) + 0x04000400;
             if ((flags & 0x80008000) != 0) any[0] = 1;
         });
-        return new BlockGroups(GgmlType.F16, new byte[0], new short[0], new float[0], words, any[0] != 0, rows, cols);
+        return new BlockGroups(GgmlType.F16, new byte[0], new short[0], new short[0], new float[0], words, any[0] != 0, rows, cols);
     }
 
     /**
@@ -419,70 +442,103 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 in 16-bit lanes, W blocks per group, two sets of rows at a time (sets 2 * two and 2 * two + 1): each
-     * input load serves both, and their bytes are one stream (see nibbleAt). The products of a block's 32 nibbles
-     * (0 to 15) by its input quants are summed with 16-bit wrap-around, then 8 times the block's input sum is taken
-     * off, leaving the sum of (q - 8) * q_x: at most 32 * 8 * 127 in magnitude, so it fits 16 bits and the wrapped
-     * arithmetic gave its exact value, which is scaled by d_w * d_x, as ggml does. Against one set at a time, one
-     * thread: 18 % faster in cache, 15-20 % from memory; two threads 13 %.
+     * Q4_0 in 16-bit lanes, W blocks per group, four sets of rows at a time (sets 4 * quad to 4 * quad + 3): a short
+     * holds one element's nibble of each, set k's at bit 4k, so one load serves the four sets and one input load
+     * all of them. The shorts are multiplied as they are, unmasked, and summed with 16-bit wrap-around: m_k, the
+     * sum of (s >>> 4k) * q_x, is set k's sum of nibble times q_x plus 16 times m_(k+1), so m_k - 16 m_(k+1) is that
+     * sum modulo 2^16. Taking off 8 times the block's input sum leaves the sum of (q - 8) * q_x, at most 32 * 8 * 127
+     * in magnitude, so the wrapped arithmetic gave its exact value, which is scaled by d_w * d_x, as ggml does. A load
+     * of four sets' nibbles takes 3 shifts, 4 multiplies and 4 adds; two sets' bytes, widened and split (2 loads,
+     * 2 widenings, 2 masks, 2 shifts, 4 multiplies, 4 adds, and 2 input loads), took 14 operations for as many.
+     * Each d_w is read as finite: a matrix with an inf or NaN one goes to the reference kernel (see
+     * {@link #reference}), which kept this method under C2's inlining budget (over it, it boxed in some test runs).
      */
-    private void nibbles(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
+    private void quads(int quad, int g0, int g1, Activations in, float[] out, int r0, int r1) {
         short[] x = in.groupedXs, sums8 = in.groupedSums8;
         float[] dx = in.groupedD;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, firstA = a0, firstB = a0;
+        FloatVector zero = FloatVector.zero(F);       // per set: low lanes, high lanes, a pair's first row's high lanes
+        FloatVector a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0 = zero, c1 = zero, e0 = zero, e1 = zero;
+        FloatVector firstA = zero, firstB = zero, firstC = zero, firstE = zero;
         for (int g = g0; g < g1; g++) {
-            int n = 2 * (g0 * units + two * (g1 - g0) + g - g0), q = n * 16 * W, xo = g * 32 * W, o = g * W;   // A's n, B's n + 1
+            int n = g0 * units + quad * (g1 - g0) + g - g0, q = n * 32 * W, xo = g * 32 * W, o = g * W;
             if (g == mid) {         // high lanes: the second row's
                 firstA = a1;
                 firstB = b1;
-                a1 = FloatVector.zero(F);
-                b1 = a1;
+                firstC = c1;
+                firstE = e1;
+                a1 = zero;
+                b1 = zero;
+                c1 = zero;
+                e1 = zero;
             }
-            ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
-            for (int i = 0; i < 16; i++) {
-                ShortVector lo = ShortVector.fromArray(S, x, xo + i * W), hi = ShortVector.fromArray(S, x, xo + (16 + i) * W);
-                ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + 2 * i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (2 * i + 1) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                s0 = s0.add(v.and((short) 0xF).mul(lo));
-                s1 = s1.add(v.lanewise(LSHR, 4).mul(hi));
-                t0 = t0.add(u.and((short) 0xF).mul(lo));
-                t1 = t1.add(u.lanewise(LSHR, 4).mul(hi));
+            ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
+            for (int i = 0; i < 32; i++) {
+                ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
+                m0 = m0.add(s.mul(v));
+                m1 = m1.add(s.lanewise(LSHR, 4).mul(v));
+                m2 = m2.add(s.lanewise(LSHR, 8).mul(v));
+                m3 = m3.add(s.lanewise(LSHR, 12).mul(v));
             }
-            ShortVector s8 = ShortVector.fromArray(S, sums8, o), dotA = s0.add(s1).sub(s8), dotB = t0.add(t1).sub(s8);
-            FloatVector loA = (FloatVector) dotA.convertShape(S2F, F, 0), hiA = (FloatVector) dotA.convertShape(S2F, F, 1);
-            FloatVector loB = (FloatVector) dotB.convertShape(S2F, F, 0), hiB = (FloatVector) dotB.convertShape(S2F, F, 1);
-            FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
-            // d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
-            IntVector h = ShortVector.fromArray(S, halves, n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
-            IntVector k = ShortVector.fromArray(S, halves, (n + 1) * W).reinterpretAsInts(), m = k.lanewise(LSHL, 16);
-            IntVector h0 = u.lanewise(ASHR, 3).and(0x8FFFE000), h1 = h.lanewise(ASHR, 3).and(0x8FFFE000);
-            IntVector k0 = m.lanewise(ASHR, 3).and(0x8FFFE000), k1 = k.lanewise(ASHR, 3).and(0x8FFFE000);
-            if (nonFinite) {
-                h0 = h0.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
-                h1 = h1.lanewise(OR, 0x70000000, h.and(0x7C000000).compare(EQ, 0x7C000000));
-                k0 = k0.lanewise(OR, 0x70000000, m.and(0x7C000000).compare(EQ, 0x7C000000));
-                k1 = k1.lanewise(OR, 0x70000000, k.and(0x7C000000).compare(EQ, 0x7C000000));
-            }
-            a0 = loA.fma(h0.reinterpretAsFloats().mul(0x1p112f).mul(d0), a0);
-            a1 = hiA.fma(h1.reinterpretAsFloats().mul(0x1p112f).mul(d1), a1);
-            b0 = loB.fma(k0.reinterpretAsFloats().mul(0x1p112f).mul(d0), b0);
-            b1 = hiB.fma(k1.reinterpretAsFloats().mul(0x1p112f).mul(d1), b1);
-            if (g == mid) {         // low lanes: the first row's last blocks
-                int ra = 4 * two, rb = ra + 2;
-                if (ra >= r0 && ra < r1) out[ra] = a0.add(firstA).reduceLanes(ADD);
-                if (rb >= r0 && rb < r1) out[rb] = b0.add(firstB).reduceLanes(ADD);
-                a0 = FloatVector.zero(F);
-                b0 = a0;
+            ShortVector s8 = ShortVector.fromArray(S, sums8, o);
+            ShortVector dotA = m0.sub(m1.lanewise(LSHL, 4)).sub(s8), dotB = m1.sub(m2.lanewise(LSHL, 4)).sub(s8);
+            ShortVector dotC = m2.sub(m3.lanewise(LSHL, 4)).sub(s8), dotE = m3.sub(s8);
+            // d_x times 2^112, exact: an f16-rounded d_x is at most 65504, or inf (see the class's note on scales)
+            FloatVector d0 = FloatVector.fromArray(F, dx, o).mul(0x1p112f), d1 = FloatVector.fromArray(F, dx, o + L).mul(0x1p112f);
+            // each set's d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
+            IntVector h = ShortVector.fromArray(S, halves, 4 * n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+            IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
+            a0 = ((FloatVector) dotA.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), a0);
+            a1 = ((FloatVector) dotA.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), a1);
+            h = ShortVector.fromArray(S, halves, (4 * n + 1) * W).reinterpretAsInts();
+            u = h.lanewise(LSHL, 16);
+            lo = u.lanewise(ASHR, 3).and(0x8FFFE000);
+            hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
+            b0 = ((FloatVector) dotB.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), b0);
+            b1 = ((FloatVector) dotB.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), b1);
+            h = ShortVector.fromArray(S, halves, (4 * n + 2) * W).reinterpretAsInts();
+            u = h.lanewise(LSHL, 16);
+            lo = u.lanewise(ASHR, 3).and(0x8FFFE000);
+            hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
+            c0 = ((FloatVector) dotC.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), c0);
+            c1 = ((FloatVector) dotC.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), c1);
+            h = ShortVector.fromArray(S, halves, (4 * n + 3) * W).reinterpretAsInts();
+            u = h.lanewise(LSHL, 16);
+            lo = u.lanewise(ASHR, 3).and(0x8FFFE000);
+            hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
+            e0 = ((FloatVector) dotE.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), e0);
+            e1 = ((FloatVector) dotE.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), e1);
+            if (g == mid) {         // low lanes: each pair's first row's last blocks
+                int first = 8 * quad;
+                put(out, first, r0, r1, false, a0.add(firstA).reduceLanes(ADD));
+                put(out, first + 2, r0, r1, false, b0.add(firstB).reduceLanes(ADD));
+                put(out, first + 4, r0, r1, false, c0.add(firstC).reduceLanes(ADD));
+                put(out, first + 6, r0, r1, false, e0.add(firstE).reduceLanes(ADD));
+                a0 = zero;
+                b0 = zero;
+                c0 = zero;
+                e0 = zero;
             }
         }
-        int ra = (2 * two + 1) * setRows - 1, rb = ra + setRows;     // a later panel adds to the earlier ones'
-        if (ra >= r0 && ra < r1) out[ra] = (g0 == 0 ? 0 : out[ra]) + a0.add(a1).reduceLanes(ADD);
-        if (rb >= r0 && rb < r1) out[rb] = (g0 == 0 ? 0 : out[rb]) + b0.add(b1).reduceLanes(ADD);
+        int last = (4 * quad + 1) * setRows - 1;      // set 4 * quad's last row; a later panel adds to the earlier ones'
+        put(out, last, r0, r1, g0 > 0, a0.add(a1).reduceLanes(ADD));
+        put(out, last + setRows, r0, r1, g0 > 0, b0.add(b1).reduceLanes(ADD));
+        put(out, last + 2 * setRows, r0, r1, g0 > 0, c0.add(c1).reduceLanes(ADD));
+        put(out, last + 3 * setRows, r0, r1, g0 > 0, e0.add(e1).reduceLanes(ADD));
+    }
+
+    /** Q4_0 with an inf or NaN d_w (no trained model has one): its rows are for the reference kernel, see quads. */
+    boolean reference() {
+        return type == GgmlType.Q4_0 && nonFinite;
+    }
+
+    /** out[r] = v, or out[r] + v when add, for a row r in this call's range [r0, r1). */
+    private static void put(float[] out, int r, int r0, int r1, boolean add, float v) {
+        if (r >= r0 && r < r1) out[r] = (add ? out[r] : 0) + v;
     }
 
     /**
-     * Q4_K as {@link #nibbles} sums Q4_0, a lane a sub-block of 32; then it adds the 8 back (in floats, exact),
+     * Q4_K as {@link #quads} sums Q4_0, a lane a sub-block of 32; then it adds the 8 back (in floats, exact),
      * scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x. Its d * scale and
      * dmin * min are multiplied out here (exact): one load holds both sets' d and -dmin per super-block of 8 lanes,
      * and a constant shuffle puts them in their lanes. A method of its own: in nibbles, this made Q4_0's loop
@@ -552,7 +608,7 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K: where byte i of lane j of group n (two sets' groups: 2 * unitGroup + which set) lies: byte i of the two sets' groups one
+     * Q4_K: where byte i of lane j of group n (two sets' groups: 2 * unitGroup + which set) lies: byte i of the two sets' groups one
      * after the other, so that the loop over both reads one unbroken stream (two streams 512 bytes apart, one per
      * set, ran at half the speed from memory).
      */
@@ -594,7 +650,7 @@ final class BlockGroups {
                 hi = hi.add(v.lanewise(ASHR, 16));
             }
             FloatVector dot = (FloatVector) lo.add(hi).convertShape(I2F, F, 0), d = FloatVector.fromArray(F, dx, g * L);
-            // d_w from its f16 bits, as nibbles widens them (see the comment above PAIR_COLS)
+            // d_w from its f16 bits, as quads widens them (see the comment above PAIR_COLS)
             IntVector u = ((IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0)).lanewise(LSHL, 16);
             IntVector b = u.lanewise(ASHR, 3).and(0x8FFFE000);
             if (nonFinite) b = b.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));

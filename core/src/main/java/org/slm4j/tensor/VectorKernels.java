@@ -33,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code vpmaddubsw} or {@code vpdpbusd}. Rows are therefore regrouped so that one scale operation serves many
  * blocks ({@link BlockGroups}). Where a block's whole sum fits 16 bits, nothing needs widening until the block
  * ends, and a 16-bit multiply and add serve twice the lanes of an FMA: 4-bit by 8-bit products, in
- * {@link Gemm}'s Q4_0 tile and in BlockGroups' Q4_0 and Q4_K loops (there with wrap-around, see its nibbles).
+ * {@link Gemm}'s Q4_0 tile and in BlockGroups' Q4_0 and Q4_K loops (there with wrap-around, see its quads).
  *
  * <p>How C2 compiles these loops decides their speed more than their arithmetic does (each rule below was measured
  * on a model streaming from memory, and each broken one cost 1.5x to 4x): no loop inside a block's work, only loop
@@ -113,7 +113,12 @@ final class VectorKernels extends RowKernels {
             super.rows(w, r0, r1, in, batch, out);
             return;
         }
-        w.groups().rows(r0, r1, in, out);
+        BlockGroups groups = w.groups();
+        if (groups.reference()) {
+            for (int r = r0; r < r1; r++) out[r] = ScalarKernels.INSTANCE.dot(w, r * w.rowBytes(), in, 0);
+        } else {
+            groups.rows(r0, r1, in, out);
+        }
     }
 
     /** Q4_0, Q8_0 and the K-quants regroup on their first matmul, here on the calling thread before the rows split. */
@@ -317,16 +322,17 @@ final class VectorKernels extends RowKernels {
     /**
      * Activations' grouping of one group of e-quant blocks, lane j (of {@code lanes}, the first {@code count} real)
      * the block whose quants start at qf[at[j]]: quant i to xs at o + i * lanes + j, the block's quant sum to sums
-     * and 8 times it to sums8 at so + j; lanes from count on get zeros. L lanes at a time, each quant of theirs one
-     * gather.
+     * and 8 times it to sums8 at so + j; lanes from count on get zeros (their at must be a valid index). L lanes at
+     * a time, each quant of theirs one gather. Not a masked gather: in some test runs C2 left part of its mask
+     * handling out of line and it allocated 5 KB per Q4_0 matmul; the padding lanes are multiplied by 0 instead.
      */
     static void groupBlocks(float[] qf, int e, int[] at, int lanes, int count, short[] xs, int o, float[] sums,
                             short[] sums8, int so) {
         for (int h = 0; h < lanes; h += L) {
-            VectorMask<Float> real = F.indexInRange(h, count);
+            FloatVector real = FloatVector.zero(F).blend(1f, F.indexInRange(h, count));
             FloatVector sum = FloatVector.zero(F);
             for (int i = 0; i < e; i++) {
-                FloatVector v = FloatVector.fromArray(F, qf, i, at, h, real);
+                FloatVector v = FloatVector.fromArray(F, qf, i, at, h).mul(real);
                 sum = sum.add(v);      // at most 32 quants of at most 128: exact
                 ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(xs, o + i * lanes + h);
             }

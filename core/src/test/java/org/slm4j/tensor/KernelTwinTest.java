@@ -100,6 +100,31 @@ class KernelTwinTest {
     }
 
     /**
+     * Q4_0 at the 16-bit bound of BlockGroups' generation loop, where each short holds four rows' nibbles: rows of
+     * nibbles 0 (q - 8 = -8) or 15 in a pattern that differs from quad to quad (7 rows: the last quad has three), so
+     * a row's sum is only right if the higher rows' are taken off exactly; every input quant -127 but the last 8 of
+     * each block, 127. A lane's sum of (q - 8) * q_x then reaches -8 * 127 * 24 + 8 * 127 * 8 = -16256 (q = 0), and
+     * its sum of nibbles times q_x, 15 * 127 * 16 = 30480, wraps with the higher rows' added 16 to 4096 times.
+     * 512 columns are 16 blocks: at 512 bits half a group, so rows go in pairs (BlockGroups.setRows).
+     */
+    @ParameterizedTest(name = "batch {0}")
+    @MethodSource("batches")
+    void q4_0LargestSumsMatchScalar(int batch) {
+        int rows = 7, cols = 512;
+        boolean[] fifteen = {true, false, true, true, false, false, true};
+        ByteBuffer buf = ByteBuffer.allocate((int) (GgmlType.Q4_0.bytesFor(cols) * rows)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] magnitude = new float[rows * cols], x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = i % 32 >= 24 ? 2.5f : -2.5f;
+        for (int k = 0; k < rows * cols / 32; k++) {
+            buf.putShort(Float.floatToFloat16(1f));
+            for (int i = 0; i < 16; i++) buf.put((byte) (fifteen[k * 32 / cols] ? 0xFF : 0));
+            Arrays.fill(magnitude, 32 * k, 32 * k + 32, 8);
+        }
+        Matrix m = new Matrix("q4_0-extremes", GgmlType.Q4_0, MemorySegment.ofArray(buf.array()), rows, cols);
+        assertEquals(null, compare(Kernels.vector(), new RandomWeights(m, magnitude), x, batch));
+    }
+
+    /**
      * Q5_K at the 16-bit bound of BlockGroups' generation loop: lanes of 16 quants 0 (q - 16 = -16) or 31 against 16
      * input quants of -127 or 127, every scale 63, so a lane's sum of (q - 16) * q_x reaches +-32512 (30480 for 31):
      * exact only if 16 times the lane's input sum is what is taken off. In the first super-block the inputs are -2.5

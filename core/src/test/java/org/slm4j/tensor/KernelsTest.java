@@ -128,6 +128,37 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Q4_0 and Q8_0 blocks with an infinite or NaN d give infinite and NaN rows, one input or two (BlockGroups widens
+     * their scales by hand, and sends such a Q4_0 matrix to the reference kernel).
+     */
+    @Test
+    void nonFiniteBlockScalesStayNonFinite() {
+        int cols = 64;
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0}) {
+            ByteBuffer b = ByteBuffer.allocate((int) type.bytesFor(cols) * 3).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < 3 * cols / 32; k++) {
+                short d = 0x3C00;                                          // 1
+                if (k == 0) d = 0x7C00;                                    // row 0: +inf
+                if (k == 3) d = 0x7E00;                                    // row 1: NaN
+                if (k == 4) d = (short) 0xFC00;                            // row 2: -inf
+                b.putShort(d);
+                for (int i = 0; i < type.bytesFor(32) - 2; i++) b.put((byte) (type == GgmlType.Q4_0 ? 0x99 : 1));  // q - 8 = 1; q = 1
+            }
+            Matrix w = new Matrix("w", type, MemorySegment.ofArray(b.array()), 3, cols);
+            for (int batch : new int[] {1, 2}) {
+                float[] x = new float[batch * cols];
+                Arrays.fill(x, 1);
+                float[] out = new float[batch * 3];
+                Kernels.vector().matmul(w, x, batch, out);
+                for (int p = 0; p < batch; p++) {
+                    assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY},
+                            Arrays.copyOfRange(out, 3 * p, 3 * p + 3), type + ", batch " + batch);
+                }
+            }
+        }
+    }
+
     /** An input past f16's range rounds to infinity, as ggml rounds it, and stays infinite (or NaN times 0); NaN stays NaN. */
     @Test
     void nonFiniteF16InputsStayNonFinite() {
