@@ -76,7 +76,7 @@ import jdk.incubator.vector.VectorSpecies;
  * out once per group, exact as before (an f16 times a 6- or 8-bit integer). JMH, 5632 x 2048, one input, two
  * threads: Q4_K 266 -> 232 us, Q5_K 538 -> 426 us, Q6_K 432 -> 324 us.
  *
- * <p>A loop for Q4_0's quads and one for Q4_K's nibbles, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
+ * <p>A loop for Q4_0's quads and one for Q4_K's, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
  * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
@@ -101,7 +101,7 @@ final class BlockGroups {
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
-    private final short[] quads;           // Q4_0: four sets' nibbles of one element to a short (see quads)
+    private final short[] quads;           // Q4_0, Q4_K: four sets' nibbles of one element to a short (see quads)
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits; Q4_K, Q5_K: scale, min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
@@ -111,7 +111,7 @@ final class BlockGroups {
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
-    private final int units;               // what one pass of a loop takes: four sets (Q4_0), two (Q4_K), else a row
+    private final int units;               // what one pass of a loop takes: four sets (Q4_0, Q4_K), else a row
     private final int panelGroups;         // groups per panel (see panelGroups)
 
     private BlockGroups(GgmlType type, byte[] quants, short[] quads, short[] halves, float[] scales, int[] words, boolean nonFinite,

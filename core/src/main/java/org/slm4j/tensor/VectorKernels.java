@@ -44,7 +44,8 @@ import jdk.incubator.vector.VectorSpecies;
  * inlining budget before its last ones: so one method per format, and tails written out. Conversions name their
  * species ({@code convertShape(I2F, F, 0)}, not {@code convert(I2F, 0)}): C2 inlines many Vector API calls late, and
  * in a late-inlined {@code convert} the species it derives was not a constant, so the intrinsic failed and the
- * vectors were boxed (Q4_K generation, 80 bytes per call, in {@code -XX:+LogCompilation}). Allocation in steady
+ * vectors were boxed (Q4_K generation, 80 bytes per call, in {@code -XX:+LogCompilation}); and their part as a
+ * literal, not a loop's variable (a Q4_K prompt's decode boxed 4 vectors per 32 bytes in one full test run). Allocation in steady
  * state (JFR, or the GC log growing with the token count; KernelAllocationTest in a process that ran every type) is
  * the symptom to look for.
  */
@@ -203,9 +204,8 @@ final class VectorKernels extends RowKernels {
             if (!Float.isFinite(d)) dec.nonFinite = true;
             for (int i = 0; i < QK; i += BYTES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dec.w, wo + QK * k + i + p * L);
-                }
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dec.w, wo + QK * k + i);
+                if (PARTS == 2) ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dec.w, wo + QK * k + i + L);
             }
         }
     }
@@ -272,9 +272,11 @@ final class VectorKernels extends RowKernels {
             for (int i = 0; i < 16; i += BYTES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
                 ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + i + p * L);
-                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + 16 + i + p * L);
+                ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + i);
+                ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + 16 + i);
+                if (PARTS == 2) {
+                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + i + L);
+                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + 16 + i + L);
                 }
             }
         }
@@ -293,16 +295,19 @@ final class VectorKernels extends RowKernels {
                     dec.m[b] = sm >>> 8;
                     dec.m8[b] = 8 * (sm & 0xFF);
                 }
-                // Q4_0's loop over 32 bytes, written out again. As one shared helper its loop ran once per call for
-                // Q4_0 and twice for Q4_K, and in 2 of 8 fresh-clone test runs a Q4_K batch of 5 allocated 96 bytes
-                // per call of it (KernelAllocationTest): a recompile after the trip count changed, we think
+                // Q4_0's loop over 32 bytes, written out again: as one shared helper, in 2 of 8 fresh-clone test runs
+                // a Q4_K batch of 5 allocated 96 bytes per call of it (KernelAllocationTest). Each conversion names its
+                // part as a constant: with a loop over the parts (one on AVX2 and AVX-512), a full test run once
+                // boxed 4 vectors per 32 bytes here, the part not yet folded to a constant when C2 expanded the call
                 int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
                 for (int i = 0; i < 32; i += BYTES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
                     ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                    for (int p = 0; p < PARTS; p++) {
-                        ((ShortVector) lo.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + i + p * L);
-                        ((ShortVector) hi.convertShape(VectorOperators.B2S, S, p)).intoArray(dec.q, o + 32 + i + p * L);
+                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + i);
+                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + 32 + i);
+                    if (PARTS == 2) {
+                        ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + i + L);
+                        ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + 32 + i + L);
                     }
                 }
             }
