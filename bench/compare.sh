@@ -224,14 +224,16 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (llama.cpp 50.9), Danube 22.9 -> 28.5 (32.0), three alternating rounds. The two rows read as two streams 512
   bytes apart ran at half speed from memory (16 % faster in cache): the trap F16's adjacent rows fell into below.
   Q8_0 the same way (four 32-byte loads, one stream) was 7 % faster in cache and 30 % slower from memory; not kept.
-  Since then Q4_0 takes four rows (or row pairs) per pass, a short holding one element's nibble of each
+  Since then Q4_0 and Q4_K take four rows (or row pairs) per pass, a short holding one element's nibble of each
   (`BlockGroups.quads`): one weight load and one input load serve four rows, the shorts are multiplied unmasked,
   and after the group the rows' sums come apart exactly modulo 2^16 (m_k - 16 m_(k+1), where m_k sums
   (s >>> 4k) * q_x). That is 11 vector operations per 128 weights where widening and splitting two rows' bytes took
-  14. JMH 5632 × 2048, one input: Q4_0 one thread, 512 rows in cache, 31.4 -> 27.1 µs, two threads from memory
-  203 -> 184 µs (alternating runs, medians of 3). A Q4_0 matrix with an
-  inf or NaN scale (no trained model has one) goes to the reference kernel, which keeps the loop within C2's
-  inlining budget. In
+  14. The four sets are then scaled in a loop over a small per-thread scratch: written out four times, the method
+  passed C2's inlining budget in one full test run, and its last set's scale operations were boxed (JFR allocation
+  samples in KernelAllocationTest's measured rounds, 2.5 KB per matmul). The loop gives back part of the gain in
+  cache. JMH 5632 × 2048, one input, alternating runs, medians of 3: Q4_0 one thread, 512 rows in cache, 31.4 µs
+  (two rows a pass) -> 25.7 (four, written out) -> 29.7 (the loop); two threads from memory 203 -> 184 -> 178.
+  A Q4_0 matrix with an inf or NaN scale (no trained model has one) goes to the reference kernel. In
   the engine on two threads it made no difference that this machine could show (TinyLlama Q4_0 `tg64`, four
   alternating rounds: 42.9 before, 42.2 after, the rounds spread over 41-48): there the two threads wait on memory.
   It is one thread, or a core with more memory bandwidth than operations, that gains. llama.cpp stayed 5-15 %
@@ -275,9 +277,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
     426 µs. That loop is bound by its operations, not by memory: in a `perf` profile of TinyLlama Q5_K_M `tg`, 75 %
     of the samples are in it, and it reads about 10 GB/s per core. Putting the fifth bit in place costs three
     operations per element where llama.cpp's integer dot products need none.
-  * Q4_K in Q4_0's four rows per load was tried (JMH 5632 × 2048, one input, one thread from memory 451 -> 362
-    µs; two threads, bound by memory, 237 vs 256 µs with rounds going either way) and taken back: with it, 2 of 5
-    full test runs had a Q4_K prompt matmul allocate 288 KB (KernelAllocationTest), which was not found in time.
+  * Q4_K then took Q4_0's quads (see above; `BlockGroups.quadsK` scales them), so both 4-bit types share one
+    layout and one sum loop. JMH 5632 × 2048, one input, from memory: one thread 387 -> 370 µs, two threads 229 ->
+    226 µs, both within the noise.
   * TinyLlama quantized from the random F16 file by `llama-quantize ... Q4_K_M` and `Q5_K_M`, `tg64` on two
     threads, medians of three alternating rounds with llama-bench (2026-11-24, 22:45Z): Q4_K_M 34.1 (before these
     two changes) -> 36.4 tok/s, llama.cpp 41.9 (0.81 -> 0.87); Q5_K_M 23.7 -> 25.5, llama.cpp 32.7 (0.73 -> 0.78).

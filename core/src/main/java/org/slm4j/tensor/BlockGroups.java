@@ -19,6 +19,7 @@ import static org.slm4j.tensor.VectorKernels.L;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -46,7 +47,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
- * B = 16 (Q4_K), 13 (Q6_K), 10 (Q5_K) or 32 (Q8_0) quant bytes per lane's block:
+ * B = 13 (Q6_K), 10 (Q5_K) or 32 (Q8_0) quant bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
  *                                Q6_K: bytes 0-7 the low 4 bits of elements i and i + 8, bytes 8-11 the high 2
  *                                bits of elements i, i + 4, i + 8 and i + 12 (i = byte - 8), byte 12 the int8 scale
@@ -54,19 +55,18 @@ import jdk.incubator.vector.VectorSpecies;
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
  *                                of elements 0-7 (8-15), element e at bit e % 8
  *                                Q8_0: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
- *                                Q4_K: at nibbleAt(n, i, j), n = 2 * unitGroup(r / 2, g, ..) + r % 2:
- *                                byte i of rows 2k and 2k + 1 one after the other (an odd last row's
- *                                partner: zeros)
- *   quads[(u * 32 + i) * W + j]  Q4_0: element i of block g * W + j of rows 4k to 4k + 3, row 4k + m's nibble
- *                                at bit 4m, u = unitGroup(r / 4, g, ..) (a last quad's missing rows: zeros)
+ *   quads[(u * 32 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * W + j of rows 4k to
+ *                                4k + 3, row 4k + m's nibble at bit 4m, u = unitGroup(r / 4, g, ..) (a last
+ *                                quad's missing rows: zeros)
  *   (Q4_0 and Q4_K rows of 2.5, 3.5, .. groups, to 4096 columns, go in pairs, see setRows: r is then the pair,
- *   block g * W + j of its two rows' blocks one after the other, and the pairs go in fours or twos as rows do)
+ *   block g * W + j of its two rows' blocks one after the other, and the pairs go in fours as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j,
- *                                n = 4 * unitGroup(r / 4, g, ..) + r % 4
+ *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j;
+ *                                Q4_0 and Q4_K at n = 4 * unitGroup(r / 4, g, ..) + r % 4
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
- *                                Q4_K: per super-block (8 lanes) d at [n * K_DS + s], -dmin at [n * K_DS + W / 8 + s];
+ *                                Q4_K: per super-block (8 lanes) d at [n * K_DS + s], -dmin at [n * K_DS + W / 8 + s]
+ *                                (and K_DS zeros after the last n: a load takes the next n's too);
  *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
  * </pre>
  *
@@ -76,7 +76,7 @@ import jdk.incubator.vector.VectorSpecies;
  * out once per group, exact as before (an f16 times a 6- or 8-bit integer). JMH, 5632 x 2048, one input, two
  * threads: Q4_K 266 -> 232 us, Q5_K 538 -> 426 us, Q6_K 432 -> 324 us.
  *
- * <p>A loop for Q4_0's quads and one for Q4_K's nibbles, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
+ * <p>One loop for Q4_0's and Q4_K's quads ({@link #quadSums}) and a scaling for each, one for Q8_0's bytes and one each for Q5_K's and Q6_K's blocks of 16; each type's scaling is a branch once per
  * group, not a helper returning a vector (see {@link VectorKernels} on those). Java arrays, not off-heap memory: C2 proves the array loads in range once per loop and unrolls it, which it
  * did not for the same loads from a memory segment (14 vs 17 GB/s).
  */
@@ -93,15 +93,15 @@ final class BlockGroups {
     private static final int PAIR_COLS = 4096;
     private static final int SUPERS = Math.max(1, W / 16);     // Q5_K, Q6_K: super-blocks (16 lanes) per group, at least one
     private static final int K_DS = W / 4;      // Q4_K: d, then -dmin, per group: one each per super-block of 8 lanes
-    // Q4_K: a set's d (D) or -dmin (M) for its low (0) or high (1) L lanes, from one load of K_DS values for set A
-    // and K_DS for set B (see nibblesK): lane i of the low half lies in super-block i / 8 of the group
-    private static final VectorShuffle<Float> A_D0 = shuffle(0), A_D1 = shuffle(L), A_M0 = shuffle(2 * L), A_M1 = shuffle(3 * L);
-    private static final VectorShuffle<Float> B_D0 = shuffle(4 * L), B_D1 = shuffle(5 * L), B_M0 = shuffle(6 * L), B_M1 = shuffle(7 * L);
+    // Q4_K: a set's d (D) or -dmin (M) for its low (0) or high (1) L lanes, from one load at its K_DS values (see
+    // quadsK): lane i of the low half lies in super-block i / 8 of the group
+    private static final VectorShuffle<Float> D0 = shuffle(0), D1 = shuffle(L), M0 = shuffle(2 * L), M1 = shuffle(3 * L);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final int PANEL_INPUT = 12 * 1024;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
-    private final short[] quads;           // Q4_0: four sets' nibbles of one element to a short (see quads)
+    private final short[] quads;           // Q4_0, Q4_K: four sets' nibbles of one element to a short (see quads)
     private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits; Q4_K, Q5_K: scale, min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
@@ -111,7 +111,7 @@ final class BlockGroups {
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
-    private final int units;               // what one pass of a loop takes: four sets (Q4_0), two (Q4_K), else a row
+    private final int units;               // what one pass of a loop takes: four sets (Q4_0, Q4_K), else a row
     private final int panelGroups;         // groups per panel (see panelGroups)
 
     private BlockGroups(GgmlType type, byte[] quants, short[] quads, short[] halves, float[] scales, int[] words, boolean nonFinite,
@@ -137,9 +137,9 @@ final class BlockGroups {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
     }
 
-    /** Sets of rows a loop takes at a time: Q4_0 four (see quads), Q4_K two (see nibblesK), the others one row. */
+    /** Sets of rows a loop takes at a time: Q4_0 and Q4_K four (see quads), the others one row. */
     private static int unitSets(GgmlType type) {
-        return type == GgmlType.Q4_0 ? 4 : type == GgmlType.Q4_K ? 2 : 1;
+        return nibbleTypes(type) ? 4 : 1;
     }
 
     private static int units(GgmlType type, int rows, int cols) {
@@ -164,7 +164,7 @@ final class BlockGroups {
     }
 
     /**
-     * Index of unit u's group g (n for a row, n / 2 for two sets): panel by panel, in each panel its units one after
+     * Index of unit u's group g (n for a row, n / 4 for a quad of sets): panel by panel, in each panel its units one after
      * the other, each its groups of the panel.
      */
     private static int unitGroup(int u, int g, int units, int groups, int panel) {
@@ -177,15 +177,15 @@ final class BlockGroups {
         return type == GgmlType.Q6_K || type == GgmlType.Q5_K ? 16 : 32;
     }
 
-    /**
-     * Q4_K: lane i takes, of a load of set A's d and -dmin and set B's (K_DS each), the value for lane at + i of
-     * 8L: a set (4L), d or -dmin (2L), the low or high lanes (L).
-     */
+    /** Q4_K: lane i takes, of a load at a set's d and -dmin (K_DS), the value for lane at + i of 4L: d or -dmin (2L), the low or high lanes (L). */
     private static VectorShuffle<Float> shuffle(int at) {
-        return VectorShuffle.fromOp(F, i -> {
-            int lane = (at + i) % (2 * L), set = (at + i) / (4 * L), min = (at + i) / (2 * L) % 2;
-            return set * K_DS + min * (W / 8) + lane / 8;
-        });
+        return VectorShuffle.fromOp(F, i -> (at + i) / (2 * L) * (W / 8) + (at + i) % (2 * L) / 8);
+    }
+
+    /** Q4_0, Q4_K: one thread's four sets' lane sums of a group and their float accumulators (see quads). */
+    private static final class Scratch {
+        final short[] dots = new short[4 * W];
+        final float[] acc = new float[8 * L], first = new float[4];
     }
 
     /** Lanes per group: Q8_0 sums in 32-bit lanes; the others in 16-bit lanes, twice as many per vector as floats. */
@@ -247,7 +247,7 @@ final class BlockGroups {
         int unitSets = unitSets(w.type()), unitRows = unitSets * pair;
         sets = (sets + unitSets - 1) / unitSets * unitSets;      // the last unit's missing sets: zeros
         int units = units(w.type(), w.rows(), w.cols()), panel = panelGroups(w.type(), w.cols());
-        boolean q40 = w.type() == GgmlType.Q4_0;
+        boolean q40 = w.type() == GgmlType.Q4_0, quad = nibbleTypes(w.type());
         if ((long) sets * groups * bytes * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
@@ -256,10 +256,10 @@ final class BlockGroups {
         float[] scales;
         int unitCount = sets * groups;
         int halfCount = six ? 0 : unitCount * width;
-        int floatCount = k ? unitCount * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
+        int floatCount = k ? (unitCount + 1) * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
-            quants = new byte[q40 ? 0 : unitCount * bytes * width];
-            quads = new short[q40 ? unitCount * bytes * width / 2 : 0];
+            quants = new byte[quad ? 0 : unitCount * bytes * width];
+            quads = new short[quad ? unitCount * bytes * width / 2 : 0];
             halves = new short[halfCount];
             scales = new float[floatCount];
         } catch (OutOfMemoryError e) {
@@ -315,10 +315,8 @@ final class BlockGroups {
                         halves[n * width + j] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
                         scales[n * K_DS + j / 8] = Blocks.f16(in, block);
                         scales[n * K_DS + width / 8 + j / 8] = -Blocks.f16(in, block + 2);
-                        for (int i = 0; i < 16; i++) {
-                            int lo = in.get(JAVA_BYTE, qs + i) >> shift & 0xF, hi = in.get(JAVA_BYTE, qs + 16 + i) >> shift & 0xF;
-                            quants[nibbleAt(n, i, j)] = (byte) (lo | hi << 4);
-                        }
+                        int at0 = (n / 4 * 32) * width + j, to = 4 * (set % 4);
+                        for (int e = 0; e < 32; e++) quads[at0 + e * width] |= (short) ((in.get(JAVA_BYTE, qs + e) >> shift & 0xF) << to);
                     } else {
                         long block = r * rowBytes + (long) (2 + bytes) * b;
                         short h = in.get(Blocks.SHORT, block);
@@ -335,16 +333,14 @@ final class BlockGroups {
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
     void rows(int r0, int r1, Activations in, float[] out) {
         switch (type) {
-            case Q4_0 -> {
+            case Q4_0, Q4_K -> {
+                Scratch s = SCRATCH.get();
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int quad = r0 / setRows / 4; 4 * quad * setRows < r1; quad++) quads(quad, g0, g1, in, out, r0, r1);
-                }
-            }
-            case Q4_K -> {
-                for (int g0 = 0; g0 < groups; g0 += panelGroups) {
-                    int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int two = r0 / setRows / 2; 2 * two * setRows < r1; two++) nibblesK(two, g0, g1, in, out, r0, r1);
+                    for (int quad = r0 / setRows / 4; 4 * quad * setRows < r1; quad++) {
+                        if (type == GgmlType.Q4_0) quads(quad, g0, g1, in, out, r0, r1, s);
+                        else quadsK(quad, g0, g1, in, out, r0, r1, s);
+                    }
                 }
             }
             case F16 -> {
@@ -442,89 +438,88 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 in 16-bit lanes, W blocks per group, four sets of rows at a time (sets 4 * quad to 4 * quad + 3): a short
-     * holds one element's nibble of each, set k's at bit 4k, so one load serves the four sets and one input load
-     * all of them. The shorts are multiplied as they are, unmasked, and summed with 16-bit wrap-around: m_k, the
-     * sum of (s >>> 4k) * q_x, is set k's sum of nibble times q_x plus 16 times m_(k+1), so m_k - 16 m_(k+1) is that
-     * sum modulo 2^16. Taking off 8 times the block's input sum leaves the sum of (q - 8) * q_x, at most 32 * 8 * 127
-     * in magnitude, so the wrapped arithmetic gave its exact value, which is scaled by d_w * d_x, as ggml does. A load
-     * of four sets' nibbles takes 3 shifts, 4 multiplies and 4 adds; two sets' bytes, widened and split (2 loads,
-     * 2 widenings, 2 masks, 2 shifts, 4 multiplies, 4 adds, and 2 input loads), took 14 operations for as many.
-     * Each d_w is read as finite: a matrix with an inf or NaN one goes to the reference kernel (see
-     * {@link #reference}), which kept this method under C2's inlining budget (over it, it boxed in some test runs).
+     * Q4_0 in 16-bit lanes, W blocks per group, four sets of rows at a time (sets 4 * quad to 4 * quad + 3): each
+     * group's lane sums come from {@link #quadSums}, and each set's are scaled by d_w * d_x, as ggml does. The sets
+     * are scaled in a loop over the scratch, not written out four times: written out, the method passed C2's
+     * inlining budget in some test runs, and the last set's scale operations were boxed (a JFR allocation sample in
+     * KernelAllocationTest's measured rounds: 2.5 KB per matmul). Each d_w is read as finite: a matrix with an inf or
+     * NaN one goes to the reference kernel (see {@link #reference}).
      */
-    private void quads(int quad, int g0, int g1, Activations in, float[] out, int r0, int r1) {
-        short[] x = in.groupedXs, sums8 = in.groupedSums8;
-        float[] dx = in.groupedD;
+    private void quads(int quad, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
+        short[] dots = scratch.dots;
+        float[] dx = in.groupedD, acc = scratch.acc;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
-        FloatVector zero = FloatVector.zero(F);       // per set: low lanes, high lanes, a pair's first row's high lanes
-        FloatVector a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0 = zero, c1 = zero, e0 = zero, e1 = zero;
-        FloatVector firstA = zero, firstB = zero, firstC = zero, firstE = zero;
+        Arrays.fill(acc, 0);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + quad * (g1 - g0) + g - g0, q = n * 32 * W, xo = g * 32 * W, o = g * W;
-            if (g == mid) {         // high lanes: the second row's
-                firstA = a1;
-                firstB = b1;
-                firstC = c1;
-                firstE = e1;
-                a1 = zero;
-                b1 = zero;
-                c1 = zero;
-                e1 = zero;
-            }
-            ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
-            for (int i = 0; i < 32; i++) {
-                ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
-                m0 = m0.add(s.mul(v));
-                m1 = m1.add(s.lanewise(LSHR, 4).mul(v));
-                m2 = m2.add(s.lanewise(LSHR, 8).mul(v));
-                m3 = m3.add(s.lanewise(LSHR, 12).mul(v));
-            }
-            ShortVector s8 = ShortVector.fromArray(S, sums8, o);
-            ShortVector dotA = m0.sub(m1.lanewise(LSHL, 4)).sub(s8), dotB = m1.sub(m2.lanewise(LSHL, 4)).sub(s8);
-            ShortVector dotC = m2.sub(m3.lanewise(LSHL, 4)).sub(s8), dotE = m3.sub(s8);
+            int n = g0 * units + quad * (g1 - g0) + g - g0, o = g * W;
+            quadSums(n, g, in, dots);
             // d_x times 2^112, exact: an f16-rounded d_x is at most 65504, or inf (see the class's note on scales)
             FloatVector d0 = FloatVector.fromArray(F, dx, o).mul(0x1p112f), d1 = FloatVector.fromArray(F, dx, o + L).mul(0x1p112f);
-            // each set's d_w from its f16 bits: lane k holds block k's in its low half, block k + L's in its high one
-            IntVector h = ShortVector.fromArray(S, halves, 4 * n * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
-            IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
-            a0 = ((FloatVector) dotA.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), a0);
-            a1 = ((FloatVector) dotA.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), a1);
-            h = ShortVector.fromArray(S, halves, (4 * n + 1) * W).reinterpretAsInts();
-            u = h.lanewise(LSHL, 16);
-            lo = u.lanewise(ASHR, 3).and(0x8FFFE000);
-            hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
-            b0 = ((FloatVector) dotB.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), b0);
-            b1 = ((FloatVector) dotB.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), b1);
-            h = ShortVector.fromArray(S, halves, (4 * n + 2) * W).reinterpretAsInts();
-            u = h.lanewise(LSHL, 16);
-            lo = u.lanewise(ASHR, 3).and(0x8FFFE000);
-            hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
-            c0 = ((FloatVector) dotC.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), c0);
-            c1 = ((FloatVector) dotC.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), c1);
-            h = ShortVector.fromArray(S, halves, (4 * n + 3) * W).reinterpretAsInts();
-            u = h.lanewise(LSHL, 16);
-            lo = u.lanewise(ASHR, 3).and(0x8FFFE000);
-            hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
-            e0 = ((FloatVector) dotE.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), e0);
-            e1 = ((FloatVector) dotE.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), e1);
-            if (g == mid) {         // low lanes: each pair's first row's last blocks
-                int first = 8 * quad;
-                put(out, first, r0, r1, false, a0.add(firstA).reduceLanes(ADD));
-                put(out, first + 2, r0, r1, false, b0.add(firstB).reduceLanes(ADD));
-                put(out, first + 4, r0, r1, false, c0.add(firstC).reduceLanes(ADD));
-                put(out, first + 6, r0, r1, false, e0.add(firstE).reduceLanes(ADD));
-                a0 = zero;
-                b0 = zero;
-                c0 = zero;
-                e0 = zero;
+            for (int k = 0; k < 4; k++) {
+                int a = 2 * k * L;
+                if (g == mid) secondRow(scratch, k);
+                // set k's d_w from its f16 bits: lane j holds block j's in its low half, block j + L's in its high one
+                ShortVector dot = ShortVector.fromArray(S, dots, k * W);
+                IntVector h = ShortVector.fromArray(S, halves, (4 * n + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+                IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
+                ((FloatVector) dot.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+                ((FloatVector) dot.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
+                if (g == mid) firstRow(scratch, k, out, 2 * (4 * quad + k), r0, r1);
             }
         }
-        int last = (4 * quad + 1) * setRows - 1;      // set 4 * quad's last row; a later panel adds to the earlier ones'
-        put(out, last, r0, r1, g0 > 0, a0.add(a1).reduceLanes(ADD));
-        put(out, last + setRows, r0, r1, g0 > 0, b0.add(b1).reduceLanes(ADD));
-        put(out, last + 2 * setRows, r0, r1, g0 > 0, c0.add(c1).reduceLanes(ADD));
-        put(out, last + 3 * setRows, r0, r1, g0 > 0, e0.add(e1).reduceLanes(ADD));
+        lastRows(scratch, quad, out, r0, r1, g0 > 0);
+    }
+
+    /**
+     * Group g's four sets' lane sums (set n / 4's quads, see quads) into dots, set k's at k * W: each lane's sum of
+     * (q - 8) * q_x over its block. A short holds one element's nibble of each set, set k's at bit 4k, so one load
+     * serves the four sets and one input load all of them. The shorts are multiplied as they are, unmasked, and
+     * summed with 16-bit wrap-around: m_k, the sum of (s >>> 4k) * q_x, is set k's sum of nibble times q_x plus 16
+     * times m_(k+1), so m_k - 16 m_(k+1) is that sum modulo 2^16. Taking off 8 times the block's input sum leaves
+     * the sum of (q - 8) * q_x, at most 32 * 8 * 127 in magnitude, so the wrapped arithmetic gave its exact value. A
+     * load of four sets' nibbles takes 3 shifts, 4 multiplies and 4 adds; two sets' bytes, widened and split (2
+     * loads, 2 widenings, 2 masks, 2 shifts, 4 multiplies, 4 adds, and 2 input loads), took 14 operations for as
+     * many. No vector crosses the call, so it needs no inlining.
+     */
+    private void quadSums(int n, int g, Activations in, short[] dots) {
+        short[] x = in.groupedXs;
+        int q = n * 32 * W, xo = g * 32 * W;
+        ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
+        for (int i = 0; i < 32; i++) {
+            ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
+            m0 = m0.add(s.mul(v));
+            m1 = m1.add(s.lanewise(LSHR, 4).mul(v));
+            m2 = m2.add(s.lanewise(LSHR, 8).mul(v));
+            m3 = m3.add(s.lanewise(LSHR, 12).mul(v));
+        }
+        ShortVector s8 = ShortVector.fromArray(S, in.groupedSums8, g * W);
+        m0.sub(m1.lanewise(LSHL, 4)).sub(s8).intoArray(dots, 0);
+        m1.sub(m2.lanewise(LSHL, 4)).sub(s8).intoArray(dots, W);
+        m2.sub(m3.lanewise(LSHL, 4)).sub(s8).intoArray(dots, 2 * W);
+        m3.sub(s8).intoArray(dots, 3 * W);
+    }
+
+    /** At a pair's middle group, before its sums: set k's high lanes so far end its first row, and start again. */
+    private static void secondRow(Scratch scratch, int k) {
+        int a = (2 * k + 1) * L;
+        scratch.first[k] = FloatVector.fromArray(F, scratch.acc, a).reduceLanes(ADD);
+        FloatVector.zero(F).intoArray(scratch.acc, a);
+    }
+
+    /** At a pair's middle group, after its sums: set k's low lanes end its first row (out[row]), and start again. */
+    private static void firstRow(Scratch scratch, int k, float[] out, int row, int r0, int r1) {
+        int a = 2 * k * L;
+        put(out, row, r0, r1, false, scratch.first[k] + FloatVector.fromArray(F, scratch.acc, a).reduceLanes(ADD));
+        FloatVector.zero(F).intoArray(scratch.acc, a);
+    }
+
+    /** After a panel's last group: each set's last row; a later panel (add) adds to the earlier ones'. */
+    private void lastRows(Scratch scratch, int quad, float[] out, int r0, int r1, boolean add) {
+        float[] acc = scratch.acc;
+        for (int k = 0; k < 4; k++) {
+            float sum = FloatVector.fromArray(F, acc, 2 * k * L).add(FloatVector.fromArray(F, acc, (2 * k + 1) * L)).reduceLanes(ADD);
+            put(out, (4 * quad + k + 1) * setRows - 1, r0, r1, add, sum);
+        }
     }
 
     /** Q4_0 with an inf or NaN d_w (no trained model has one): its rows are for the reference kernel, see quads. */
@@ -538,65 +533,39 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_K as {@link #quads} sums Q4_0, a lane a sub-block of 32; then it adds the 8 back (in floats, exact),
-     * scales by d * scale, takes off dmin * min times the input sum, and multiplies by d_x. Its d * scale and
-     * dmin * min are multiplied out here (exact): one load holds both sets' d and -dmin per super-block of 8 lanes,
-     * and a constant shuffle puts them in their lanes. A method of its own: in nibbles, this made Q4_0's loop
-     * allocate 10 KB per call in one of two fresh-clone test runs. The 6-bit scales and mins are widened as shorts
-     * (S2F, the conversion the sums take anyway); an earlier version widened them as ints with convert(I2F, 0),
-     * which C2 inlined late and did not intrinsify: 80 bytes boxed per call (see VectorKernels).
+     * Q4_K in quads, its sub-blocks of 32 as Q4_0's blocks ({@link #quadSums}); then per set each lane's sum gets the
+     * 8 back (in floats, exact), is scaled by d * scale, has dmin * min times the input sum taken off, and is
+     * multiplied by d_x. The d * scale and dmin * min are multiplied out here (exact): one load holds a set's d and
+     * -dmin per super-block of 8 lanes, and a constant shuffle puts them in their lanes; the 6-bit scales and mins are
+     * widened as shorts (S2F, the conversion the sums take anyway; as ints, C2 inlined convert(I2F, 0) late and did
+     * not intrinsify it: 80 bytes boxed per call, see VectorKernels). The sets are scaled in a loop, as in quads.
      */
-    private void nibblesK(int two, int g0, int g1, Activations in, float[] out, int r0, int r1) {
-        short[] x = in.groupedXs, sums8 = in.groupedSums8;
-        float[] dx = in.groupedD, sums = in.groupedSums;
+    private void quadsK(int quad, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
+        short[] dots = scratch.dots;
+        float[] dx = in.groupedD, sums = in.groupedSums, acc = scratch.acc;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, firstA = a0, firstB = a0;
+        Arrays.fill(acc, 0);
         for (int g = g0; g < g1; g++) {
-            int n = 2 * (g0 * units + two * (g1 - g0) + g - g0), q = n * 16 * W, xo = g * 32 * W, o = g * W;   // A's n, B's n + 1
-            if (g == mid) {         // high lanes: the second row's
-                firstA = a1;
-                firstB = b1;
-                a1 = FloatVector.zero(F);
-                b1 = a1;
-            }
-            ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
-            for (int i = 0; i < 16; i++) {
-                ShortVector lo = ShortVector.fromArray(S, x, xo + i * W), hi = ShortVector.fromArray(S, x, xo + (16 + i) * W);
-                ShortVector v = (ShortVector) ByteVector.fromArray(B, quants, q + 2 * i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (2 * i + 1) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                s0 = s0.add(v.and((short) 0xF).mul(lo));
-                s1 = s1.add(v.lanewise(LSHR, 4).mul(hi));
-                t0 = t0.add(u.and((short) 0xF).mul(lo));
-                t1 = t1.add(u.lanewise(LSHR, 4).mul(hi));
-            }
-            ShortVector s8 = ShortVector.fromArray(S, sums8, o), dotA = s0.add(s1).sub(s8), dotB = t0.add(t1).sub(s8);
-            FloatVector loA = (FloatVector) dotA.convertShape(S2F, F, 0), hiA = (FloatVector) dotA.convertShape(S2F, F, 1);
-            FloatVector loB = (FloatVector) dotB.convertShape(S2F, F, 0), hiB = (FloatVector) dotB.convertShape(S2F, F, 1);
+            int n = g0 * units + quad * (g1 - g0) + g - g0, o = g * W;
+            quadSums(n, g, in, dots);
             FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
-            // lane k's scale in the low byte of short k, its min in the high byte; A's d and -dmin, then B's, in ds
             FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
-            FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f), ds = FloatVector.fromArray(F, scales, n * K_DS);
-            ShortVector h = ShortVector.fromArray(S, halves, n * W), k = ShortVector.fromArray(S, halves, (n + 1) * W);
-            ShortVector hs = h.and((short) 0xFF), ks = k.and((short) 0xFF), hm = h.lanewise(LSHR, 8), km = k.lanewise(LSHR, 8);
-            loA = loA.add(e0).mul(ds.rearrange(A_D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
-            hiA = hiA.add(e1).mul(ds.rearrange(A_D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
-            loB = loB.add(e0).mul(ds.rearrange(B_D0).mul((FloatVector) ks.convertShape(S2F, F, 0)));
-            hiB = hiB.add(e1).mul(ds.rearrange(B_D1).mul((FloatVector) ks.convertShape(S2F, F, 1)));
-            a0 = ds.rearrange(A_M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, loA).fma(d0, a0);
-            a1 = ds.rearrange(A_M1).mul((FloatVector) hm.convertShape(S2F, F, 1)).fma(x1, hiA).fma(d1, a1);
-            b0 = ds.rearrange(B_M0).mul((FloatVector) km.convertShape(S2F, F, 0)).fma(x0, loB).fma(d0, b0);
-            b1 = ds.rearrange(B_M1).mul((FloatVector) km.convertShape(S2F, F, 1)).fma(x1, hiB).fma(d1, b1);
-            if (g == mid) {         // low lanes: the first row's last blocks
-                int ra = 4 * two, rb = ra + 2;
-                if (ra >= r0 && ra < r1) out[ra] = a0.add(firstA).reduceLanes(ADD);
-                if (rb >= r0 && rb < r1) out[rb] = b0.add(firstB).reduceLanes(ADD);
-                a0 = FloatVector.zero(F);
-                b0 = a0;
+            FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f);
+            for (int k = 0; k < 4; k++) {
+                int a = 2 * k * L;
+                if (g == mid) secondRow(scratch, k);
+                // lane j's scale in the low byte of short j, its min in the high byte
+                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, halves, (4 * n + k) * W);
+                ShortVector hs = h.and((short) 0xFF), hm = h.lanewise(LSHR, 8);
+                FloatVector ds = FloatVector.fromArray(F, scales, (4 * n + k) * K_DS);
+                FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(e0).mul(ds.rearrange(D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
+                FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(e1).mul(ds.rearrange(D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
+                ds.rearrange(M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, lo).fma(d0, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+                ds.rearrange(M1).mul((FloatVector) hm.convertShape(S2F, F, 1)).fma(x1, hi).fma(d1, FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
+                if (g == mid) firstRow(scratch, k, out, 2 * (4 * quad + k), r0, r1);
             }
         }
-        int ra = (2 * two + 1) * setRows - 1, rb = ra + setRows;     // a later panel adds to the earlier ones'
-        if (ra >= r0 && ra < r1) out[ra] = (g0 == 0 ? 0 : out[ra]) + a0.add(a1).reduceLanes(ADD);
-        if (rb >= r0 && rb < r1) out[rb] = (g0 == 0 ? 0 : out[rb]) + b0.add(b1).reduceLanes(ADD);
+        lastRows(scratch, quad, out, r0, r1, g0 > 0);
     }
 
     /**
@@ -605,15 +574,6 @@ final class BlockGroups {
      */
     static int pairAt(int n, int i, int j) {
         return n * 32 * L + (i & ~1) * L + 2 * j + (i & 1);
-    }
-
-    /**
-     * Q4_K: where byte i of lane j of group n (two sets' groups: 2 * unitGroup + which set) lies: byte i of the two sets' groups one
-     * after the other, so that the loop over both reads one unbroken stream (two streams 512 bytes apart, one per
-     * set, ran at half the speed from memory).
-     */
-    private static int nibbleAt(int n, int i, int j) {
-        return ((n / 2 * 16 + i) * 2 + n % 2) * W + j;
     }
 
     /**

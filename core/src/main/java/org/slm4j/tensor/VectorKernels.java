@@ -45,7 +45,7 @@ import jdk.incubator.vector.VectorSpecies;
  * species ({@code convertShape(I2F, F, 0)}, not {@code convert(I2F, 0)}): C2 inlines many Vector API calls late, and
  * in a late-inlined {@code convert} the species it derives was not a constant, so the intrinsic failed and the
  * vectors were boxed (Q4_K generation, 80 bytes per call, in {@code -XX:+LogCompilation}); and their part as a
- * literal, not a loop's variable (a Q4_K prompt's decode boxed 4 vectors per 32 bytes in one full test run). Allocation in steady
+ * literal, not a loop's variable, so that no intrinsic waits on C2 unrolling a loop first. Allocation in steady
  * state (JFR, or the GC log growing with the token count; KernelAllocationTest in a process that ran every type) is
  * the symptom to look for.
  */
@@ -296,9 +296,7 @@ final class VectorKernels extends RowKernels {
                     dec.m8[b] = 8 * (sm & 0xFF);
                 }
                 // Q4_0's loop over 32 bytes, written out again: as one shared helper, in 2 of 8 fresh-clone test runs
-                // a Q4_K batch of 5 allocated 96 bytes per call of it (KernelAllocationTest). Each conversion names its
-                // part as a constant: with a loop over the parts (one on AVX2 and AVX-512), a full test run once
-                // boxed 4 vectors per 32 bytes here, the part not yet folded to a constant when C2 expanded the call
+                // a Q4_K batch of 5 allocated 96 bytes per call of it (KernelAllocationTest)
                 int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
                 for (int i = 0; i < 32; i += BYTES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
