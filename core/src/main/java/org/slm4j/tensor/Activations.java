@@ -176,7 +176,7 @@ final class Activations {
             }
             // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
             if (VectorKernels.GATHER) {
-                VectorKernels.groupBlocks(qf, e, blockAt, lanes, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
+                VectorKernels.groupBlocks(qf, e, blockAt, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
                 continue;
             }
             for (int j = 0; j < count; j++) {

@@ -82,7 +82,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class BlockGroups {
     private static final int W = 2 * L;    // lanes per group but Q8_0's: 16-bit lanes, a full vector of them
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
+    private static final VectorSpecies<Short> S = VectorKernels.SHORTS;
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
     // A block's f16 scale to float, which the Vector API lacks, written out in each loop (a helper boxes, see
     // VectorKernels), as f16 widens F16 weights: the half in an int lane's high 16 bits, shifted right 3 bits

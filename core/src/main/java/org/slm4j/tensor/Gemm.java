@@ -45,7 +45,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Gemm implements Parallel.RangeTask {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int L = VectorKernels.L;
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());   // G lanes
+    private static final VectorSpecies<Short> S = VectorKernels.SHORTS;   // G lanes
     private static final int R = 4;                // weight rows per quad: a small tile, and what scale and mins take
     // weight rows per register tile where there are 32 vector registers (AVX-512), 4 with 16 (AVX2), where more
     // rows spill (floats: 8 rows 31 against 56 GMAC/s per core in a microbenchmark; Q4_0: a 5632 x 2048 matmul of
@@ -211,7 +211,7 @@ final class Gemm implements Parallel.RangeTask {
             // the last tile's missing rows multiply what the scratch holds; those outputs are never stored
             for (int r = 0; r < count; r++) {
                 int at = (r / NIBBLE_ROWS * passes * NIBBLE_ROWS + r % NIBBLE_ROWS) * KC;     // 16-bit: by tile, pass, row
-                if (shorts) VectorKernels.decodeShorts(w, r0 + r, dec, r * (n / QK), at, KC, NIBBLE_ROWS * KC);
+                if (shorts) VectorKernels.decodeNibbles(w, r0 + r, dec, r * (n / QK), at, KC, NIBBLE_ROWS * KC);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
             if (dec.nonFinite) {
@@ -489,7 +489,7 @@ final class Gemm implements Parallel.RangeTask {
      * spilled them). A method of its own so C2 allocates its registers apart from the loops around it; called once
      * per pass, not per block (the calls' spills were 2.4 % of a TinyLlama prompt).
      */
-    private static void nibblePair(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+    private static void nibblePair(byte[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
@@ -523,7 +523,7 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /** {@link #nibblePair} for a tile of 12 rows (AVX-512): its 24 sums per block, 12 rows of group g, then of g + 1. */
-    private static void nibblePair12(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+    private static void nibblePair12(byte[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
             ShortVector a10 = a0, a11 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0, b8 = a0;
@@ -598,7 +598,7 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /** {@link #nibblePair} for one group, the last of an odd count, and 4 of the tile's rows: their sums at {@code at} on. */
-    private static void nibbleGroup(short[] q, int wo, short[] xs, int xo, short[] sums, int at, int blocks) {
+    private static void nibbleGroup(byte[] q, int wo, short[] xs, int xo, short[] sums, int at, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;

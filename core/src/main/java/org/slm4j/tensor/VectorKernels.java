@@ -48,11 +48,23 @@ import jdk.incubator.vector.VectorSpecies;
  * literal, not a loop's variable, so that no intrinsic waits on C2 unrolling a loop first. Allocation in steady
  * state (JFR, or the GC log growing with the token count; KernelAllocationTest in a process that ran every type) is
  * the symptom to look for.
+ *
+ * <p>One shape per element type for the vectors operated on after a conversion. A conversion's result is not known
+ * to C2 as its exact class, so a method the JDK implements once for all shapes ({@code ShortVector.intoArray},
+ * {@code or}) finds that class from the type profile of its own bytecode, which every caller in the process feeds:
+ * when another shape of the type has run there, C2 guesses wrong and the operation is not intrinsified. Whether it
+ * had run depends on the order of earlier work, so the same kernel compiled clean in one process and boxed in the
+ * next (the Q4_K prompt decode storing L shorts, while Gemm and BlockGroups store 2L: 288 KB per matmul in 1 of
+ * about 10 full test runs; a small program that runs the two shapes in either order boxes whichever compiles second,
+ * every time). So shorts computed on are {@link #SHORTS} (2L lanes) everywhere; {@link #S} is only loaded and widened,
+ * which needs no guess; and Gemm's 4-bit decode stores bytes, which it never converts.
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    // L shorts, only loaded and widened; shorts computed on are SHORTS, one shape (see the class's note on shapes)
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
+    static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, F.vectorShape());
     // bytes are loaded at least 8 at a time (the narrowest shape is 64 bits) and widened in PARTS parts of L lanes
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     // lengths as int constants: C2 does not fold a species' length(), and a loop bounded by it is not unrolled
@@ -137,7 +149,7 @@ final class VectorKernels extends RowKernels {
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
-        short[] q = new short[0];        // Q4_0, Q4_K: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
+        byte[] q = new byte[0];          // Q4_0, Q4_K: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
         float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
         float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
         short[] halves = new short[0];   // F16: one row's bits [cols]
@@ -152,7 +164,7 @@ final class VectorKernels extends RowKernels {
                 dm = new float[size / QK];
             }
             if (shorts) {
-                if (q.length < size) q = new short[size];
+                if (q.length < size) q = new byte[size];
                 if (m8.length < size / QK) {
                     m8 = new float[size / QK];
                     dd = new float[size / QK];
@@ -166,7 +178,7 @@ final class VectorKernels extends RowKernels {
 
     /**
      * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
-     * per block of 32 (Q4_0 and Q4_K: see decodeShorts; Q8_0: the quants times their scale, exact floats, no
+     * per block of 32 (Q4_0 and Q4_K: see decodeNibbles; Q8_0: the quants times their scale, exact floats, no
      * scales): Q4_1 nibbles with their min at wo / 32; Q6_K (q - 32) times the int8 sub-block scale. A method per block
      * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
      * the others out of line, boxing every vector (a process that decoded all formats: 70-240 KB per matmul).
@@ -190,7 +202,7 @@ final class VectorKernels extends RowKernels {
                 for (int i = 0; i < n; i++) out[wo + i] = Float.float16ToFloat(h[i]);
             }
             case Q8_0 -> decodeQ8_0(s, row, n, dec, wo);
-            case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 and Q4_K have decodeShorts
+            case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 and Q4_K have decodeNibbles
             case Q6_K -> decodeQ6K(s, row, n, dec, wo);
             case Q5_0, Q5_1, Q5_K -> Q5Dots.decode(w, r, dec, wo);
             default -> throw new AssertionError(w.type());
@@ -253,16 +265,16 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Q4_0 or Q4_K row r of w as 16-bit quants (q - 8) into dec.q, element i at qo + (i / kc) * slab + i % kc (kc a
+     * Q4_0 or Q4_K row r of w as quants (q - 8) into dec.q, element i at qo + (i / kc) * slab + i % kc (kc a
      * multiple of 32), and its block scales into dec.d at db: Q4_0 d, Q4_K d * scale (exact). Q4_K's other terms,
      * each block's 6-bit min and 8 * scale (the 8 taken off the quants), go to dec.m and dec.m8 at db, with their
      * super-block's -dmin and d in dec.dm and dec.dd at db / 8.
      */
-    static void decodeShorts(Matrix w, int r, Decoded dec, int db, int qo, int kc, int slab) {
+    static void decodeNibbles(Matrix w, int r, Decoded dec, int db, int qo, int kc, int slab) {
         MemorySegment s = w.data();
         long row = r * w.rowBytes();
         if (w.type() == GgmlType.Q4_K) {
-            decodeShortsQ4K(s, row, w.cols(), dec, db, qo, kc, slab);
+            decodeNibblesQ4K(s, row, w.cols(), dec, db, qo, kc, slab);
             return;
         }
         for (int k = 0; k < w.cols() / QK; k++) {
@@ -271,18 +283,13 @@ final class VectorKernels extends RowKernels {
             int o = qo + QK * k / kc * slab + QK * k % kc;
             for (int i = 0; i < 16; i += BYTES) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + i);
-                ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + 16 + i);
-                if (PARTS == 2) {
-                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + i + L);
-                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + 16 + i + L);
-                }
+                q.and((byte) 0xF).sub((byte) 8).intoArray(dec.q, o + i);
+                q.lanewise(LSHR, 4).sub((byte) 8).intoArray(dec.q, o + 16 + i);
             }
         }
     }
 
-    private static void decodeShortsQ4K(MemorySegment s, long row, int n, Decoded dec, int db, int qo, int kc, int slab) {
+    private static void decodeNibblesQ4K(MemorySegment s, long row, int n, Decoded dec, int db, int qo, int kc, int slab) {
         for (int k = 0; k < n / QK_K; k++) {
             long block = row + 144L * k;
             float d = f16(s, block);
@@ -295,18 +302,11 @@ final class VectorKernels extends RowKernels {
                     dec.m[b] = sm >>> 8;
                     dec.m8[b] = 8 * (sm & 0xFF);
                 }
-                // Q4_0's loop over 32 bytes, written out again: as one shared helper, in 2 of 8 fresh-clone test runs
-                // a Q4_K batch of 5 allocated 96 bytes per call of it (KernelAllocationTest)
                 int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
                 for (int i = 0; i < 32; i += BYTES) {
                     ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
-                    ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                    ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + i);
-                    ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 0)).intoArray(dec.q, o + 32 + i);
-                    if (PARTS == 2) {
-                        ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + i + L);
-                        ((ShortVector) hi.convertShape(VectorOperators.B2S, S, 1)).intoArray(dec.q, o + 32 + i + L);
-                    }
+                    q.and((byte) 0xF).sub((byte) 8).intoArray(dec.q, o + i);
+                    q.lanewise(LSHR, 4).sub((byte) 8).intoArray(dec.q, o + 32 + i);
                 }
             }
         }
@@ -323,25 +323,29 @@ final class VectorKernels extends RowKernels {
     static final boolean GATHER = L >= 8;
 
     /**
-     * Activations' grouping of one group of e-quant blocks, lane j (of {@code lanes}, the first {@code count} real)
-     * the block whose quants start at qf[at[j]]: quant i to xs at o + i * lanes + j, the block's quant sum to sums
-     * and 8 times it to sums8 at so + j; lanes from count on get zeros (their at must be a valid index). L lanes at
-     * a time, each quant of theirs one gather. Not a masked gather: in some test runs C2 left part of its mask
-     * handling out of line and it allocated 5 KB per Q4_0 matmul; the padding lanes are multiplied by 0 instead.
+     * Activations' grouping of one group of e-quant blocks in 2L lanes, lane j (the first {@code count} real) the
+     * block whose quants start at qf[at[j]]: quant i to xs at o + i * 2L + j, the block's quant sum to sums and 8
+     * times it to sums8 at so + j; lanes from count on get zeros (their at must be a valid index). Each quant of L
+     * lanes is one gather. Not a masked gather: in some test runs C2 left part of its mask handling out of line and
+     * it allocated 5 KB per Q4_0 matmul; the padding lanes are multiplied by 0 instead. The two halves' shorts are
+     * put together in one vector of {@link #SHORTS} (see the class's note on shapes).
      */
-    static void groupBlocks(float[] qf, int e, int[] at, int lanes, int count, short[] xs, int o, float[] sums,
-                            short[] sums8, int so) {
-        for (int h = 0; h < lanes; h += L) {
-            FloatVector real = FloatVector.zero(F).blend(1f, F.indexInRange(h, count));
-            FloatVector sum = FloatVector.zero(F);
-            for (int i = 0; i < e; i++) {
-                FloatVector v = FloatVector.fromArray(F, qf, i, at, h).mul(real);
-                sum = sum.add(v);      // at most 32 quants of at most 128: exact
-                ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(xs, o + i * lanes + h);
-            }
-            sum.intoArray(sums, so + h);
-            ((ShortVector) sum.mul(8f).convertShape(VectorOperators.F2S, S, 0)).intoArray(sums8, so + h);
+    static void groupBlocks(float[] qf, int e, int[] at, int count, short[] xs, int o, float[] sums, short[] sums8, int so) {
+        FloatVector real0 = FloatVector.zero(F).blend(1f, F.indexInRange(0, count));
+        FloatVector real1 = FloatVector.zero(F).blend(1f, F.indexInRange(L, count));
+        FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
+        for (int i = 0; i < e; i++) {
+            FloatVector v0 = FloatVector.fromArray(F, qf, i, at, 0).mul(real0);
+            FloatVector v1 = FloatVector.fromArray(F, qf, i, at, L).mul(real1);
+            sum0 = sum0.add(v0);      // at most 32 quants of at most 128: exact
+            sum1 = sum1.add(v1);
+            ((ShortVector) v0.convertShape(VectorOperators.F2S, SHORTS, 0))
+                    .or(v1.convertShape(VectorOperators.F2S, SHORTS, -1)).intoArray(xs, o + i * 2 * L);
         }
+        sum0.intoArray(sums, so);
+        sum1.intoArray(sums, so + L);
+        ((ShortVector) sum0.mul(8f).convertShape(VectorOperators.F2S, SHORTS, 0))
+                .or(sum1.mul(8f).convertShape(VectorOperators.F2S, SHORTS, -1)).intoArray(sums8, so);
     }
 
     private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22
@@ -444,8 +448,10 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Q4_1: nibble times the input's quants, plus m_w * s_x per block; lane sums as for Q8_0. (Q4_0 has a layout of
-     * its own, {@link BlockGroups}.)
+     * Q4_1: nibble times the input's quants, plus m_w * s_x per block; lane sums as for Q8_0 (at most 32 products of
+     * 15 by 127: exact). Split as ints, since x86 has no byte shifts. (Q4_0 has a layout of its own,
+     * {@link BlockGroups}.) Written out here: as a helper returning a block's lane sums, it was once compiled on its
+     * own first, and each sum crossing the call was boxed.
      */
     private static float q4_1(MemorySegment s, long row, Activations in, int x, int n) {
         float[] qf = in.qf, d = in.d, sums = in.s;
@@ -454,38 +460,27 @@ final class VectorKernels extends RowKernels {
         float mins = 0;
         for (int k = 0; k < n / QK; k++) {
             long block = row + 20L * k;
-            acc = q4Block(s, block + 4, 0, qf, x + QK * k).fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
+            int xk = x + QK * k;
+            FloatVector dot = FloatVector.zero(F);
+            for (int i = 0; i < 16; i += BYTES) {     // low nibbles are elements i.., high ones 16 + i..
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 4 + i, LITTLE_ENDIAN);
+                IntVector v = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                dot = ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, qf, xk + i), dot);
+                dot = ((FloatVector) v.lanewise(LSHR, 4).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, qf, xk + 16 + i), dot);
+                if (PARTS == 2) {
+                    IntVector u = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 1);
+                    dot = ((FloatVector) u.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, qf, xk + i + L), dot);
+                    dot = ((FloatVector) u.lanewise(LSHR, 4).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, qf, xk + 16 + i + L), dot);
+                }
+            }
+            acc = dot.fma(FloatVector.broadcast(F, f16(s, block) * d[xb + k]), acc);
             mins += f16(s, block + 2) * sums[xb + k];
         }
         return acc.reduceLanes(ADD) + mins;
     }
 
-    /** The 16 nibble bytes at qs minus offset, times x[xk .. xk + 32), as L lane sums; written out as q8Block. */
-    private static FloatVector q4Block(MemorySegment s, long qs, int offset, float[] x, int xk) {
-        FloatVector dot = q4Part(s, qs, 0, offset, x, xk, null);
-        if (L < 16) dot = q4Part(s, qs, 1, offset, x, xk, dot);
-        if (L < 8) {
-            dot = q4Part(s, qs, 2, offset, x, xk, dot);
-            dot = q4Part(s, qs, 3, offset, x, xk, dot);
-        }
-        return dot;
-    }
-
     static FloatVector floats(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
-    }
-
-    /**
-     * Nibble bytes [p * L, p * L + L) of a Q4 block at qs, low nibbles (elements p * L ..) and high ones (16 + p * L ..)
-     * minus offset, times the input quants, added to dot (p = 0: dot is null, the products start the sums). Split
-     * as ints: x86 has no byte shifts.
-     */
-    private static FloatVector q4Part(MemorySegment s, long qs, int p, int offset, float[] x, int xk, FloatVector dot) {
-        int first = p * L, loaded = first / BYTES * BYTES;
-        IntVector v = widen(ByteVector.fromMemorySegment(B, s, qs + loaded, LITTLE_ENDIAN), (first - loaded) / L);
-        FloatVector low = floats(v.and(0xF).sub(offset)), x0 = FloatVector.fromArray(F, x, xk + first);
-        dot = p == 0 ? low.mul(x0) : low.fma(x0, dot);
-        return floats(v.lanewise(LSHR, 4).sub(offset)).fma(FloatVector.fromArray(F, x, xk + 16 + first), dot);
+        return (FloatVector) v.convertShape(VectorOperators.I2F, F, 0);
     }
 
     /** L unsigned bytes of a at offset as ints, loaded as {@link #uint8s(MemorySegment, long)} does. */
