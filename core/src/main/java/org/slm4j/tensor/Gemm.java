@@ -489,7 +489,7 @@ final class Gemm implements Parallel.RangeTask {
      * spilled them). A method of its own so C2 allocates its registers apart from the loops around it; called once
      * per pass, not per block (the calls' spills were 2.4 % of a TinyLlama prompt).
      */
-    private static void nibblePair(byte[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+    private static void nibblePair(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
@@ -523,7 +523,7 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /** {@link #nibblePair} for a tile of 12 rows (AVX-512): its 24 sums per block, 12 rows of group g, then of g + 1. */
-    private static void nibblePair12(byte[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
+    private static void nibblePair12(short[] q, int wo, short[] xs, int xo, short[] sums, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
             ShortVector a10 = a0, a11 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0, b8 = a0;
@@ -598,7 +598,7 @@ final class Gemm implements Parallel.RangeTask {
     }
 
     /** {@link #nibblePair} for one group, the last of an odd count, and 4 of the tile's rows: their sums at {@code at} on. */
-    private static void nibbleGroup(byte[] q, int wo, short[] xs, int xo, short[] sums, int at, int blocks) {
+    private static void nibbleGroup(short[] q, int wo, short[] xs, int xo, short[] sums, int at, int blocks) {
         for (int k = 0; k < blocks; k++) {
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             int wk = wo + k * QK, xk = xo + k * QK * 2 * G;
