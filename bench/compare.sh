@@ -299,6 +299,19 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   checks built two message lambdas per call. `KernelAllocationTest` checks every type, inside the full test run;
   run alone it caught one more: the input's grouping for Q8_0 and Q5_K, in one method with Q4_0's layout, boxed a
   vector per pair of quants (1.3 KB per group) when a process ran only those types. Each layout has its method now.
+* **One 16-bit shape after a conversion** (session 23). CI failed on 4ad2d99: the Q4_K prompt decode boxed 288 KB
+  per matmul in 1 of about 10 full test runs. `-XX:+PrintIntrinsics` in a failing run showed the two stores after
+  its byte-to-short conversions not intrinsified ("missing constant: vclass"): a conversion's result is not known to
+  C2 as its exact class, so `ShortVector.intoArray` found the class from its own type profile, shared by the whole
+  process, where Gemm and BlockGroups had stored 2L-lane shorts and this decode L-lane ones. A 40-line program that
+  stores converted shorts of both shapes boxes whichever method compiles second, every time. Now every 16-bit
+  vector computed on is one shape (`VectorKernels.SHORTS`): the decode and the input grouping put two halves of L
+  shorts together with a conversion into the upper half (part -1) and an `or`. Storing bytes instead and
+  broadcasting them in the tile cost 15 % of the Q4_0 prompt tile (JMH 5632 × 2048, 128 positions, one thread:
+  21.0 -> 25.4 ms); the merged halves run at 21.1. A forked JVM without tiered compilation (every type profiled
+  together before C2 compiles any) was tried as a stricter test and dropped: methods deoptimized there run
+  interpreted for long stretches, so it failed on kernels whose compiled code was clean. It did find Q4_1's
+  per-row kernel returning block sums from a helper compiled on its own first; that kernel is written out now.
 * **F16 generation on one thread**, the widest gap left. The loop's speed depends on the row's width: one thread
   reads rows of 256 to 896 columns at 30-31 GB/s and rows of 960 to 5632 at 22-25 (`bench/kernels.sh -p type=F16
   -p batch=1 -p threads=1`, rows and columns varied at 23 MB a matrix; the step lies between 896 and 960 columns,
