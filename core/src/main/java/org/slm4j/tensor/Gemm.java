@@ -214,6 +214,7 @@ final class Gemm implements Parallel.RangeTask {
                 if (shorts) VectorKernels.decodeNibbles(w, r0 + r, dec, r * (n / QK), at, KC, NIBBLE_ROWS * KC);
                 else VectorKernels.decode(w, r0 + r, dec, r * n);
             }
+            if (shorts) VectorKernels.widenQuants(dec, tiles * rt * passes * KC);
             if (dec.nonFinite) {
                 // a broken file: a Q8_0 weight of 0 times an inf scale would be NaN where ggml's block sum times
                 // the scale gives inf, so these rows go through the reference kernel

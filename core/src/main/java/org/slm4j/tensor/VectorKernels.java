@@ -57,8 +57,7 @@ import jdk.incubator.vector.VectorSpecies;
  * next (the Q4_K prompt decode storing L shorts, while Gemm and BlockGroups store 2L: 288 KB per matmul in 1 of
  * about 10 full test runs; a small program that runs the two shapes in either order boxes whichever compiles second,
  * every time). So shorts computed on are {@link #SHORTS} (2L lanes) everywhere; {@link #S} is only loaded and widened,
- * which needs no guess; Gemm's 4-bit decode puts two halves of L shorts together, as the input grouping does
- * (storing bytes instead, and broadcasting them, made TinyLlama Q4_0 prompts 15 % slower).
+ * which needs no guess; Gemm's 4-bit decode stores bytes and widens them 2L at a time (see widenQuants).
  */
 final class VectorKernels extends RowKernels {
     static final VectorSpecies<Float> F = floatSpecies();
@@ -66,6 +65,7 @@ final class VectorKernels extends RowKernels {
     // L shorts, only loaded and widened; shorts computed on are SHORTS, one shape (see the class's note on shapes)
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, F.vectorShape());
+    static final VectorSpecies<Byte> BYTES_2L = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     // bytes are loaded at least 8 at a time (the narrowest shape is 64 bits) and widened in PARTS parts of L lanes
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     // lengths as int constants: C2 does not fold a species' length(), and a loop bounded by it is not unrolled
@@ -150,7 +150,8 @@ final class VectorKernels extends RowKernels {
         float[] d = new float[0];        // [rows * cols / 32] block scales (quantized types)
         float[] m = new float[0];        // [rows * cols / 32] Q4_1: the block's min; Q4_K: the sub-block's 6-bit min
         float[] dm = new float[0];       // [rows * cols / 32] scale of m: Q4_1 1 per block, Q4_K -dmin per super-block
-        short[] q = new short[0];        // Q4_0, Q4_K: the quants (q - 8) for Gemm's 16-bit tile, by tile, pass, row [rows * passes * KC]
+        byte[] qb = new byte[0];         // Q4_0, Q4_K: the quants (q - 8), by tile, pass, row [rows * passes * KC]
+        short[] q = new short[0];        // the same as shorts, which Gemm's 16-bit tile broadcasts (see widenQuants)
         float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
         float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
         short[] halves = new short[0];   // F16: one row's bits [cols]
@@ -165,7 +166,10 @@ final class VectorKernels extends RowKernels {
                 dm = new float[size / QK];
             }
             if (shorts) {
-                if (q.length < size) q = new short[size];
+                if (q.length < size) {
+                    q = new short[size];
+                    qb = new byte[size];
+                }
                 if (m8.length < size / QK) {
                     m8 = new float[size / QK];
                     dd = new float[size / QK];
@@ -266,7 +270,7 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Q4_0 or Q4_K row r of w as 16-bit quants (q - 8) into dec.q, element i at qo + (i / kc) * slab + i % kc (kc a
+     * Q4_0 or Q4_K row r of w as quants (q - 8), bytes, into dec.qb, element i at qo + (i / kc) * slab + i % kc (kc a
      * multiple of 32), and its block scales into dec.d at db: Q4_0 d, Q4_K d * scale (exact). Q4_K's other terms,
      * each block's 6-bit min and 8 * scale (the 8 taken off the quants), go to dec.m and dec.m8 at db, with their
      * super-block's -dmin and d in dec.dm and dec.dd at db / 8.
@@ -282,23 +286,10 @@ final class VectorKernels extends RowKernels {
             long block = row + 18L * k;
             dec.d[db + k] = f16(s, block);
             int o = qo + QK * k / kc * slab + QK * k % kc;
-            if (BYTES == 16) {     // AVX-512: the block's 32 quants, low nibbles then high ones, are one vector
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2, LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0xF).sub((byte) 8), hi = q.lanewise(LSHR, 4).sub((byte) 8);
-                ((ShortVector) lo.convertShape(VectorOperators.B2S, SHORTS, 0)).or(hi.convertShape(VectorOperators.B2S, SHORTS, -1)).intoArray(dec.q, o);
-            } else if (PARTS == 1) {     // AVX2: two loads of L bytes to a vector of 2L shorts
-                ByteVector a = ByteVector.fromMemorySegment(B, s, block + 2, LITTLE_ENDIAN);
-                ByteVector b = ByteVector.fromMemorySegment(B, s, block + 2 + BYTES, LITTLE_ENDIAN);
-                ((ShortVector) a.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0))
-                        .or(b.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, -1)).intoArray(dec.q, o);
-                ((ShortVector) a.lanewise(LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0))
-                        .or(b.lanewise(LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, -1)).intoArray(dec.q, o + 16);
-            } else {     // 128 bits: a load of 2L bytes, each nibble half a vector of 2L shorts
-                for (int i = 0; i < 16; i += BYTES) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
-                    ((ShortVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0)).intoArray(dec.q, o + i);
-                    ((ShortVector) q.lanewise(LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0)).intoArray(dec.q, o + 16 + i);
-                }
+            for (int i = 0; i < 16; i += BYTES) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                q.and((byte) 0xF).sub((byte) 8).intoArray(dec.qb, o + i);
+                q.lanewise(LSHR, 4).sub((byte) 8).intoArray(dec.qb, o + 16 + i);
             }
         }
     }
@@ -317,24 +308,24 @@ final class VectorKernels extends RowKernels {
                     dec.m8[b] = 8 * (sm & 0xFF);
                 }
                 int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
-                long qs = block + Blocks.Q4K_QS + 32 * c;
-                if (PARTS == 1) {     // AVX-512, AVX2: two loads of L bytes to a vector of 2L shorts
-                    for (int i = 0; i < 32; i += 2 * BYTES) {
-                        ByteVector a = ByteVector.fromMemorySegment(B, s, qs + i, LITTLE_ENDIAN);
-                        ByteVector b = ByteVector.fromMemorySegment(B, s, qs + i + BYTES, LITTLE_ENDIAN);
-                        ((ShortVector) a.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0))
-                                .or(b.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, -1)).intoArray(dec.q, o + i);
-                        ((ShortVector) a.lanewise(LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0))
-                                .or(b.lanewise(LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, -1)).intoArray(dec.q, o + 32 + i);
-                    }
-                } else {     // 128 bits: a load of 2L bytes, each nibble half a vector of 2L shorts
-                    for (int i = 0; i < 32; i += BYTES) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, s, qs + i, LITTLE_ENDIAN);
-                        ((ShortVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0)).intoArray(dec.q, o + i);
-                        ((ShortVector) q.lanewise(LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0)).intoArray(dec.q, o + 32 + i);
-                    }
+                for (int i = 0; i < 32; i += BYTES) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, s, block + Blocks.Q4K_QS + 32 * c + i, LITTLE_ENDIAN);
+                    q.and((byte) 0xF).sub((byte) 8).intoArray(dec.qb, o + i);
+                    q.lanewise(LSHR, 4).sub((byte) 8).intoArray(dec.qb, o + 32 + i);
                 }
             }
+        }
+    }
+
+    /**
+     * dec.qb[0 .. n) as shorts into dec.q (n a multiple of 2L), for Gemm's tile, which broadcasts one weight per row
+     * and step: from a short in memory that is one instruction (broadcasting bytes made TinyLlama Q4_0 prompts 15 %
+     * slower). The bytes are loaded 2L at a time, so that the conversion gives a vector of {@link #SHORTS} (see the
+     * class's note on shapes).
+     */
+    static void widenQuants(Decoded dec, int n) {
+        for (int i = 0; i < n; i += 2 * L) {
+            ((ShortVector) ByteVector.fromArray(BYTES_2L, dec.qb, i).convertShape(VectorOperators.B2S, SHORTS, 0)).intoArray(dec.q, i);
         }
     }
 
