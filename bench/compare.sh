@@ -305,10 +305,12 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   C2 as its exact class, so `ShortVector.intoArray` found the class from its own type profile, shared by the whole
   process, where Gemm and BlockGroups had stored 2L-lane shorts and this decode L-lane ones. A 40-line program that
   stores converted shorts of both shapes boxes whichever method compiles second, every time. Now every 16-bit
-  vector computed on is one shape (`VectorKernels.SHORTS`): the decode and the input grouping put two halves of L
-  shorts together with a conversion into the upper half (part -1) and an `or`. Storing bytes instead and
-  broadcasting them in the tile cost 15 % of the Q4_0 prompt tile (JMH 5632 × 2048, 128 positions, one thread:
-  21.0 -> 25.4 ms); the merged halves run at 21.1. A forked JVM without tiered compilation (every type profiled
+  vector computed on is one shape (`VectorKernels.SHORTS`). The decode stores bytes and widens them 2L at a time,
+  a 2L-byte load converted in lane (JMH 5632 × 2048, 128 positions, one thread, Q4_0: 21.7 ms before, 22.1 after).
+  Tried first: broadcasting the bytes in the tile (25.4 ms), widening them in a plain loop (27.2), and putting two
+  halves of L shorts together with a conversion into the upper half (part -1) and an `or` (21.1 ms, but the JDK
+  builds that conversion from a shuffle, and the bigger decode failed to intrinsify two stores in 1 of 2 logged
+  full runs). The input grouping for generation still uses the part -1 form; no run has caught it boxing. A forked JVM without tiered compilation (every type profiled
   together before C2 compiles any) was tried as a stricter test and dropped: methods deoptimized there run
   interpreted for long stretches, so it failed on kernels whose compiled code was clean. It did find Q4_1's
   per-row kernel returning block sums from a helper compiled on its own first; that kernel is written out now.
