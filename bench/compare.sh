@@ -336,6 +336,12 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   -> 16.5 tok/s (an earlier measurement had it slower on one thread too, 26 vs 30 GB/s); and two streams per thread,
   rows from the two halves of its chunk in turn, 0.806 -> 0.747 ms on one thread, 0.560 -> 0.608 on two. With the
   linear index, panels of 256, 512, 768 and 1024 columns and whole rows took 0.78, 0.73, 0.75, 1.36 and 1.19 ms.
+  On this table's machine (session 24) panels of 1024 columns read faster than 512 on one thread and on two, and the
+  panels are 1024 columns now: JMH (`bench/kernels.sh -p type=F16 -p batch=1`, 16 matrices from memory, medians of
+  3 rounds taking turns) 5632 × 2048 on two threads 792 µs (512) vs 598 (1024) vs 637 (whole rows), 2048 × 5632
+  846 vs 735 vs 1088 (768 to 2048 columns all 705-760), on one thread 5632 × 2048 1158 vs 1007; the engine on two
+  threads, `tg` taking turns with llama.cpp (3-4 rounds, medians), TinyLlama 13.6 -> 14.6 tok/s (llama.cpp 14.6),
+  Danube 8.3 -> 8.9 (8.1), StableLM 10.8 -> 11.3 (9.9). Whole rows of 5632 columns (an input of 22 KB) stay slow.
 * **Memory.** Regrouped Q4_0 and Q8_0 are the file's size (Q4_0 plus the padding of rows that fill no whole group) and live on the Java heap
   (`bin/slm4j` lets the heap grow to 75 % of memory) while the file's pages are let go; the JVM and the prompt's
   transient copy of the file pages put Q8_0's peak RSS above llama.cpp's. llama.cpp repacks Q4_0 and holds it twice.

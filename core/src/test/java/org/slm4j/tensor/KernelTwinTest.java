@@ -52,9 +52,9 @@ class KernelTwinTest {
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             for (int rows : new int[] {1, 17, 33}) cases.add(Arguments.of(type, 6912, 1, rows));
         }
-        // F16 rows wider than 896 are copied panel by panel (BlockGroups.panelWidth), the last panel narrower (1021:
-        // odd); a thread's rows then span several chunks of 16 in one call
-        for (int c : new int[] {1021, 1280, 2560}) for (int rows : new int[] {1, 17, 33, 100}) cases.add(Arguments.of(GgmlType.F16, c, 1, rows));
+        // F16 rows wider than 1024 are copied panel by panel (BlockGroups.panelWidth), the last panel narrower (2047:
+        // odd, as 1021's one panel); a thread's rows then span several chunks of 16 in one call
+        for (int c : new int[] {1021, 1280, 2047, 2560}) for (int rows : new int[] {1, 17, 33, 100}) cases.add(Arguments.of(GgmlType.F16, c, 1, rows));
         return cases.stream();
     }
 

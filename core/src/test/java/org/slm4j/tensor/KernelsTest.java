@@ -48,7 +48,7 @@ class KernelsTest {
         // small matrices run on the calling thread; big ones as one parallel job per run of matrices sharing a type
         severalMatricesWithOneInput(64, 3, 4);
         severalMatricesWithOneInput(256, 200, 37);
-        // F16 wider than 896 columns, in column panels; more row chunks (38 to 57 a matrix) than a job has claims (32), so
+        // F16 wider than 1024 columns, in column panels; more row chunks (38 to 57 a matrix) than a job has claims (32), so
         // a thread's claim covers several chunks and some end one matrix's rows and start the next one's
         severalMatricesWithOneInput(1280, 600, 37);
     }
