@@ -244,7 +244,12 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (Danube's FFN down, 14 KB) at 22, Q8_0 at 36 and 23, as if the input no longer stayed in L1 beside the streamed
   weights. Such rows now go through their groups in panels of even size, each panel's rows one after the other:
   Q4_0 2560 × 6912 493 -> 428 µs, Q8_0 722 -> 598 (medians of 4); panels of 8 KB also cut TinyLlama's 5632 columns
-  and made them 10 % slower, so the limit is 12 KB. Decode attention sums the weighted values in registers and
+  and made them 10 % slower, so the limit was 12 KB. On this table's machine (session 24) 6 KB is faster, and is
+  the limit now: JMH, two threads, 16 matrices from memory, medians of 3 rounds taking turns, Q4_0 2048 × 5632 248
+  -> 203 µs, Q8_0 360 -> 351, Q4_0 2560 × 6912 337 -> 321; `tg64` on two threads taking turns with llama.cpp
+  (3-4 rounds, medians): TinyLlama Q4_0 43.4 -> 48.4 tok/s (llama.cpp 47.6), Q8_0 26.5 -> 29.1 (26.0), StableLM
+  Q4_0 33.8 -> 37.9 (35.8), Danube Q4_0 28.0 -> 28.3 (30.6; its 2560-column rows go in pairs, which are never cut).
+  Decode attention sums the weighted values in registers and
   takes the softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
   its run). Prompts still read the file's layout, and its pages

@@ -97,7 +97,7 @@ final class BlockGroups {
     // quadsK): lane i of the low half lies in super-block i / 8 of the group
     private static final VectorShuffle<Float> D0 = shuffle(0), D1 = shuffle(L), M0 = shuffle(2 * L), M1 = shuffle(3 * L);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    private static final int PANEL_INPUT = 12 * 1024;
+    private static final int PANEL_INPUT = 6 * 1024;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
@@ -153,8 +153,10 @@ final class BlockGroups {
      * threads, 2560 rows from memory: Q4_0 6144 columns (12 KB of grouped input) 35 GB/s, 6912 (14 KB) 22 GB/s,
      * Q8_0 36 and 23 (Danube's FFN down has 6912). Rows past the limit are cut into panels of even size: 6912 in
      * two, Q4_0 493 -> 428 us and Q8_0 722 -> 598 us per matmul (alternating JMH runs, medians of 4; a panel of 8
-     * KB also cut TinyLlama's 5632 and made it 10 % slower). All groups where rows go in pairs (setRows), up to
-     * 4096 columns.
+     * KB also cut TinyLlama's 5632 and made it 10 % slower). That limit was 12 KB; on a later machine 6 KB is
+     * faster (2026-11-25; JMH, two threads, 16 matrices from memory, medians of 3 rounds taking turns: Q4_0 2048 x
+     * 5632 248 -> 203 us, Q8_0 360 -> 351, Q4_0 2560 x 6912 337 -> 321; TinyLlama Q4_0 generation on two threads
+     * 43.4 -> 48.4 tok/s). All groups where rows go in pairs (setRows), up to 4096 columns.
      */
     static int panelGroups(GgmlType type, int cols) {
         int groups = groupsFor(type, cols);
