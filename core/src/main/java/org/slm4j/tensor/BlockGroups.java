@@ -219,8 +219,8 @@ final class BlockGroups {
      * one panel after the other. JMH, {@code bench/kernels.sh -p type=F16 -p batch=1}, 16 matrices from memory, µs
      * per matrix, medians of 3 rounds taking turns (2026-11-25): two threads, 5632 x 2048 792 (panels of 512) vs 598
      * (1024) vs 637 (whole rows); 2048 x 5632 846 vs 735 vs 1088, with 768 to 2048 columns all within 705-760; one
-     * thread, 5632 x 2048 1158 vs 1007. Panels of 512 had been chosen on an earlier machine from one-thread runs (rows up to 896 columns read
-     * 30-31 GB/s there, wider ones 22-25).
+     * thread, 5632 x 2048 1158 vs 1007. Panels of 512 had been chosen on an earlier machine from one-thread runs
+     * (rows up to 896 columns read 30-31 GB/s there, wider ones 22-25).
      */
     static int panelWidth(int cols) {
         return Math.min(cols, 1024);

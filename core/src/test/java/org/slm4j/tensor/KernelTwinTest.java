@@ -48,9 +48,10 @@ class KernelTwinTest {
             for (int c : new int[] {512, 768, 2560}) for (int rows : new int[] {1, 2, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
         }
         // rows whose grouped input passes BlockGroups.PANEL_INPUT go through their groups panel by panel (6912: 7
-        // groups of Q4_0 at 512 bits, 14 of Q8_0 and Q6_K, 27 of Q4_0 at 128 bits), the last panel narrower
+        // groups of Q4_0 at 512 bits, 14 of Q8_0 and Q6_K, 27 of Q4_0 at 128 bits), the last panel narrower; 5632
+        // (TinyLlama's and StableLM's FFN down) in two even panels
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
-            for (int rows : new int[] {1, 17, 33}) cases.add(Arguments.of(type, 6912, 1, rows));
+            for (int c : new int[] {5632, 6912}) for (int rows : new int[] {1, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
         }
         // F16 rows wider than 1024 are copied panel by panel (BlockGroups.panelWidth), the last panel narrower (2047:
         // odd, as 1021's one panel); a thread's rows then span several chunks of 16 in one call
