@@ -170,8 +170,8 @@ final class Attention {
                 FloatVector x0 = FloatVector.fromArray(F, st, i * QB).mul(s), x1 = FloatVector.fromArray(F, st, i * QB + L).mul(s);
                 x0.intoArray(st, i * QB);
                 x1.intoArray(st, i * QB + L);
-                max0 = max0.max(x0);
-                max1 = max1.max(x1);
+                max0 = x0.max(max0);
+                max1 = x1.max(max1);
             }
             FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
             for (int i = 0; i < keys; i++) {
@@ -179,8 +179,8 @@ final class Attention {
                 FloatVector e1 = FloatVector.fromArray(F, st, i * QB + L).sub(max1).lanewise(EXP);
                 e0.intoArray(st, i * QB);
                 e1.intoArray(st, i * QB + L);
-                sum0 = sum0.add(e0);
-                sum1 = sum1.add(e1);
+                sum0 = e0.add(sum0);
+                sum1 = e1.add(sum1);
             }
             // weighted sums of values, 4 dims at a time, then divided by the sums
             for (int d = 0; d < hd; d += 4) values(vc, c, lo, keys, kvo + d, d * QB);
@@ -207,7 +207,7 @@ final class Attention {
             for (; i <= span - L; i += L) {
                 FloatVector e = FloatVector.fromArray(F, s, i).sub(m).lanewise(EXP);
                 e.intoArray(s, i);
-                sum = sum.add(e);
+                sum = e.add(sum);
             }
             float total = sum.reduceLanes(VectorOperators.ADD);
             for (; i < span; i++) {

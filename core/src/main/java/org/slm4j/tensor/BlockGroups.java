@@ -490,10 +490,10 @@ final class BlockGroups {
         ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
         for (int i = 0; i < 32; i++) {
             ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
-            m0 = m0.add(s.mul(v));
-            m1 = m1.add(s.lanewise(LSHR, 4).mul(v));
-            m2 = m2.add(s.lanewise(LSHR, 8).mul(v));
-            m3 = m3.add(s.lanewise(LSHR, 12).mul(v));
+            m0 = s.mul(v).add(m0);
+            m1 = s.lanewise(LSHR, 4).mul(v).add(m1);
+            m2 = s.lanewise(LSHR, 8).mul(v).add(m2);
+            m3 = s.lanewise(LSHR, 12).mul(v).add(m3);
         }
         ShortVector s8 = ShortVector.fromArray(S, in.groupedSums8, g * W);
         m0.sub(m1.lanewise(LSHL, 4)).sub(s8).intoArray(dots, 0);
@@ -609,8 +609,8 @@ final class BlockGroups {
                 ShortVector b = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 2) * L).convertShape(B2S, S, 0);
                 ShortVector p = a.mul(ShortVector.fromArray(S, x, xo + i * L)).add(b.mul(ShortVector.fromArray(S, x, xo + (i + 2) * L)));
                 IntVector v = p.reinterpretAsInts();
-                lo = lo.add(v.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                hi = hi.add(v.lanewise(ASHR, 16));
+                lo = v.lanewise(LSHL, 16).lanewise(ASHR, 16).add(lo);
+                hi = v.lanewise(ASHR, 16).add(hi);
             }
             FloatVector dot = (FloatVector) lo.add(hi).convertShape(I2F, F, 0), d = FloatVector.fromArray(F, dx, g * L);
             // d_w from its f16 bits, as quads widens them (see the comment above PAIR_COLS)
@@ -636,18 +636,14 @@ final class BlockGroups {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = g0; g < g1; g++) {
             int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 10 * W, xo = g * 16 * W, o = g * W, d = n * 2 * SUPERS;
-            // bit e of byte 8 (9) is the high bit of element e (e + 8): shifted to bit 4 of its short, then one on per element
-            ShortVector hl = (ShortVector) ByteVector.fromArray(B, quants, q + 8 * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-            ShortVector hh = (ShortVector) ByteVector.fromArray(B, quants, q + 9 * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-            hl = hl.lanewise(LSHL, 4);
-            hh = hh.lanewise(LSHL, 4);
+            // bit e of byte 8 (9) is the high bit of element e (e + 8): shifted left 4, then right e, it is bit 4
+            ShortVector hl = ((ShortVector) ByteVector.fromArray(B, quants, q + 8 * W).convertShape(ZERO_EXTEND_B2S, S, 0)).lanewise(LSHL, 4);
+            ShortVector hh = ((ShortVector) ByteVector.fromArray(B, quants, q + 9 * W).convertShape(ZERO_EXTEND_B2S, S, 0)).lanewise(LSHL, 4);
             ShortVector s = ShortVector.zero(S), t = s;
             for (int i = 0; i < 8; i++) {       // byte i: element i low, i + 8 high
                 ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                s = s.add(p.and((short) 0xF).or(hl.and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + i * W)));
-                t = t.add(p.lanewise(LSHR, 4).or(hh.and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)));
-                hl = hl.lanewise(LSHR, 1);
-                hh = hh.lanewise(LSHR, 1);
+                s = p.and((short) 0xF).or(hl.lanewise(LSHR, i).and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + i * W)).add(s);
+                t = p.lanewise(LSHR, 4).or(hh.lanewise(LSHR, i).and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)).add(t);
             }
             ShortVector dot = s.add(t).sub(ShortVector.fromArray(S, sums8, o).lanewise(LSHL, 1));    // 16 times the sum
             ShortVector sm = ShortVector.fromArray(S, halves, n * W), sc = sm.and((short) 0xFF), mn = sm.lanewise(LSHR, 8);
@@ -683,10 +679,10 @@ final class BlockGroups {
                 ShortVector b = u.and((short) 0xF).or(h.lanewise(LSHL, 2).and((short) 0x30)).sub((short) 32);
                 ShortVector c = p.lanewise(LSHR, 4).or(h.and((short) 0x30)).sub((short) 32);
                 ShortVector e = u.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2).and((short) 0x30)).sub((short) 32);
-                s0 = s0.add(a.mul(ShortVector.fromArray(S, x, xo + i * W)));
-                s1 = s1.add(b.mul(ShortVector.fromArray(S, x, xo + (i + 4) * W)));
-                t0 = t0.add(c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)));
-                t1 = t1.add(e.mul(ShortVector.fromArray(S, x, xo + (i + 12) * W)));
+                s0 = a.mul(ShortVector.fromArray(S, x, xo + i * W)).add(s0);
+                s1 = b.mul(ShortVector.fromArray(S, x, xo + (i + 4) * W)).add(s1);
+                t0 = c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)).add(t0);
+                t1 = e.mul(ShortVector.fromArray(S, x, xo + (i + 12) * W)).add(t1);
             }
             ShortVector s = s0.add(s1), t = t0.add(t1);
             FloatVector lo = ((FloatVector) s.convertShape(S2F, F, 0)).add((FloatVector) t.convertShape(S2F, F, 0));
