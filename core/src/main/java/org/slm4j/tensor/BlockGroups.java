@@ -156,13 +156,17 @@ final class BlockGroups {
      * KB also cut TinyLlama's 5632 and made it 10 % slower). That limit was 12 KB; on a later machine 6 KB is
      * faster (2026-11-25; JMH, two threads, 16 matrices from memory, medians of 3 rounds taking turns: Q4_0 2048 x
      * 5632 248 -> 203 us, Q8_0 360 -> 351, Q4_0 2560 x 6912 337 -> 321; TinyLlama Q4_0 generation on two threads
-     * 43.4 -> 48.4 tok/s). All groups where rows go in pairs (setRows), up to 4096 columns.
+     * 43.4 -> 48.4 tok/s). Rows in pairs (setRows) are cut too, the first panel holding the middle group, where the
+     * pair's first row ends (see quads): Q4_0 2560 x 3584, one thread 387 -> 266 us, two 213 -> 177; 2560 x 2560,
+     * one thread 218 -> 198 us, two 134 -> 120 (JMH, 16 matrices, medians of 3 rounds taking turns, 2026-11-25;
+     * Danube Q4_0 generation on two threads 28.1 -> 29.7 tok/s, llama.cpp 29.7). Padded rows instead were as fast
+     * at 2560 columns and slower at 3584 (285 and 190 us).
      */
     static int panelGroups(GgmlType type, int cols) {
         int groups = groupsFor(type, cols);
-        if (setRows(type, cols) == 2) return groups;
         int most = Math.max(1, PANEL_INPUT / (2 * laneElements(type) * lanes(type))), panels = (groups + most - 1) / most;
-        return (groups + panels - 1) / panels;
+        int even = (groups + panels - 1) / panels;
+        return setRows(type, cols) == 2 ? Math.max(even, groups / 2 + 1) : even;
     }
 
     /**
@@ -509,7 +513,10 @@ final class BlockGroups {
         FloatVector.zero(F).intoArray(scratch.acc, a);
     }
 
-    /** At a pair's middle group, after its sums: set k's low lanes end its first row (out[row]), and start again. */
+    /**
+     * At a pair's middle group, after its sums: set k's low lanes end its first row (out[row]), and start again. The
+     * middle group lies in the first panel (panelGroups), so the row is whole here.
+     */
     private static void firstRow(Scratch scratch, int k, float[] out, int row, int r0, int r1) {
         int a = 2 * k * L;
         put(out, row, r0, r1, false, scratch.first[k] + FloatVector.fromArray(F, scratch.acc, a).reduceLanes(ADD));

@@ -43,9 +43,10 @@ class KernelTwinTest {
         }
         // rows of 2.5 groups go in pairs (BlockGroups.setRows: 2560 and 512 columns at 512 bits, 768 at 256 bits);
         // odd counts leave the last pair without its second row (a zero row, its result dropped); 17 and 33 also
-        // reach past the first chunks of 16 rows
+        // reach past the first chunks of 16 rows. Pairs of 2560 and 3584 columns at 512 bits, 3840 at 256, go in
+        // two panels, the first holding the middle group
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K}) {
-            for (int c : new int[] {512, 768, 2560}) for (int rows : new int[] {1, 2, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
+            for (int c : new int[] {512, 768, 2560, 3584, 3840}) for (int rows : new int[] {1, 2, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
         }
         // rows whose grouped input passes BlockGroups.PANEL_INPUT go through their groups panel by panel (6912: 7
         // groups of Q4_0 at 512 bits, 14 of Q8_0 and Q6_K, 27 of Q4_0 at 128 bits), the last panel narrower; 5632
