@@ -248,7 +248,12 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   the limit now: JMH, two threads, 16 matrices from memory, medians of 3 rounds taking turns, Q4_0 2048 × 5632 248
   -> 203 µs, Q8_0 360 -> 351, Q4_0 2560 × 6912 337 -> 321; `tg64` on two threads taking turns with llama.cpp
   (3-4 rounds, medians): TinyLlama Q4_0 43.4 -> 48.4 tok/s (llama.cpp 47.6), Q8_0 26.5 -> 29.1 (26.0), StableLM
-  Q4_0 33.8 -> 37.9 (35.8), Danube Q4_0 28.0 -> 28.3 (30.6; its 2560-column rows go in pairs, which are never cut).
+  Q4_0 33.8 -> 37.9 (35.8), Danube Q4_0 28.0 -> 28.3 (30.6; its 2560-column rows go in pairs, which were never
+  cut). Session 25 found those pairs reading at 18-19 GB/s (Danube's QKV and attention output, JMH two threads)
+  where TinyLlama's 2048-column rows read at 29-36: a pair's input, 10 KB, is past the 6 KB. Pairs now go in
+  panels too, the first holding the middle group where the first row ends: Q4_0 2560 × 3584 one thread 387 -> 266
+  µs, two 213 -> 177; 2560 × 2560 one thread 218 -> 198, two 134 -> 120; Danube Q4_0 `tg64` 28.1 -> 29.7 tok/s
+  (llama.cpp 29.7), 4 rounds taking turns.
   Decode attention sums the weighted values in registers and
   takes the softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
