@@ -253,9 +253,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   where TinyLlama's 2048-column rows read at 29-36: a pair's input, 10 KB, is past the 6 KB. Pairs now go in
   panels too, the first holding the middle group where the first row ends: Q4_0 2560 × 3584 one thread 387 -> 266
   µs, two 213 -> 177; 2560 × 2560 one thread 218 -> 198, two 134 -> 120; Danube Q4_0 `tg64` 28.1 -> 29.7 tok/s
-  (llama.cpp 29.7), 4 rounds taking turns.
-  Decode attention sums the weighted values in registers and
-  takes the softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
+  (llama.cpp 29.7), 4 rounds taking turns. Decode attention sums the weighted values in registers and takes the
+  softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
   its run). Prompts still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a

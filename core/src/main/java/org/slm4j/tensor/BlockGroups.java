@@ -206,7 +206,9 @@ final class BlockGroups {
      * its high lanes, which the loop sums into separate float vectors anyway. Else 1, the last group padded. Only up
      * to PAIR_COLS columns: a pair's grouped input is twice a row's, and past 16 KB it no longer sits in L1 beside
      * the streamed weights (one thread, 2048 rows: 2560 and 3584 columns 14 and 6 % faster in pairs, 4608 and 5632
-     * columns 22 and 43 % slower).
+     * columns 22 and 43 % slower). Pairs in panels (panelGroups) did not move that limit: the first panel holds half
+     * the pair's groups, and Q4_0 2048 x 5632 in pairs still took 259 instead of 212 us on two threads, 439 instead
+     * of 323 on one (JMH, 16 matrices, medians of 3 rounds taking turns, 2026-11-25).
      */
     static int setRows(GgmlType type, int cols) {
         return nibbleTypes(type) && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
