@@ -23,25 +23,29 @@ final class BenchCommand implements Runnable {
     int gen;
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", paramLabel = "R", description = "repetitions of each (default: ${DEFAULT-VALUE})")
     int repetitions;
+    @Option(names = {"-d", "--n-depth"}, defaultValue = "0", paramLabel = "N", description = "tokens in the cache before each run, filled untimed (default: ${DEFAULT-VALUE})")
+    int depth;
     @Option(names = "--json", description = "print {\"model\":..,\"threads\":..,\"pp\":{\"tokens\":..,\"tok_s\":..},\"tg\":{..}}") boolean json;
 
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         try (Model m = model.open()) {
-            Benchmark.Report r = new Benchmark(m).run(prompt, gen, repetitions);
+            Benchmark.Report r = new Benchmark(m).run(prompt, gen, repetitions, depth);
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("model", model.model.toString());
                 o.put("threads", Parallel.threads());
+                o.put("depth", depth);
                 o.put("pp", result(r.pp()));
                 o.put("tg", result(r.tg()));
                 out.println(Json.write(o));
                 return;
             }
             out.printf("%s, %d threads%n", model.model, Parallel.threads());
-            print(out, "pp" + prompt, r.pp());
-            print(out, "tg" + gen, r.tg());
+            String at = depth == 0 ? "" : " @ d" + depth;
+            print(out, "pp" + prompt + at, r.pp());
+            print(out, "tg" + gen + at, r.tg());
         }
     }
 

@@ -9,14 +9,16 @@ import org.slm4j.model.Transformer;
 
 /**
  * Speed as llama-bench measures it: prompt processing (pp) is one batch of {@code promptTokens} random tokens
- * into an empty cache, logits for the last; text generation (tg) is {@code genTokens} single-token steps from an
- * empty cache. Each is repeated and summarized by its median. First, as llama-bench does, a warm-up runs the whole
+ * into the cache, logits for the last; text generation (tg) is {@code genTokens} single-token steps. Both start
+ * from an empty cache, or from one holding {@code depth} tokens (llama-bench's {@code -d}: attention then reads that
+ * many keys more per token), filled before the clock starts. Each is repeated and summarized by its median. First, as llama-bench does, a warm-up runs the whole
  * prompt once and a few generation steps: the JIT compiles the kernels for the prompt's shape there, not in the
  * first measured run (a 32-token warm-up left the 512-token tiles to the first run: 215-220 tok/s where the runs
  * after it read 238-250, TinyLlama Q4_0 on two threads).
  */
 public final class Benchmark {
     private static final int WARMUP_STEPS = 8;
+    private static final int FILL_BATCH = 512;        // depth tokens per forward pass
 
     private final Model model;
     private final SplittableRandom random = new SplittableRandom(1234);
@@ -42,52 +44,73 @@ public final class Benchmark {
     /** Both measurements; a count of 0 skips that one (its result has no repetitions). */
     public record Report(Result pp, Result tg) {}
 
-    /** Runs pp and tg {@code repetitions} times each after a warm-up. */
+    /** Runs pp and tg {@code repetitions} times each after a warm-up, from an empty cache. */
     public Report run(int promptTokens, int genTokens, int repetitions) {
-        if (promptTokens < 0 || genTokens < 0 || repetitions < 1) {
+        return run(promptTokens, genTokens, repetitions, 0);
+    }
+
+    /** Runs pp and tg {@code repetitions} times each after a warm-up, each from a cache holding depth tokens. */
+    public Report run(int promptTokens, int genTokens, int repetitions, int depth) {
+        if (promptTokens < 0 || genTokens < 0 || repetitions < 1 || depth < 0) {
             throw new IllegalArgumentException("prompt " + promptTokens + ", generated " + genTokens + ", repetitions "
-                    + repetitions + ": counts must be non-negative, repetitions at least 1");
+                    + repetitions + ", depth " + depth + ": counts must be non-negative, repetitions at least 1");
         }
         int context = model.config().contextLength();
-        if (Math.max(promptTokens, genTokens) > context) {
-            throw new IllegalArgumentException("a run of " + Math.max(promptTokens, genTokens)
-                    + " tokens exceeds the model's context of " + context);
+        if ((long) depth + Math.max(promptTokens, genTokens) > context) {
+            throw new IllegalArgumentException("a run of " + Math.max(promptTokens, genTokens) + " tokens after a depth of "
+                    + depth + " exceeds the model's context of " + context);
         }
-        // one transformer and cache per kind, reused by every repetition: the heap holds no garbage to inflate RSS
-        int p = Math.max(1, promptTokens);
-        Transformer pt = model.newTransformer(p), gt = model.newTransformer(1);
-        KvCache pc = model.newCache(p, p), gc = model.newCache(Math.max(1, genTokens), 1);
-        prompt(pt, pc, p);
-        generate(gt, gc, Math.min(WARMUP_STEPS, Math.max(1, genTokens)));
+        // one transformer and cache per kind, reused by every repetition: the heap holds no garbage to inflate RSS;
+        // the prompt's transformer also fills the depth
+        int p = Math.max(1, promptTokens), fill = Math.min(depth, FILL_BATCH);
+        Transformer pt = model.newTransformer(Math.max(p, fill)), gt = model.newTransformer(1);
+        KvCache pc = model.newCache(depth + p, Math.max(p, fill)), gc = model.newCache(depth + Math.max(1, genTokens), Math.max(1, fill));
+        prompt(pt, pc, p, depth);
+        generate(gt, gc, Math.min(WARMUP_STEPS, Math.max(1, genTokens)), pt, depth);
         double[] pp = new double[promptTokens > 0 ? repetitions : 0], tg = new double[genTokens > 0 ? repetitions : 0];
-        for (int i = 0; i < pp.length; i++) pp[i] = promptTokens / prompt(pt, pc, promptTokens);
-        for (int i = 0; i < tg.length; i++) tg[i] = genTokens / generate(gt, gc, genTokens);
+        for (int i = 0; i < pp.length; i++) pp[i] = promptTokens / prompt(pt, pc, promptTokens, depth);
+        for (int i = 0; i < tg.length; i++) tg[i] = genTokens / generate(gt, gc, genTokens, pt, depth);
         return new Report(new Result(promptTokens, pp), new Result(genTokens, tg));
     }
 
-    /** Seconds to evaluate {@code n} random tokens as one batch from an empty cache. */
-    private double prompt(Transformer t, KvCache cache, int n) {
-        cache.truncate(0);
+    /** Seconds to evaluate {@code n} random tokens as one batch after depth tokens. */
+    private double prompt(Transformer t, KvCache cache, int n, int depth) {
+        fill(t, cache, depth);
         Batch batch = Batch.of(cache, randomTokens(n), false);
         long start = System.nanoTime();
         t.forward(batch);
         return (System.nanoTime() - start) / 1e9;
     }
 
-    /** Seconds for {@code n} single-token steps from an empty cache, each token fed back as the next input. */
-    private double generate(Transformer t, KvCache cache, int n) {
-        cache.truncate(0);
+    /** Seconds for {@code n} single-token steps after depth tokens (filled by filler), each token fed back as the next input. */
+    private double generate(Transformer t, KvCache cache, int n, Transformer filler, int depth) {
+        fill(filler, cache, depth);
         int[] token = randomTokens(1);
         int[] position = new int[1];
         Batch step = new Batch(token, position, new KvCache[] {cache}, new boolean[] {true});
         int vocab = model.config().vocabSize();
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            position[0] = i;
+            position[0] = depth + i;
             float[] out = t.forward(step);
             token[0] = Sampler.argmax(out, 0, vocab);
         }
         return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Leaves depth random tokens in the cache: the ones a previous run left, when the cache can be rewound to them
+     * (a sliding window's ring may have overwritten them), else new ones in batches of FILL_BATCH.
+     */
+    private void fill(Transformer filler, KvCache cache, int depth) {
+        if (cache.length() >= depth && depth > 0 && cache.capacity() == cache.maxPositions()) {
+            cache.truncate(depth);
+            return;
+        }
+        cache.truncate(0);
+        for (int done = 0; done < depth; done += FILL_BATCH) {
+            filler.forward(Batch.of(cache, randomTokens(Math.min(FILL_BATCH, depth - done)), false));
+        }
     }
 
     private int[] randomTokens(int n) {

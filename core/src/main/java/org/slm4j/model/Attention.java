@@ -23,7 +23,8 @@ import org.slm4j.tensor.Parallel;
  * the order of float additions and in the Vector API's exp.
  */
 final class Attention {
-    private static final boolean VECTOR = Kernels.best() != Kernels.scalar();
+    // the vector paths read a vector of keys from one key block: lanes no wider than a block (see KvCache)
+    private static final boolean VECTOR = Kernels.best() != Kernels.scalar() && KvCache.KEY_BLOCK % Tile.L == 0;
 
     private final ModelConfig cfg;
     private final float scale;
@@ -88,26 +89,31 @@ final class Attention {
         }
     }
 
-    /** One row and head: a dot product per visible key, then the softmax and the weighted sum of values. */
+    /** One row and head: a score per visible key, then the softmax and the weighted sum of values. */
     private void attendRow(Batch batch, int start, int b, int h, int layer, float[] q, float[] att) {
         int hd = cfg.headDim();
         int pos = batch.positions()[start + b];
         KvCache c = batch.caches()[start + b];
         int first = c.firstVisible(pos), span = pos - first + 1;
+        // vector scores start at a whole vector of keys: the score of position p at s[p - from]
+        int from = VECTOR ? first - first % Tile.L : first, padded = VECTOR ? (pos - from + Tile.L) / Tile.L * Tile.L : span;
         float[] s = scores.get();
-        if (s.length < span) scores.set(s = new float[Math.max(span, 2 * s.length)]);
-        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd;
+        if (s.length < padded) scores.set(s = new float[Math.max(padded, 2 * s.length)]);
+        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd, ao = qo;
         float[] keys = c.keys[layer], values = c.values[layer];
+        if (VECTOR) {
+            Tile.keyScores(q, qo, keys, c, from, padded, KvCache.KEY_BLOCK * kvo, hd, scale, s);
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = first - from; i < first - from + span; i++) max = Math.max(max, s[i]);
+            Tile.weighValues(s, first - from, span, max, values, c, first, kvo, hd, att, ao);
+            return;
+        }
         float max = Float.NEGATIVE_INFINITY;
         for (int p = first; p <= pos; p++) {
-            float sc = Floats.dot(q, qo, keys, c.offset(p) + kvo, hd) * scale;
-            s[p - first] = sc;
-            if (sc > max) max = sc;
-        }
-        int ao = b * cfg.qDim() + h * hd;
-        if (VECTOR) {
-            Tile.weighValues(s, span, max, values, c, first, kvo, hd, att, ao);
-            return;
+            float sc = 0;
+            for (int d = 0, k = c.keyAt(p) + KvCache.KEY_BLOCK * kvo; d < hd; d++) sc += q[qo + d] * keys[k + KvCache.KEY_BLOCK * d];
+            s[p - first] = sc * scale;
+            max = Math.max(max, sc * scale);
         }
         double sum = 0;
         for (int i = 0; i < span; i++) {
@@ -117,7 +123,7 @@ final class Attention {
         }
         float inv = (float) (1.0 / sum);
         Arrays.fill(att, ao, ao + hd, 0f);
-        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.offset(p) + kvo, att, ao, hd);
+        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.valueAt(p) + kvo, att, ao, hd);
     }
 
     /**
@@ -155,7 +161,7 @@ final class Attention {
 
             // scores, 4 keys at a time; the padding keys repeat the last one and are never read
             for (int i = 0; i < padded; i += 4) {
-                for (int r = 0; r < 4; r++) off[r] = c.offset(Math.min(lo + i + r, last)) + kvo;
+                for (int r = 0; r < 4; r++) off[r] = c.keyAt(Math.min(lo + i + r, last)) + KvCache.KEY_BLOCK * kvo;
                 scores(kc, off, hd, i * QB);
             }
             // -inf where a query may not look: keys after it (causal), keys before its window
@@ -201,18 +207,18 @@ final class Attention {
          * into att key by key, each key's FMAs waited on the last one's store). Scaled by the inverse sum once, at
          * the end.
          */
-        static void weighValues(float[] s, int span, float max, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao) {
+        static void weighValues(float[] s, int so, int span, float max, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao) {
             FloatVector m = FloatVector.broadcast(F, max), sum = FloatVector.zero(F);
             int i = 0;
             for (; i <= span - L; i += L) {
-                FloatVector e = FloatVector.fromArray(F, s, i).sub(m).lanewise(EXP);
-                e.intoArray(s, i);
+                FloatVector e = FloatVector.fromArray(F, s, so + i).sub(m).lanewise(EXP);
+                e.intoArray(s, so + i);
                 sum = e.add(sum);
             }
             float total = sum.reduceLanes(VectorOperators.ADD);
             for (; i < span; i++) {
-                float e = (float) Math.exp(s[i] - max);
-                s[i] = e;
+                float e = (float) Math.exp(s[so + i] - max);
+                s[so + i] = e;
                 total += e;
             }
             float inv = 1f / total;
@@ -220,8 +226,8 @@ final class Attention {
             for (; d <= hd - 4 * L; d += 4 * L) {
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
                 for (int k = 0; k < span; k++) {
-                    FloatVector w = FloatVector.broadcast(F, s[k]);
-                    int o = c.offset(first + k) + kvo + d;
+                    FloatVector w = FloatVector.broadcast(F, s[so + k]);
+                    int o = c.valueAt(first + k) + kvo + d;
                     a0 = FloatVector.fromArray(F, vc, o).fma(w, a0);
                     a1 = FloatVector.fromArray(F, vc, o + L).fma(w, a1);
                     a2 = FloatVector.fromArray(F, vc, o + 2 * L).fma(w, a2);
@@ -234,32 +240,65 @@ final class Attention {
             }
             for (; d <= hd - L; d += L) {
                 FloatVector a = FloatVector.zero(F);
-                for (int k = 0; k < span; k++) a = FloatVector.fromArray(F, vc, c.offset(first + k) + kvo + d).fma(FloatVector.broadcast(F, s[k]), a);
+                for (int k = 0; k < span; k++) a = FloatVector.fromArray(F, vc, c.valueAt(first + k) + kvo + d).fma(FloatVector.broadcast(F, s[so + k]), a);
                 a.mul(inv).intoArray(att, ao + d);
             }
             for (; d < hd; d++) {
                 float a = 0;
-                for (int k = 0; k < span; k++) a += s[k] * vc[c.offset(first + k) + kvo + d];
+                for (int k = 0; k < span; k++) a += s[so + k] * vc[c.valueAt(first + k) + kvo + d];
                 att[ao + d] = a * inv;
             }
         }
 
-        /** st at so = the dot products of the keys at off[0..4) with the block's queries, by key and lane. */
+        /**
+         * One query's scores (q at qo, times scale) against the keys of positions [from, from + n), from and n whole
+         * vectors: the score of position p at s[p - from]. A key block's dim (at ko + KEY_BLOCK * d, see KvCache) is
+         * a vector of consecutive positions' elements, multiplied by the query's element broadcast: the products
+         * sum in element order, as the scalar loop does, and four vectors of positions take each broadcast. A
+         * vector's lanes past the query's last key (or before its first) are computed and never read.
+         */
+        static void keyScores(float[] q, int qo, float[] kc, KvCache c, int from, int n, int ko, int hd, float scale, float[] s) {
+            int i = 0;
+            for (; i <= n - 4 * L; i += 4 * L) {
+                int k0 = c.keyAt(from + i) + ko, k1 = c.keyAt(from + i + L) + ko, k2 = c.keyAt(from + i + 2 * L) + ko, k3 = c.keyAt(from + i + 3 * L) + ko;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int d = 0; d < hd; d++) {
+                    FloatVector x = FloatVector.broadcast(F, q[qo + d]);
+                    int e = KvCache.KEY_BLOCK * d;
+                    a0 = FloatVector.fromArray(F, kc, k0 + e).fma(x, a0);
+                    a1 = FloatVector.fromArray(F, kc, k1 + e).fma(x, a1);
+                    a2 = FloatVector.fromArray(F, kc, k2 + e).fma(x, a2);
+                    a3 = FloatVector.fromArray(F, kc, k3 + e).fma(x, a3);
+                }
+                a0.mul(scale).intoArray(s, i);
+                a1.mul(scale).intoArray(s, i + L);
+                a2.mul(scale).intoArray(s, i + 2 * L);
+                a3.mul(scale).intoArray(s, i + 3 * L);
+            }
+            for (; i < n; i += L) {
+                int k = c.keyAt(from + i) + ko;
+                FloatVector a = FloatVector.zero(F);
+                for (int d = 0; d < hd; d++) a = FloatVector.fromArray(F, kc, k + KvCache.KEY_BLOCK * d).fma(FloatVector.broadcast(F, q[qo + d]), a);
+                a.mul(scale).intoArray(s, i);
+            }
+        }
+
+        /** st at so = the dot products of the keys at off[0..4) (dims KEY_BLOCK apart) with the block's queries, by key and lane. */
         private void scores(float[] kc, int[] off, int hd, int so) {
             int k0 = off[0], k1 = off[1], k2 = off[2], k3 = off[3];
             FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
             for (int d = 0; d < hd; d++) {
                 FloatVector x0 = FloatVector.fromArray(F, qt, d * QB), x1 = FloatVector.fromArray(F, qt, d * QB + L);
-                FloatVector k = FloatVector.broadcast(F, kc[k0 + d]);
+                FloatVector k = FloatVector.broadcast(F, kc[k0 + KvCache.KEY_BLOCK * d]);
                 a00 = k.fma(x0, a00);
                 a01 = k.fma(x1, a01);
-                k = FloatVector.broadcast(F, kc[k1 + d]);
+                k = FloatVector.broadcast(F, kc[k1 + KvCache.KEY_BLOCK * d]);
                 a10 = k.fma(x0, a10);
                 a11 = k.fma(x1, a11);
-                k = FloatVector.broadcast(F, kc[k2 + d]);
+                k = FloatVector.broadcast(F, kc[k2 + KvCache.KEY_BLOCK * d]);
                 a20 = k.fma(x0, a20);
                 a21 = k.fma(x1, a21);
-                k = FloatVector.broadcast(F, kc[k3 + d]);
+                k = FloatVector.broadcast(F, kc[k3 + KvCache.KEY_BLOCK * d]);
                 a30 = k.fma(x0, a30);
                 a31 = k.fma(x1, a31);
             }
@@ -277,7 +316,7 @@ final class Attention {
         private void values(float[] vc, KvCache c, int lo, int keys, int vo, int oo) {
             FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
             for (int i = 0; i < keys; i++) {
-                int e = c.offset(lo + i) + vo;
+                int e = c.valueAt(lo + i) + vo;
                 FloatVector p0 = FloatVector.fromArray(F, st, i * QB), p1 = FloatVector.fromArray(F, st, i * QB + L);
                 FloatVector v = FloatVector.broadcast(F, vc[e]);
                 a00 = v.fma(p0, a00);

@@ -187,8 +187,7 @@ public final class Transformer {
             rope(q, b * qDim, cfg.heads(), pos);
             rope(k, b * kvDim, cfg.kvHeads(), pos);
             KvCache c = batch.caches()[start + b];
-            System.arraycopy(k, b * kvDim, c.keys[layer], c.offset(pos), kvDim);
-            System.arraycopy(v, b * kvDim, c.values[layer], c.offset(pos), kvDim);
+            c.put(layer, pos, k, b * kvDim, v, b * kvDim);
         }
     }
 

@@ -33,7 +33,7 @@ class TransformerTest {
             Weights w = RandomWeights.of(c, 7);
             float[][] batch = logits(c, w, TOKENS, TOKENS.length);
             float[][] oneByOne = logits(c, w, TOKENS, 1);
-            float[][] chunks = logits(c, w, TOKENS, 5);   // 5 + 5 + 2, crossing the ring when windowed
+            float[][] chunks = logits(c, w, TOKENS, 5);   // 5 + 5 + 2
             // one forward call larger than the transformer's batch: it splits the rows itself
             Transformer small = new Transformer(c, w, Kernels.best(), 5);
             float[] split = small.forward(Batch.of(new KvCache(c, TOKENS.length, 5), TOKENS, true));
@@ -45,18 +45,26 @@ class TransformerTest {
         }
     }
 
-    /** A prompt long enough that its per-position steps are split across threads gives the steps' logits. */
+    /**
+     * A prompt long enough that its per-position steps are split across threads gives the steps' logits; windowed,
+     * the steps and chunks of 5 go round a ring of 16 slots (a key block) nearly three times.
+     */
     @Test
     void aLongBatchAgreesWithIncrementalDecoding() {
         int[] tokens = new int[45];
         for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % 64;
         for (ModelConfig c : new ModelConfig[] {
                 config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 2, 0),
+                config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 2, 3),
                 qkNormConfig(RopeLayout.HALF, true)}) {
             Weights w = RandomWeights.of(c, 9);
             float[][] batch = logits(c, w, tokens, tokens.length);
             float[][] oneByOne = logits(c, w, tokens, 1);
-            for (int p = 0; p < tokens.length; p++) assertArrayEquals(batch[p], oneByOne[p], 1e-5f, c + " position " + p);
+            float[][] chunks = logits(c, w, tokens, 5);
+            for (int p = 0; p < tokens.length; p++) {
+                assertArrayEquals(batch[p], oneByOne[p], 1e-5f, c + " position " + p);
+                assertArrayEquals(batch[p], chunks[p], 1e-5f, c + " chunks, position " + p);
+            }
         }
     }
 
@@ -81,12 +89,12 @@ class TransformerTest {
     void windowedCacheStaysBounded() {
         ModelConfig c = config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 2, 4);
         KvCache cache = new KvCache(c, 64, 2);
-        assertEquals(4 + 2 - 1, cache.capacity());
-        assertEquals(5 * c.kvDim(), cache.keys[0].length);
+        assertEquals(16, cache.capacity());      // window 4 + batch 2 - 1, rounded up to a key block
+        assertEquals(16 * c.kvDim(), cache.keys[0].length);
         Transformer t = new Transformer(c, RandomWeights.of(c, 3), Kernels.scalar(), 2);
         for (int p = 0; p < 60; p++) t.forward(Batch.of(cache, new int[] {p % 64}, false));
         assertEquals(60, cache.length());
-        assertEquals(5 * c.kvDim(), cache.keys[0].length);
+        assertEquals(16 * c.kvDim(), cache.keys[0].length);
         assertEquals(64, new KvCache(c.withSlidingWindow(0), 64, 2).capacity());
     }
 
