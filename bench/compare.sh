@@ -6,14 +6,15 @@
 #
 # Environment: SLM4J_BENCH_DIR (models and raw results, default ~/.cache/slm4j-bench, outside the repository),
 # LLAMA_BENCH (default ~/.cache/slm4j-anchor/llama.cpp/build/bin/llama-bench, built by llamacpp-anchor.sh; skipped
-# when absent), P N R T (default 512 128 5 2), BANDWIDTH_GBS (default 39, measured on the 2-core reference machine).
+# when absent), P N R T (default 512 128 5 2), BANDWIDTH_GBS (default 39, measured on the 2-core reference machine),
+# D (default 0: none): also generate N tokens after D tokens in the cache (both benches' -d), in the same turns.
 # Results accumulate in $SLM4J_BENCH_DIR/results.jsonl; the document shows each model's latest run.
 # REPORT_ONLY=1 only rewrites the document from the results so far.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${SLM4J_BENCH_DIR:-$HOME/.cache/slm4j-bench}
 llama=${LLAMA_BENCH:-$HOME/.cache/slm4j-anchor/llama.cpp/build/bin/llama-bench}
-P=${P:-512} N=${N:-128} R=${R:-5} T=${T:-2}
+P=${P:-512} N=${N:-128} R=${R:-5} T=${T:-2} D=${D:-0}
 results=$dir/results.jsonl
 mkdir -p "$dir"
 models=("$@")
@@ -60,6 +61,17 @@ for m in ${models[@]+"${models[@]}"}; do
         "$tmp/out" >> "$results"
     fi
     tail -n 2 "$results" >&2
+    if (( D > 0 )); then
+      "${slm4j[@]}" bench -m "$file" -p 0 -n "$N" -d "$D" -r 1 -t "$T" --json > "$tmp/out"
+      jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson depth "$D" \
+        '{run: $run, engine: "slm4j", shape: $shape, type: $type, depth: $depth, tg: .tg.tok_s}' "$tmp/out" >> "$results"
+      if [[ -x $llama ]]; then
+        "$llama" -m "$file" -p 0 -n "$N" -d "$D" -r 1 -t "$T" -o json > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+        jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson depth "$D" \
+          '{run: $run, engine: "llama.cpp", shape: $shape, type: $type, depth: $depth, tg: .[0].avg_ts}' "$tmp/out" >> "$results"
+      fi
+      tail -n 2 "$results" >&2
+    fi
   done
 done
 
@@ -67,6 +79,8 @@ python3 - "$results" "$dir" "$P" "$N" "$T" "${BANDWIDTH_GBS:-39}" > "$root/docs/
 import json, os, statistics, sys
 results, dir, P, N, T, bw = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 rows = [json.loads(l) for l in open(results) if l.strip()]
+deep = [r for r in rows if r.get("depth", 0) > 0]
+rows = [r for r in rows if r.get("depth", 0) == 0]
 latest = {}
 for r in rows: latest[(r["shape"], r["type"])] = max(latest.get((r["shape"], r["type"]), ""), r["run"])
 cell = {}
@@ -121,6 +135,22 @@ for s in shapes:
               f"| {ttft(a)} / {ttft(b)} | {rss(a)} / {rss(b)} |")
 print("\nPeak RSS counts the mapped model pages each process touched (both map the file), plus for slm4j the JVM")
 print("and its heap. Reproduce: `bench/compare.sh tinyllama-1_1b:q4_0 tinyllama-1_1b:q8_0` (or no arguments for all).")
+if deep:
+    last = {}
+    for r in deep: last[(r["shape"], r["type"], r["depth"])] = max(last.get((r["shape"], r["type"], r["depth"]), ""), r["run"])
+    print("\n## Generation after a long context\n")
+    print("The same single-token steps with the cache already holding the depth's tokens (`slm4j bench -p 0 -d D`,")
+    print("`llama-bench -p 0 -d D`, filled before the clock starts): each step's attention reads every earlier key and")
+    print("value, so here the KV cache weighs as much as the weights (StableLM's 32 KV heads: 0.39 GB per token at")
+    print("1024 in slm4j's F32 cache, against 0.81 GB of Q4_0 weights; llama.cpp keeps its cache in F16). Reproduce:")
+    print("`D=1024 bench/compare.sh stablelm-2-1_6b:q4_0`.\n")
+    print("| shape | type | depth | slm4j tg | llama.cpp tg | ratio tg | reps | measured |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for (s, t, dep), when in sorted(last.items(), key=lambda kv: (shapes.index(kv[0][0]), types.index(kv[0][1]), kv[0][2])):
+        a = [r for r in deep if (r["shape"], r["type"], r["depth"], r["run"], r["engine"]) == (s, t, dep, when, "slm4j")]
+        b = [r for r in deep if (r["shape"], r["type"], r["depth"], r["run"], r["engine"]) == (s, t, dep, when, "llama.cpp")]
+        ratio = f"{statistics.median(x['tg'] / y['tg'] for x, y in zip(a, b)):.2f}" if a and b else "–"
+        print(f"| {s} | {t} | {dep} | {fmt(a, 'tg')} | {fmt(b, 'tg')} | {ratio} | {len(a)} | {when} |")
 print("""
 ## Reading the numbers
 
