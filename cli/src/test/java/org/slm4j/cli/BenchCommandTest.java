@@ -25,6 +25,18 @@ class BenchCommandTest {
     }
 
     @Test
+    void benchRunsAfterADepthAndRefusesOnePastTheContext() throws Exception {
+        CliTest.Run r = CliTest.run("bench", "-m", CliTest.stories(), "-p", "4", "-n", "4", "-d", "16", "-r", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = CliTest.JSON.readTree(r.out());
+        assertEquals(16, o.get("depth").asInt());
+        assertTrue(o.get("tg").get("tok_s").asDouble() > 0);
+        CliTest.Run deep = CliTest.run("bench", "-m", CliTest.stories(), "-p", "4", "-n", "4", "-d", "100000", "-r", "1");
+        assertEquals(1, deep.code());
+        assertTrue(deep.err().contains("exceeds the model's context"), deep.err());
+    }
+
+    @Test
     void createRandomNamesWhatIsWrong(@TempDir Path dir) {
         Path out = dir.resolve("m.gguf");
         CliTest.Run shape = CliTest.run("create-random", "--shape", "gpt-9", "--type", "q4_0", "-o", out.toString());
