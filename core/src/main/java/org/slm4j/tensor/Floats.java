@@ -11,14 +11,6 @@ public final class Floats {
 
     private static final boolean VECTOR = Kernels.best() != Kernels.scalar();
 
-    /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < n}. */
-    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        if (VECTOR) return VectorKernels.arrayDot(a, ao, b, bo, n);
-        float sum = 0;
-        for (int i = 0; i < n; i++) sum += a[ao + i] * b[bo + i];
-        return sum;
-    }
-
     /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}. */
     public static void addScaled(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         if (VECTOR) {

@@ -412,20 +412,6 @@ final class VectorKernels extends RowKernels {
         return i;
     }
 
-    /** {@link Floats#dot}: two accumulators over whole vectors, the rest one by one. */
-    static float arrayDot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            a0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), a0);
-            a1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), a1);
-        }
-        for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), a0);
-        float sum = a0.add(a1).reduceLanes(ADD);
-        for (; i < n; i++) sum += a[ao + i] * b[bo + i];
-        return sum;
-    }
-
     /** {@link Floats#addScaled}. */
     static void arrayAddScaled(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector va = FloatVector.broadcast(F, alpha);

@@ -8,24 +8,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Floats' loops against sums in double, for lengths around every vector width and at offsets: a float sum of n
- * products is within about n * 2^-24 of the sum of their magnitudes, so twice that is the tolerance.
+ * Floats' loops against double arithmetic, for lengths around every vector width and at offsets.
  */
 class FloatsTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 80, 127, 128, 129, 256})
-    void dotAndAddScaledMatchDouble(int n) {
+    void addScaledMatchesDouble(int n) {
         Random rnd = new Random(n);
         float[] a = random(rnd, n + 5), b = random(rnd, n + 3);
-        double exact = 0, magnitude = 0;
-        for (int i = 0; i < n; i++) {
-            exact += (double) a[5 + i] * b[3 + i];
-            magnitude += Math.abs((double) a[5 + i] * b[3 + i]);
-        }
-        double tolerance = 2 * (n + 1) * 0x1p-24 * magnitude;
-        assertEquals(exact, Floats.dot(a, 5, b, 3, n), tolerance);
-        assertEquals(exact, VectorKernels.arrayDot(a, 5, b, 3, n), tolerance);
-
         float alpha = (float) rnd.nextGaussian();
         float[] y = b.clone(), yv = b.clone();
         Floats.addScaled(alpha, a, 5, y, 3, n);
