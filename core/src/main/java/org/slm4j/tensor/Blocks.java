@@ -49,16 +49,30 @@ final class Blocks {
         return s.get(JAVA_BYTE, offset) & 0xFF;
     }
 
+    /** {@link #f16} of a block's bytes copied to an array. */
+    static float f16(byte[] a, int offset) {
+        return Float.float16ToFloat((short) (a[offset] & 0xFF | a[offset + 1] << 8));
+    }
+
     /**
      * Q4_K sub-block {@code j}'s 6-bit scale (bits 0..7 of the result) and min (bits 8..15). Sub-blocks 0..3 keep
      * them in the low 6 bits of bytes j and j + 4; sub-blocks 4..7 keep their low 4 bits in byte j + 4 (scale low,
      * min high) and their top 2 bits in the top bits of bytes j - 4 (scale) and j (min).
      */
     static int q4kScaleMin(MemorySegment s, long scales, int j) {
-        if (j < 4) return (u8(s, scales + j) & 63) | (u8(s, scales + j + 4) & 63) << 8;
-        int packed = u8(s, scales + j + 4);
-        int sc = (packed & 0xF) | (u8(s, scales + j - 4) >>> 6) << 4;
-        int m = (packed >>> 4) | (u8(s, scales + j) >>> 6) << 4;
+        return q4kScaleMin(j, u8(s, scales + j), u8(s, scales + j + 4), j < 4 ? 0 : u8(s, scales + j - 4));
+    }
+
+    /** {@link #q4kScaleMin} of a block's bytes copied to an array. */
+    static int q4kScaleMin(byte[] a, int scales, int j) {
+        return q4kScaleMin(j, a[scales + j] & 0xFF, a[scales + j + 4] & 0xFF, j < 4 ? 0 : a[scales + j - 4] & 0xFF);
+    }
+
+    /** From the scale bytes j, j + 4 and (j >= 4) j - 4. */
+    private static int q4kScaleMin(int j, int bj, int bj4, int bjm4) {
+        if (j < 4) return (bj & 63) | (bj4 & 63) << 8;
+        int sc = (bj4 & 0xF) | (bjm4 >>> 6) << 4;
+        int m = (bj4 >>> 4) | (bj >>> 6) << 4;
         return sc | m << 8;
     }
 

@@ -165,6 +165,7 @@ final class VectorKernels extends RowKernels {
         float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
         float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
         short[] halves = new short[0];   // F16: one row's bits [cols]
+        byte[] raw = new byte[0];        // Q8_0, Q4_0, Q4_1, Q4_K: one row's bytes, which the vector loads read (see rowBytes)
         boolean nonFinite;               // Q8_0: some block scale decoded since fit is inf or NaN
 
         Decoded fit(int rows, int cols, boolean shorts) {
@@ -224,13 +225,26 @@ final class VectorKernels extends RowKernels {
         }
     }
 
+    /**
+     * The row's bytes at {@code row} (of {@code bytes}) copied to dec.raw, which the decoders read: their vector loads
+     * and their scales. A segment access is many nodes to C2 (bounds, liveness, one inlined path per segment class
+     * seen), and a decoder that C2 inlined into Gemm's loop with them ran past its node budget (NodeCountInliningCutoff)
+     * in some test runs: it stopped inlining inside a vector operation, whose generic fallback then allocated 160
+     * bytes per load (KernelAllocationTest, Q4_0 and Q4_K batch 5; JFR allocation stacks in ByteVector.lanewiseTemplate).
+     */
+    private static byte[] rowBytes(MemorySegment s, long row, int bytes, Decoded dec) {
+        if (dec.raw.length < bytes) dec.raw = new byte[bytes];
+        MemorySegment.copy(s, JAVA_BYTE, row, dec.raw, 0, bytes);
+        return dec.raw;
+    }
+
     private static void decodeQ8_0(MemorySegment s, long row, int n, Decoded dec, int wo) {
+        byte[] raw = rowBytes(s, row, 34 * (n / QK), dec);
         for (int k = 0; k < n / QK; k++) {
-            long block = row + 34L * k;
-            float d = f16(s, block);
+            float d = f16(raw, 34 * k);
             if (!Float.isFinite(d)) dec.nonFinite = true;
             for (int i = 0; i < QK; i += BYTES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 2 + i, LITTLE_ENDIAN);
+                ByteVector q = ByteVector.fromArray(B, raw, 34 * k + 2 + i);
                 ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dec.w, wo + QK * k + i);
                 if (PARTS == 2) ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dec.w, wo + QK * k + i + L);
             }
@@ -238,14 +252,14 @@ final class VectorKernels extends RowKernels {
     }
 
     private static void decodeQ4_1(MemorySegment s, long row, int n, Decoded dec, int wo) {
+        byte[] raw = rowBytes(s, row, 20 * (n / QK), dec);
         for (int k = 0; k < n / QK; k++) {
-            long block = row + 20L * k;
             int b = wo / QK + k;
-            dec.d[b] = f16(s, block);
-            dec.m[b] = f16(s, block + 2);
+            dec.d[b] = f16(raw, 20 * k);
+            dec.m[b] = f16(raw, 20 * k + 2);
             dec.dm[b] = 1;
             for (int i = 0; i < 16; i += BYTES) {
-                ByteVector q = ByteVector.fromMemorySegment(B, s, block + 4 + i, LITTLE_ENDIAN);
+                ByteVector q = ByteVector.fromArray(B, raw, 20 * k + 4 + i);
                 for (int p = 0; p < PARTS; p++) {
                     IntVector v = widen(q, p);
                     int e = wo + QK * k + i + p * L;
@@ -292,40 +306,41 @@ final class VectorKernels extends RowKernels {
             decodeNibblesQ4K(s, row, w.cols(), dec, db, qo, kc, slab);
             return;
         }
+        byte[] raw = rowBytes(s, row, 18 * (w.cols() / QK), dec);
         for (int k = 0; k < w.cols() / QK; k++) {
-            long block = row + 18L * k;
-            dec.d[db + k] = f16(s, block);
+            dec.d[db + k] = f16(raw, 18 * k);
             int o = qo + QK * k / kc * slab + QK * k % kc;
-            nibbles(s, block + 2, 16, dec.qb, o);
+            nibbles(raw, 18 * k + 2, 16, dec.qb, o);
         }
     }
 
     private static void decodeNibblesQ4K(MemorySegment s, long row, int n, Decoded dec, int db, int qo, int kc, int slab) {
+        byte[] raw = rowBytes(s, row, 144 * (n / QK_K), dec);
         for (int k = 0; k < n / QK_K; k++) {
-            long block = row + 144L * k;
-            float d = f16(s, block);
-            dec.dm[db / 8 + k] = -f16(s, block + 2);
+            int block = 144 * k;
+            float d = f16(raw, block);
+            dec.dm[db / 8 + k] = -f16(raw, block + 2);
             dec.dd[db / 8 + k] = d;
             for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
                 for (int j = 2 * c; j < 2 * c + 2; j++) {
-                    int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j), b = db + 8 * k + j;
+                    int sm = Blocks.q4kScaleMin(raw, block + Blocks.Q4K_SCALES, j), b = db + 8 * k + j;
                     dec.d[b] = d * (sm & 0xFF);
                     dec.m[b] = sm >>> 8;
                     dec.m8[b] = 8 * (sm & 0xFF);
                 }
                 int e = QK_K * k + 64 * c, o = qo + e / kc * slab + e % kc;
-                nibbles(s, block + Blocks.Q4K_QS + 32 * c, 32, dec.qb, o);
+                nibbles(raw, block + Blocks.Q4K_QS + 32 * c, 32, dec.qb, o);
             }
         }
     }
 
     /**
-     * The n nibble bytes at qs as quants q - 8: the low nibbles to qb[o, o + n), the high ones to qb[o + n, o + 2n)
+     * The n nibble bytes at raw[qs] as quants q - 8: the low nibbles to qb[o, o + n), the high ones to qb[o + n, o + 2n)
      * (Q4_0's block, n = 16; Q4_K's pair of sub-blocks, n = 32). Arrays in and out, no vector across the call.
      */
-    private static void nibbles(MemorySegment s, long qs, int n, byte[] qb, int o) {
+    private static void nibbles(byte[] raw, int qs, int n, byte[] qb, int o) {
         for (int i = 0; i < n; i += BYTES) {
-            ByteVector q = ByteVector.fromMemorySegment(B, s, qs + i, LITTLE_ENDIAN);
+            ByteVector q = ByteVector.fromArray(B, raw, qs + i);
             q.and((byte) 0xF).sub((byte) 8).intoArray(qb, o + i);
             q.lanewise(LSHR, 4).sub((byte) 8).intoArray(qb, o + n + i);
         }
