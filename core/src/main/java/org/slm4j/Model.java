@@ -8,6 +8,7 @@ import org.slm4j.model.KvCache;
 import org.slm4j.model.ModelConfig;
 import org.slm4j.model.Transformer;
 import org.slm4j.model.Weights;
+import org.slm4j.tensor.GgmlType;
 import org.slm4j.tensor.Kernels;
 import org.slm4j.tokenizer.Tokenizer;
 
@@ -27,14 +28,21 @@ public final class Model implements AutoCloseable {
     private final Weights weights;
     private final Tokenizer tokenizer;
     private final Kernels kernels;
+    private final GgmlType cacheType;
     private final AutoCloseable resources;
 
     Model(Path source, ModelConfig config, Weights weights, Tokenizer tokenizer, Kernels kernels, AutoCloseable resources) {
+        this(source, config, weights, tokenizer, kernels, GgmlType.F32, resources);
+    }
+
+    private Model(Path source, ModelConfig config, Weights weights, Tokenizer tokenizer, Kernels kernels, GgmlType cacheType,
+            AutoCloseable resources) {
         this.source = source;
         this.config = config;
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.kernels = kernels;
+        this.cacheType = cacheType;
         this.resources = resources;
     }
 
@@ -51,10 +59,21 @@ public final class Model implements AutoCloseable {
         return new Transformer(config, weights, kernels, maxBatch);
     }
 
-    /** A KV cache for one sequence of up to {@code maxPositions} positions, fed at most {@code maxBatch} at a time. */
+    /**
+     * A KV cache for one sequence of up to {@code maxPositions} positions, fed at most {@code maxBatch} at a time, of
+     * {@link #cacheType}.
+     */
     public KvCache newCache(int maxPositions, int maxBatch) {
-        return new KvCache(config, maxPositions, maxBatch);
+        return new KvCache(config, maxPositions, maxBatch, cacheType);
     }
+
+    /**
+     * What {@link #newCache} stores keys and values as: F32 unless chosen otherwise, what the reference implementations
+     * compute in float32. F16, llama.cpp's default, takes half the memory (twice the sequences or context in the
+     * same RAM) and moves logits by about 1e-3, but is slower at long contexts: the Vector API has no F16
+     * conversion, so attention converts the elements it reads through an array (docs/PERFORMANCE.md).
+     */
+    public GgmlType cacheType() { return cacheType; }
 
     /** Logits of every position of {@code tokens}, evaluated as one sequence: [tokens.length][vocab]. */
     public float[][] logits(int[] tokens) {
@@ -77,7 +96,15 @@ public final class Model implements AutoCloseable {
      * Danube GGUF whose converter did not write {@code llama.attention.sliding_window}. Closing either closes both.
      */
     public Model withSlidingWindow(int window) {
-        return new Model(source, config.withSlidingWindow(window), weights, tokenizer, kernels, resources);
+        return new Model(source, config.withSlidingWindow(window), weights, tokenizer, kernels, cacheType, resources);
+    }
+
+    /** This model with KV caches of {@code type} (F16 or F32), sharing weights and mapping. Closing either closes both. */
+    public Model withCacheType(GgmlType type) {
+        if (type != GgmlType.F16 && type != GgmlType.F32) {
+            throw new IllegalArgumentException("a KV cache of " + type + ": F16 and F32 are supported");
+        }
+        return new Model(source, config, weights, tokenizer, kernels, type, resources);
     }
 
     /** A generator that samples with {@code options}. */

@@ -70,19 +70,26 @@ class CliTest {
         assertEquals(a.out, b.out);
     }
 
+    /** The default F32 KV cache: llama.cpp's F32 reference to 1e-4; an F16 cache moves the logits by about 1e-3. */
     @Test
     void logitsJsonMatchesLlamaCpp() throws IOException {
         JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/tiny-stablelm-f32.json").toFile());
         String ids = ref.get("tokens").toString().replaceAll("[\\[\\] ]", "");
-        Run r = run("logits", "-m", Shared.file("fixtures/llamacpp/tiny-stablelm-f32.gguf").toString(), "--tokens", ids, "--json");
-        assertEquals(0, r.code, r.err);
-        JsonNode o = JSON.readTree(r.out);
-        assertEquals(ref.get("tokens"), o.get("tokens"));
-        JsonNode got = o.get("logits"), want = ref.get("logits");
-        assertEquals(want.size(), got.size());
-        for (int p = 0; p < want.size(); p++) {
-            for (int i = 0; i < want.get(p).size(); i++) {
-                assertEquals(want.get(p).get(i).asDouble(), got.get(p).get(i).asDouble(), 1e-4, "position " + p + " logit " + i);
+        String model = Shared.file("fixtures/llamacpp/tiny-stablelm-f32.gguf").toString();
+        for (String cache : new String[] {null, "f16"}) {
+            Run r = cache == null ? run("logits", "-m", model, "--tokens", ids, "--json")
+                    : run("logits", "-m", model, "--tokens", ids, "--json", "--cache-type", cache);
+            assertEquals(0, r.code, r.err);
+            JsonNode o = JSON.readTree(r.out);
+            assertEquals(ref.get("tokens"), o.get("tokens"));
+            JsonNode got = o.get("logits"), want = ref.get("logits");
+            assertEquals(want.size(), got.size());
+            double tolerance = cache == null ? 1e-4 : 5e-3;
+            for (int p = 0; p < want.size(); p++) {
+                for (int i = 0; i < want.get(p).size(); i++) {
+                    assertEquals(want.get(p).get(i).asDouble(), got.get(p).get(i).asDouble(), tolerance,
+                            "cache " + cache + ", position " + p + " logit " + i);
+                }
             }
         }
     }
@@ -166,6 +173,10 @@ class CliTest {
         r = run("logits", "-m", stories(), "--tokens", "1,99999");
         assertEquals(1, r.code);
         assertTrue(r.err.contains("token id 99999"), r.err);
+
+        r = run("logits", "-m", stories(), "--tokens", "1,2", "--cache-type", "q8_0");
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("--cache-type q8_0: expected f16 or f32"), r.err);
     }
 
     @Test

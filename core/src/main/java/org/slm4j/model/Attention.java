@@ -26,9 +26,13 @@ final class Attention {
     // the vector paths read a vector of keys from one key block: lanes no wider than a block (see KvCache)
     private static final boolean VECTOR = Kernels.best() != Kernels.scalar() && KvCache.KEY_BLOCK % Tile.L == 0;
 
+    // an F16 cache's keys and values are read as floats a few blocks at a time: what one conversion covers when decoding
+    private static final int CHUNK = 4 * KvCache.KEY_BLOCK;
+
     private final ModelConfig cfg;
     private final float scale;
     private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<KvCache> heads;   // an F16 cache's head as floats (KvCache.headScratch)
     private final int[] blockRow;   // [blocks + 1] first batch row of each block of one sequence's consecutive rows
     private final Rows rows = new Rows();
 
@@ -36,6 +40,15 @@ final class Attention {
         this.cfg = cfg;
         this.scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
         this.blockRow = new int[maxBatch + 1];
+        this.heads = ThreadLocal.withInitial(() -> KvCache.headScratch(cfg.headDim(), CHUNK + KvCache.KEY_BLOCK));
+    }
+
+    /** This thread's head scratch, room for {@code positions} consecutive positions from any first one. */
+    private KvCache head(int positions) {
+        KvCache t = heads.get();
+        int blocks = (positions + KvCache.KEY_BLOCK - 1) / KvCache.KEY_BLOCK + 1;
+        if (t.capacity() < blocks * KvCache.KEY_BLOCK) heads.set(t = KvCache.headScratch(cfg.headDim(), blocks * KvCache.KEY_BLOCK));
+        return t;
     }
 
     /** att[b, h] for rows [start, start + n) of the batch, reading q [n, qDim] and the caches' layer. */
@@ -100,18 +113,47 @@ final class Attention {
         float[] s = scores.get();
         if (s.length < padded) scores.set(s = new float[Math.max(padded, 2 * s.length)]);
         int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd, ao = qo;
-        float[] keys = c.keys[layer], values = c.values[layer];
         if (VECTOR) {
-            Tile.keyScores(q, qo, keys, c, from, padded, KvCache.KEY_BLOCK * kvo, hd, scale, s);
+            if (c.half()) {
+                KvCache t = head(CHUNK);
+                for (int i = 0; i < padded; i += CHUNK) {
+                    int n = Math.min(CHUNK, padded - i);
+                    c.keysToFloats(layer, from + i, from + i + n, kvo, hd, t);
+                    Tile.keyScores(q, qo, t.keys[0], t, from + i, n, 0, hd, scale, s, i);
+                }
+            } else {
+                Tile.keyScores(q, qo, c.keys[layer], c, from, padded, KvCache.KEY_BLOCK * kvo, hd, scale, s, 0);
+            }
             float max = Float.NEGATIVE_INFINITY;
             for (int i = first - from; i < first - from + span; i++) max = Math.max(max, s[i]);
-            Tile.weighValues(s, first - from, span, max, values, c, first, kvo, hd, att, ao);
+            float inv = 1f / Tile.exps(s, first - from, span, max);
+            if (c.half()) {
+                KvCache t = head(CHUNK);
+                for (int k = 0; k < span; k += CHUNK) {
+                    int n = Math.min(CHUNK, span - k);
+                    c.valuesToFloats(layer, first + k, first + k + n, kvo, hd, t);
+                    Tile.weighValues(s, first - from + k, n, t.values[0], t, first + k, 0, hd, att, ao, k > 0);
+                }
+            } else {
+                Tile.weighValues(s, first - from, span, c.values[layer], c, first, kvo, hd, att, ao, false);
+            }
+            for (int d = 0; d < hd; d++) att[ao + d] *= inv;
             return;
+        }
+        KvCache kv = c;
+        float[] keys = c.keys == null ? null : c.keys[layer], values = c.values == null ? null : c.values[layer];
+        if (c.half()) {
+            kv = head(span);
+            c.keysToFloats(layer, first, pos + 1, kvo, hd, kv);
+            c.valuesToFloats(layer, first, pos + 1, kvo, hd, kv);
+            keys = kv.keys[0];
+            values = kv.values[0];
+            kvo = 0;
         }
         float max = Float.NEGATIVE_INFINITY;
         for (int p = first; p <= pos; p++) {
             float sc = 0;
-            for (int d = 0, k = c.keyAt(p) + KvCache.KEY_BLOCK * kvo; d < hd; d++) sc += q[qo + d] * keys[k + KvCache.KEY_BLOCK * d];
+            for (int d = 0, k = kv.keyAt(p) + KvCache.KEY_BLOCK * kvo; d < hd; d++) sc += q[qo + d] * keys[k + KvCache.KEY_BLOCK * d];
             s[p - first] = sc * scale;
             max = Math.max(max, sc * scale);
         }
@@ -123,7 +165,7 @@ final class Attention {
         }
         float inv = (float) (1.0 / sum);
         Arrays.fill(att, ao, ao + hd, 0f);
-        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, c.valueAt(p) + kvo, att, ao, hd);
+        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, kv.valueAt(p) + kvo, att, ao, hd);
     }
 
     /**
@@ -157,11 +199,21 @@ final class Attention {
                 int qo = (b0 + j) * qDim + h * hd;
                 for (int d = 0; d < hd; d++) qt[d * QB + j] = q[qo + d];
             }
-            float[] kc = c.keys[layer], vc = c.values[layer];
+            // an F16 cache's head is read from floats: all the block's keys, converted once
+            KvCache kv = c;
+            float[] kc = c.keys == null ? null : c.keys[layer], vc = c.values == null ? null : c.values[layer];
+            if (c.half()) {
+                kv = a.head(keys);
+                c.keysToFloats(layer, lo, last + 1, kvo, hd, kv);
+                c.valuesToFloats(layer, lo, last + 1, kvo, hd, kv);
+                kc = kv.keys[0];
+                vc = kv.values[0];
+                kvo = 0;
+            }
 
             // scores, 4 keys at a time; the padding keys repeat the last one and are never read
             for (int i = 0; i < padded; i += 4) {
-                for (int r = 0; r < 4; r++) off[r] = c.keyAt(Math.min(lo + i + r, last)) + KvCache.KEY_BLOCK * kvo;
+                for (int r = 0; r < 4; r++) off[r] = kv.keyAt(Math.min(lo + i + r, last)) + KvCache.KEY_BLOCK * kvo;
                 scores(kc, off, hd, i * QB);
             }
             // -inf where a query may not look: keys after it (causal), keys before its window
@@ -189,7 +241,7 @@ final class Attention {
                 sum1 = e1.add(sum1);
             }
             // weighted sums of values, 4 dims at a time, then divided by the sums
-            for (int d = 0; d < hd; d += 4) values(vc, c, lo, keys, kvo + d, d * QB);
+            for (int d = 0; d < hd; d += 4) values(vc, kv, lo, keys, kvo + d, d * QB);
             FloatVector inv0 = FloatVector.broadcast(F, 1f).div(sum0), inv1 = FloatVector.broadcast(F, 1f).div(sum1);
             for (int d = 0; d < hd; d++) {
                 FloatVector.fromArray(F, ot, d * QB).mul(inv0).intoArray(ot, d * QB);
@@ -201,31 +253,42 @@ final class Attention {
             }
         }
 
-        /**
-         * One query's softmax and weighted sum of values (attendRow): the exps L scores at a time, and the values
-         * summed in registers, 4L dims at a time, so that no partial sum goes through memory between keys (added
-         * into att key by key, each key's FMAs waited on the last one's store). Scaled by the inverse sum once, at
-         * the end.
-         */
-        static void weighValues(float[] s, int so, int span, float max, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao) {
+        /** s[so, so + n) = exp(s - max), L at a time; returns their sum. */
+        static float exps(float[] s, int so, int n, float max) {
             FloatVector m = FloatVector.broadcast(F, max), sum = FloatVector.zero(F);
             int i = 0;
-            for (; i <= span - L; i += L) {
+            for (; i <= n - L; i += L) {
                 FloatVector e = FloatVector.fromArray(F, s, so + i).sub(m).lanewise(EXP);
                 e.intoArray(s, so + i);
                 sum = e.add(sum);
             }
             float total = sum.reduceLanes(VectorOperators.ADD);
-            for (; i < span; i++) {
+            for (; i < n; i++) {
                 float e = (float) Math.exp(s[so + i] - max);
                 s[so + i] = e;
                 total += e;
             }
-            float inv = 1f / total;
+            return total;
+        }
+
+        /**
+         * One query's weighted sum of the values of positions [first, first + n), weights s[so, so + n), to att at ao
+         * (added to what is there when {@code add}: the chunks of an F16 cache). The values are summed in registers,
+         * 4L dims at a time, so that no partial sum goes through memory between keys (added into att key by key,
+         * each key's FMAs waited on the last one's store); a float stored and loaded again is the same float, so
+         * chunks sum exactly as one run would.
+         */
+        static void weighValues(float[] s, int so, int n, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao, boolean add) {
             int d = 0;
             for (; d <= hd - 4 * L; d += 4 * L) {
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int k = 0; k < span; k++) {
+                if (add) {
+                    a0 = FloatVector.fromArray(F, att, ao + d);
+                    a1 = FloatVector.fromArray(F, att, ao + d + L);
+                    a2 = FloatVector.fromArray(F, att, ao + d + 2 * L);
+                    a3 = FloatVector.fromArray(F, att, ao + d + 3 * L);
+                }
+                for (int k = 0; k < n; k++) {
                     FloatVector w = FloatVector.broadcast(F, s[so + k]);
                     int o = c.valueAt(first + k) + kvo + d;
                     a0 = FloatVector.fromArray(F, vc, o).fma(w, a0);
@@ -233,31 +296,31 @@ final class Attention {
                     a2 = FloatVector.fromArray(F, vc, o + 2 * L).fma(w, a2);
                     a3 = FloatVector.fromArray(F, vc, o + 3 * L).fma(w, a3);
                 }
-                a0.mul(inv).intoArray(att, ao + d);
-                a1.mul(inv).intoArray(att, ao + d + L);
-                a2.mul(inv).intoArray(att, ao + d + 2 * L);
-                a3.mul(inv).intoArray(att, ao + d + 3 * L);
+                a0.intoArray(att, ao + d);
+                a1.intoArray(att, ao + d + L);
+                a2.intoArray(att, ao + d + 2 * L);
+                a3.intoArray(att, ao + d + 3 * L);
             }
             for (; d <= hd - L; d += L) {
-                FloatVector a = FloatVector.zero(F);
-                for (int k = 0; k < span; k++) a = FloatVector.fromArray(F, vc, c.valueAt(first + k) + kvo + d).fma(FloatVector.broadcast(F, s[so + k]), a);
-                a.mul(inv).intoArray(att, ao + d);
+                FloatVector a = add ? FloatVector.fromArray(F, att, ao + d) : FloatVector.zero(F);
+                for (int k = 0; k < n; k++) a = FloatVector.fromArray(F, vc, c.valueAt(first + k) + kvo + d).fma(FloatVector.broadcast(F, s[so + k]), a);
+                a.intoArray(att, ao + d);
             }
             for (; d < hd; d++) {
-                float a = 0;
-                for (int k = 0; k < span; k++) a += s[so + k] * vc[c.valueAt(first + k) + kvo + d];
-                att[ao + d] = a * inv;
+                float a = add ? att[ao + d] : 0;
+                for (int k = 0; k < n; k++) a += s[so + k] * vc[c.valueAt(first + k) + kvo + d];
+                att[ao + d] = a;
             }
         }
 
         /**
          * One query's scores (q at qo, times scale) against the keys of positions [from, from + n), from and n whole
-         * vectors: the score of position p at s[p - from]. A key block's dim (at ko + KEY_BLOCK * d, see KvCache) is
+         * vectors: the score of position p at s[so + p - from]. A key block's dim (at ko + KEY_BLOCK * d, see KvCache) is
          * a vector of consecutive positions' elements, multiplied by the query's element broadcast: the products
          * sum in element order, as the scalar loop does, and four vectors of positions take each broadcast. A
          * vector's lanes past the query's last key (or before its first) are computed and never read.
          */
-        static void keyScores(float[] q, int qo, float[] kc, KvCache c, int from, int n, int ko, int hd, float scale, float[] s) {
+        static void keyScores(float[] q, int qo, float[] kc, KvCache c, int from, int n, int ko, int hd, float scale, float[] s, int so) {
             int i = 0;
             for (; i <= n - 4 * L; i += 4 * L) {
                 int k0 = c.keyAt(from + i) + ko, k1 = c.keyAt(from + i + L) + ko, k2 = c.keyAt(from + i + 2 * L) + ko, k3 = c.keyAt(from + i + 3 * L) + ko;
@@ -270,16 +333,16 @@ final class Attention {
                     a2 = FloatVector.fromArray(F, kc, k2 + e).fma(x, a2);
                     a3 = FloatVector.fromArray(F, kc, k3 + e).fma(x, a3);
                 }
-                a0.mul(scale).intoArray(s, i);
-                a1.mul(scale).intoArray(s, i + L);
-                a2.mul(scale).intoArray(s, i + 2 * L);
-                a3.mul(scale).intoArray(s, i + 3 * L);
+                a0.mul(scale).intoArray(s, so + i);
+                a1.mul(scale).intoArray(s, so + i + L);
+                a2.mul(scale).intoArray(s, so + i + 2 * L);
+                a3.mul(scale).intoArray(s, so + i + 3 * L);
             }
             for (; i < n; i += L) {
                 int k = c.keyAt(from + i) + ko;
                 FloatVector a = FloatVector.zero(F);
                 for (int d = 0; d < hd; d++) a = FloatVector.fromArray(F, kc, k + KvCache.KEY_BLOCK * d).fma(FloatVector.broadcast(F, q[qo + d]), a);
-                a.mul(scale).intoArray(s, i);
+                a.mul(scale).intoArray(s, so + i);
             }
         }
 

@@ -1,5 +1,8 @@
 package org.slm4j.model;
 
+import org.slm4j.tensor.GgmlType;
+import org.slm4j.tensor.HalfFloats;
+
 /**
  * The keys and values one sequence has computed so far, per layer.
  *
@@ -11,41 +14,77 @@ package org.slm4j.model;
  * slots, dim-major inside a block (dim d of slot s at ({@code s / 16 * kvDim + d) * 16 + s % 16}): one vector
  * load then holds one dim of consecutive keys, so a query's scores come out one per lane with no reduction per
  * key. A ring's capacity is a multiple of the block, so consecutive positions stay in one block.
+ *
+ * <p>Elements are F32, or F16 as llama.cpp keeps them by default: half the memory. Attention converts an F16
+ * cache's elements to floats a head and a few blocks at a time (the Vector API has no F16 conversion), which costs
+ * more than the bytes it saves: at 1024 positions StableLM 2 generates about a third slower from F16.
  */
 public final class KvCache {
     static final int KEY_BLOCK = 16;
+    private final GgmlType type;
     private final int kvDim;
     private final int window;      // 0: full attention
     private final int capacity;    // slots per layer
     private final int maxPositions;
-    final float[][] keys;          // [layer][blocks * kvDim * KEY_BLOCK], see the class note
-    final float[][] values;        // [layer][capacity * kvDim]
+    final float[][] keys;          // F32: [layer][blocks * kvDim * KEY_BLOCK], see the class note; F16: null
+    final float[][] values;        // F32: [layer][capacity * kvDim]; F16: null
+    final short[][] halfKeys;      // F16: as keys, the elements' bits; F32: null
+    final short[][] halfValues;    // F16: as values
     private int length;            // positions 0 .. length-1 have been written
 
     /**
      * @param config       the model
      * @param maxPositions positions this sequence may reach (at most the model's context length)
      * @param maxBatch     most positions of this sequence evaluated in one forward step
+     * @param type         F16 or F32
      */
-    public KvCache(ModelConfig config, int maxPositions, int maxBatch) {
+    public KvCache(ModelConfig config, int maxPositions, int maxBatch, GgmlType type) {
         if (maxPositions < 1 || maxPositions > config.contextLength()) {
             throw new IllegalArgumentException("a cache for " + maxPositions + " positions: the model's context is "
                     + config.contextLength());
         }
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch " + maxBatch + " < 1");
-        this.kvDim = config.kvDim();
-        this.window = config.slidingWindow();
-        this.maxPositions = maxPositions;
+        int window = config.slidingWindow();
         int ring = (window + maxBatch - 1 + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK;
-        this.capacity = window > 0 ? Math.min(maxPositions, ring) : maxPositions;
+        this(type, config.layers(), config.kvDim(), window, window > 0 ? Math.min(maxPositions, ring) : maxPositions, maxPositions);
+    }
+
+    /** An F32 cache: what the reference implementations compute in float32. */
+    public KvCache(ModelConfig config, int maxPositions, int maxBatch) {
+        this(config, maxPositions, maxBatch, GgmlType.F32);
+    }
+
+    private KvCache(GgmlType type, int layers, int kvDim, int window, int capacity, int maxPositions) {
+        if (type != GgmlType.F32 && type != GgmlType.F16) {
+            throw new IllegalArgumentException("a KV cache of " + type + ": F16 and F32 are supported");
+        }
+        this.type = type;
+        this.kvDim = kvDim;
+        this.window = window;
+        this.capacity = capacity;
+        this.maxPositions = maxPositions;
         long blocked = (long) (capacity + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK * kvDim;
         if (blocked > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a KV cache of " + capacity + " positions × " + kvDim
-                    + " floats does not fit one array; use a shorter context");
+                    + " elements does not fit one array; use a shorter context");
         }
-        keys = new float[config.layers()][(int) blocked];
-        values = new float[config.layers()][capacity * kvDim];
+        boolean half = type == GgmlType.F16;
+        keys = half ? null : new float[layers][(int) blocked];
+        values = half ? null : new float[layers][capacity * kvDim];
+        halfKeys = half ? new short[layers][(int) blocked] : null;
+        halfValues = half ? new short[layers][capacity * kvDim] : null;
     }
+
+    /**
+     * One layer of F32 for one head's keys and values (kvDim = headDim), a ring of {@code capacity} slots (a whole
+     * number of key blocks): where attention converts an F16 cache's positions, at the same positions.
+     */
+    static KvCache headScratch(int headDim, int capacity) {
+        return new KvCache(GgmlType.F32, 1, headDim, 0, capacity, Integer.MAX_VALUE);
+    }
+
+    /** F16 or F32. */
+    public GgmlType type() { return type; }
 
     /** Positions written so far; the next position to evaluate. */
     public int length() { return length; }
@@ -90,9 +129,46 @@ public final class KvCache {
 
     /** Stores position pos's key and value (kvDim each, from k at ko and v at vo) in layer's arrays. */
     void put(int layer, int pos, float[] k, int ko, float[] v, int vo) {
+        int at = keyAt(pos), vat = valueAt(pos);
+        if (type == GgmlType.F16) {
+            short[] kc = halfKeys[layer], vc = halfValues[layer];
+            for (int d = 0; d < kvDim; d++) kc[at + KEY_BLOCK * d] = Float.floatToFloat16(k[ko + d]);
+            for (int d = 0; d < kvDim; d++) vc[vat + d] = Float.floatToFloat16(v[vo + d]);
+            return;
+        }
         float[] kc = keys[layer];
-        for (int d = 0, at = keyAt(pos); d < kvDim; d++) kc[at + KEY_BLOCK * d] = k[ko + d];
-        System.arraycopy(v, vo, values[layer], valueAt(pos), kvDim);
+        for (int d = 0; d < kvDim; d++) kc[at + KEY_BLOCK * d] = k[ko + d];
+        System.arraycopy(v, vo, values[layer], vat, kvDim);
+    }
+
+    /** Whether the elements are F16: attention then reads them through {@link #keysToFloats} and {@link #valuesToFloats}. */
+    boolean half() {
+        return halfKeys != null;
+    }
+
+    /**
+     * Converts an F16 cache's keys of positions [from, to) in layer, dims [kvo, kvo + hd) (a head), to the same
+     * positions of {@code out} (a {@link #headScratch}), by whole key blocks: a block's lanes before {@code from} or
+     * past {@code to} carry whatever the cache holds there, as an F32 cache's do.
+     */
+    void keysToFloats(int layer, int from, int to, int kvo, int hd, KvCache out) {
+        short[] kc = halfKeys[layer];
+        float[] ok = out.keys[0];
+        for (int p = from - from % KEY_BLOCK; p < to; p += KEY_BLOCK) {
+            // a block's head is KEY_BLOCK * hd elements in a row, here and in out
+            int at = keyAt(p) + KEY_BLOCK * kvo, oat = out.keyAt(p);
+            HalfFloats.toFloats(kc, at, ok, oat, KEY_BLOCK * hd);
+        }
+    }
+
+    /** {@link #keysToFloats} for the values of positions [from, to). */
+    void valuesToFloats(int layer, int from, int to, int kvo, int hd, KvCache out) {
+        short[] vc = halfValues[layer];
+        float[] ov = out.values[0];
+        for (int p = from; p < to; p++) {
+            int at = valueAt(p) + kvo, oat = out.valueAt(p);
+            HalfFloats.toFloats(vc, at, ov, oat, hd);
+        }
     }
 
     /** Claims the next position; the forward pass has checked it fits. */

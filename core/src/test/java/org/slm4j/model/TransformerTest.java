@@ -6,6 +6,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slm4j.tensor.GgmlType;
 import org.slm4j.tensor.Kernels;
 import org.slm4j.testing.Allocations;
 
@@ -66,6 +67,37 @@ class TransformerTest {
                 assertArrayEquals(batch[p], oneByOne[p], 1e-5f, c + " position " + p);
                 assertArrayEquals(batch[p], chunks[p], 1e-5f, c + " chunks, position " + p);
             }
+        }
+    }
+
+    /**
+     * An F16 cache goes through other code than an F32 one: a decoding query converts its keys and values a few
+     * blocks at a time (Attention.CHUNK, 64 positions: 150 make three chunks), a block of queries converts all it
+     * sees at once. A batch and chunks of 5 compute the same keys and values, bit for bit, so they agree as with an
+     * F32 cache. One by one, the projections sum in another order, and an element that lies near the middle of two
+     * F16 values may round the other way: that moves a logit by about 1e-4 (1.2e-4 measured), where a misread
+     * chunk moves it by 1e-1. Against the F32 cache they differ by the rounding alone.
+     */
+    @Test
+    void anF16CacheAgreesWithItselfAcrossPathsAndNearlyWithF32() {
+        int[] tokens = new int[150];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % 64;
+        for (int window : new int[] {0, 3, 70}) {
+            ModelConfig c = new ModelConfig("test", 64, 32, 2, 4, 2, 8, 48, NormKind.RMS, 1e-5f, false, 8,
+                    RopeLayout.ADJACENT, 10000f, 160, window, false, false, 1f);
+            Weights w = RandomWeights.of(c, 13);
+            float[][] batch = logits(c, w, tokens, tokens.length, GgmlType.F16);
+            float[][] oneByOne = logits(c, w, tokens, 1, GgmlType.F16);
+            float[][] chunks = logits(c, w, tokens, 5, GgmlType.F16);
+            float[][] f32 = logits(c, w, tokens, 1, GgmlType.F32);
+            double far = 0;
+            for (int p = 0; p < tokens.length; p++) {
+                assertArrayEquals(batch[p], oneByOne[p], 1e-3f, "window " + window + ", position " + p);
+                assertArrayEquals(batch[p], chunks[p], 1e-5f, "window " + window + ", chunks, position " + p);
+                assertArrayEquals(f32[p], oneByOne[p], 1e-2f, "window " + window + ", F32, position " + p);
+                for (int i = 0; i < f32[p].length; i++) far = Math.max(far, Math.abs(f32[p][i] - oneByOne[p][i]));
+            }
+            assertTrue(far > 1e-5, "window " + window + ": an F16 cache computed what an F32 one does (" + far + ")");
         }
     }
 
@@ -155,8 +187,12 @@ class TransformerTest {
 
     /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
     static float[][] logits(ModelConfig c, Weights w, int[] tokens, int chunk) {
+        return logits(c, w, tokens, chunk, GgmlType.F32);
+    }
+
+    static float[][] logits(ModelConfig c, Weights w, int[] tokens, int chunk, GgmlType cacheType) {
         Transformer t = new Transformer(c, w, Kernels.best(), chunk);
-        KvCache cache = new KvCache(c, tokens.length, chunk);
+        KvCache cache = new KvCache(c, tokens.length, chunk, cacheType);
         float[][] out = new float[tokens.length][];
         for (int s = 0; s < tokens.length; s += chunk) {
             int[] part = Arrays.copyOfRange(tokens, s, Math.min(tokens.length, s + chunk));
