@@ -101,10 +101,7 @@ public final class Model implements AutoCloseable {
 
     /** This model with KV caches of {@code type} (F16 or F32), sharing weights and mapping. Closing either closes both. */
     public Model withCacheType(GgmlType type) {
-        if (type != GgmlType.F16 && type != GgmlType.F32) {
-            throw new IllegalArgumentException("a KV cache of " + type + ": F16 and F32 are supported");
-        }
-        return new Model(source, config, weights, tokenizer, kernels, type, resources);
+        return new Model(source, config, weights, tokenizer, kernels, KvCache.requireSupported(type), resources);
     }
 
     /** A generator that samples with {@code options}. */

@@ -76,6 +76,7 @@ class CliTest {
         JsonNode ref = JSON.readTree(Shared.file("fixtures/llamacpp/tiny-stablelm-f32.json").toFile());
         String ids = ref.get("tokens").toString().replaceAll("[\\[\\] ]", "");
         String model = Shared.file("fixtures/llamacpp/tiny-stablelm-f32.gguf").toString();
+        JsonNode f32 = null;
         for (String cache : new String[] {null, "f16"}) {
             Run r = cache == null ? run("logits", "-m", model, "--tokens", ids, "--json")
                     : run("logits", "-m", model, "--tokens", ids, "--json", "--cache-type", cache);
@@ -84,13 +85,17 @@ class CliTest {
             assertEquals(ref.get("tokens"), o.get("tokens"));
             JsonNode got = o.get("logits"), want = ref.get("logits");
             assertEquals(want.size(), got.size());
-            double tolerance = cache == null ? 1e-4 : 5e-3;
+            double tolerance = cache == null ? 1e-4 : 5e-3, apart = 0;
             for (int p = 0; p < want.size(); p++) {
                 for (int i = 0; i < want.get(p).size(); i++) {
                     assertEquals(want.get(p).get(i).asDouble(), got.get(p).get(i).asDouble(), tolerance,
                             "cache " + cache + ", position " + p + " logit " + i);
+                    if (f32 != null) apart = Math.max(apart, Math.abs(got.get(p).get(i).asDouble() - f32.get(p).get(i).asDouble()));
                 }
             }
+            // the option reached the cache: F16 rounding moves the logits (by about 1e-3)
+            if (f32 != null) assertTrue(apart > 1e-5, "--cache-type f16 computed what F32 does");
+            f32 = got;
         }
     }
 

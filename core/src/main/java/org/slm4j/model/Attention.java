@@ -43,11 +43,22 @@ final class Attention {
         this.heads = ThreadLocal.withInitial(() -> KvCache.headScratch(cfg.headDim(), CHUNK + KvCache.KEY_BLOCK));
     }
 
-    /** This thread's head scratch, room for {@code positions} consecutive positions from any first one. */
+    /**
+     * This thread's head scratch, room for {@code positions} consecutive positions from any first one. It grows to
+     * twice what it held, so a prompt's blocks, each seeing a few more keys, do not each allocate a larger one.
+     */
     private KvCache head(int positions) {
         KvCache t = heads.get();
-        int blocks = (positions + KvCache.KEY_BLOCK - 1) / KvCache.KEY_BLOCK + 1;
-        if (t.capacity() < blocks * KvCache.KEY_BLOCK) heads.set(t = KvCache.headScratch(cfg.headDim(), blocks * KvCache.KEY_BLOCK));
+        int slots = ((positions + KvCache.KEY_BLOCK - 1) / KvCache.KEY_BLOCK + 1) * KvCache.KEY_BLOCK;
+        if (t.capacity() < slots) heads.set(t = KvCache.headScratch(cfg.headDim(), Math.max(slots, 2 * t.capacity())));
+        return t;
+    }
+
+    /** The head scratch with keys and values of positions [from, to) of c's layer, head dims from kvo, as floats. */
+    private KvCache converted(KvCache c, int layer, int from, int to, int kvo) {
+        KvCache t = head(to - from);
+        c.keysToFloats(layer, from, to, kvo, cfg.headDim(), t);
+        c.valuesToFloats(layer, from, to, kvo, cfg.headDim(), t);
         return t;
     }
 
@@ -140,16 +151,10 @@ final class Attention {
             for (int d = 0; d < hd; d++) att[ao + d] *= inv;
             return;
         }
-        KvCache kv = c;
-        float[] keys = c.keys == null ? null : c.keys[layer], values = c.values == null ? null : c.values[layer];
-        if (c.half()) {
-            kv = head(span);
-            c.keysToFloats(layer, first, pos + 1, kvo, hd, kv);
-            c.valuesToFloats(layer, first, pos + 1, kvo, hd, kv);
-            keys = kv.keys[0];
-            values = kv.values[0];
-            kvo = 0;
-        }
+        // an F16 cache's head is read from floats, converted once
+        KvCache kv = c.half() ? converted(c, layer, first, pos + 1, kvo) : c;
+        float[] keys = kv.keys[kv == c ? layer : 0], values = kv.values[kv == c ? layer : 0];
+        if (kv != c) kvo = 0;
         float max = Float.NEGATIVE_INFINITY;
         for (int p = first; p <= pos; p++) {
             float sc = 0;
@@ -200,16 +205,9 @@ final class Attention {
                 for (int d = 0; d < hd; d++) qt[d * QB + j] = q[qo + d];
             }
             // an F16 cache's head is read from floats: all the block's keys, converted once
-            KvCache kv = c;
-            float[] kc = c.keys == null ? null : c.keys[layer], vc = c.values == null ? null : c.values[layer];
-            if (c.half()) {
-                kv = a.head(keys);
-                c.keysToFloats(layer, lo, last + 1, kvo, hd, kv);
-                c.valuesToFloats(layer, lo, last + 1, kvo, hd, kv);
-                kc = kv.keys[0];
-                vc = kv.values[0];
-                kvo = 0;
-            }
+            KvCache kv = c.half() ? a.converted(c, layer, lo, last + 1, kvo) : c;
+            float[] kc = kv.keys[kv == c ? layer : 0], vc = kv.values[kv == c ? layer : 0];
+            if (kv != c) kvo = 0;
 
             // scores, 4 keys at a time; the padding keys repeat the last one and are never read
             for (int i = 0; i < padded; i += 4) {

@@ -55,10 +55,7 @@ public final class KvCache {
     }
 
     private KvCache(GgmlType type, int layers, int kvDim, int window, int capacity, int maxPositions) {
-        if (type != GgmlType.F32 && type != GgmlType.F16) {
-            throw new IllegalArgumentException("a KV cache of " + type + ": F16 and F32 are supported");
-        }
-        this.type = type;
+        this.type = requireSupported(type);
         this.kvDim = kvDim;
         this.window = window;
         this.capacity = capacity;
@@ -85,6 +82,14 @@ public final class KvCache {
 
     /** F16 or F32. */
     public GgmlType type() { return type; }
+
+    /** {@code type} when a cache can hold it (F16, F32), else an IllegalArgumentException naming it. */
+    public static GgmlType requireSupported(GgmlType type) {
+        if (type != GgmlType.F32 && type != GgmlType.F16) {
+            throw new IllegalArgumentException("a KV cache of " + type + ": F16 and F32 are supported");
+        }
+        return type;
+    }
 
     /** Positions written so far; the next position to evaluate. */
     public int length() { return length; }
@@ -130,7 +135,7 @@ public final class KvCache {
     /** Stores position pos's key and value (kvDim each, from k at ko and v at vo) in layer's arrays. */
     void put(int layer, int pos, float[] k, int ko, float[] v, int vo) {
         int at = keyAt(pos), vat = valueAt(pos);
-        if (type == GgmlType.F16) {
+        if (half()) {
             short[] kc = halfKeys[layer], vc = halfValues[layer];
             for (int d = 0; d < kvDim; d++) kc[at + KEY_BLOCK * d] = Float.floatToFloat16(k[ko + d]);
             for (int d = 0; d < kvDim; d++) vc[vat + d] = Float.floatToFloat16(v[vo + d]);

@@ -213,9 +213,7 @@ final class VectorKernels extends RowKernels {
                 // inf and NaN included), where one over the mapping ran a conversion per element (9 % of prefill)
                 if (dec.halves.length < n) dec.halves = new short[n];
                 MemorySegment.copy(s, Blocks.SHORT, row, dec.halves, 0, n);
-                short[] h = dec.halves;
-                float[] out = dec.w;
-                for (int i = 0; i < n; i++) out[wo + i] = Float.float16ToFloat(h[i]);
+                HalfFloats.toFloats(dec.halves, 0, dec.w, wo, n);
             }
             case Q8_0 -> decodeQ8_0(s, row, n, dec, wo);
             case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 and Q4_K have decodeNibbles
