@@ -102,7 +102,11 @@ print("(`slm4j create-random`, every matrix in the named type), "
 print("same file, repeated; each cell is the median of the repetitions, tokens/s. Ratio: the median over the")
 print("repetitions of slm4j ÷ llama.cpp, each repetition's two runs back to back (the machine's speed drifts by the minute).")
 print("pp = one batch of the prompt from an empty cache; tg = single-token steps. A dash: not measured. Both warm up")
-print("first with the whole prompt and a few steps (llama-bench's warm-up), so the JIT has compiled the kernels.\n")
+print("first: llama-bench with one prompt and one step; slm4j with whole runs of the prompt and of the generation,")
+print("each repeated while the JIT still compiled during the last (at most 3), so the measured runs use compiled code.")
+print("Rows measured before 2026-11-25T12:00Z had 8 warm-up steps: a tg repetition then still ran partly in code the")
+print("JIT had not finished (first repetitions 0.77-0.91 of the later ones), and with one repetition per turn that")
+print("was the one in the table.\n")
 print("| shape | type | slm4j pp | llama.cpp pp | ratio pp | slm4j tg | llama.cpp tg | ratio tg | reps | measured |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for s in shapes:

@@ -1,5 +1,7 @@
 package org.slm4j.generate;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.slm4j.Model;
@@ -11,13 +13,19 @@ import org.slm4j.model.Transformer;
  * Speed as llama-bench measures it: prompt processing (pp) is one batch of {@code promptTokens} random tokens
  * into the cache, logits for the last; text generation (tg) is {@code genTokens} single-token steps. Both start
  * from an empty cache, or from one holding {@code depth} tokens (llama-bench's {@code -d}: attention then reads that
- * many keys more per token), filled before the clock starts. Each is repeated and summarized by its median. First, as llama-bench does, a warm-up runs the whole
- * prompt once and a few generation steps: the JIT compiles the kernels for the prompt's shape there, not in the
- * first measured run (a 32-token warm-up left the 512-token tiles to the first run: 215-220 tok/s where the runs
- * after it read 238-250, TinyLlama Q4_0 on two threads).
+ * many keys more per token), filled before the clock starts. Each is repeated and summarized by its median.
+ *
+ * <p>First comes a warm-up, as in llama-bench, but one a JIT needs: whole runs of what is measured, the prompt and
+ * then the generation, each repeated while the JIT still compiled for a while during its last run. Shorter ones
+ * left work to the first measured run: a 32-token prompt left the 512-token tiles (215-220 tok/s where the runs after
+ * it read 238-250, TinyLlama Q4_0 on two threads); 8 generation steps left the attention's longer spans (an
+ * uncommon trap at a new branch, then a recompilation) and the methods called a few times per layer, which reach
+ * C2 only after a few thousand calls (the first of four 128-token runs 44.0 and 44.9 tok/s, the others 46.7 to
+ * 50.6, while the JIT spent 185 ms in the first run, 36 in the second and 1 in the third).
  */
 public final class Benchmark {
-    private static final int WARMUP_STEPS = 8;
+    private static final int WARMUP_RUNS = 3;             // at most, of each kind
+    private static final long QUIET_MS = 20;              // JIT time during a run that ends the warm-up
     private static final int FILL_BATCH = 512;        // depth tokens per forward pass
 
     private final Model model;
@@ -65,12 +73,23 @@ public final class Benchmark {
         int p = Math.max(1, promptTokens), fill = Math.min(depth, FILL_BATCH);
         Transformer pt = model.newTransformer(Math.max(p, fill)), gt = model.newTransformer(1);
         KvCache pc = model.newCache(depth + p, Math.max(p, fill)), gc = model.newCache(depth + Math.max(1, genTokens), Math.max(1, fill));
-        prompt(pt, pc, p, depth);
-        generate(gt, gc, Math.min(WARMUP_STEPS, Math.max(1, genTokens)), pt, depth);
+        warmUp(() -> prompt(pt, pc, p, depth));
+        warmUp(() -> generate(gt, gc, Math.max(1, genTokens), pt, depth));
         double[] pp = new double[promptTokens > 0 ? repetitions : 0], tg = new double[genTokens > 0 ? repetitions : 0];
         for (int i = 0; i < pp.length; i++) pp[i] = promptTokens / prompt(pt, pc, promptTokens, depth);
         for (int i = 0; i < tg.length; i++) tg[i] = genTokens / generate(gt, gc, genTokens, pt, depth);
         return new Report(new Result(promptTokens, pp), new Result(genTokens, tg));
+    }
+
+    /** Runs {@code run} until the JIT compiles for less than QUIET_MS during it, at most WARMUP_RUNS times. */
+    private static void warmUp(Runnable run) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        for (int i = 0; i < WARMUP_RUNS; i++) {
+            long before = timed ? jit.getTotalCompilationTime() : 0;
+            run.run();
+            if (!timed || jit.getTotalCompilationTime() - before < QUIET_MS) return;
+        }
     }
 
     /** Seconds to evaluate {@code n} random tokens as one batch after depth tokens. */
