@@ -20,8 +20,9 @@ import org.slm4j.model.Transformer;
  * left work to the first measured run: a 32-token prompt left the 512-token tiles (215-220 tok/s where the runs after
  * it read 238-250, TinyLlama Q4_0 on two threads); 8 generation steps left the attention's longer spans (an
  * uncommon trap at a new branch, then a recompilation) and the methods called a few times per layer, which reach
- * C2 only after a few thousand calls (the first of four 128-token runs 44.0 and 44.9 tok/s, the others 46.7 to
- * 50.6, while the JIT spent 185 ms in the first run, 36 in the second and 1 in the third).
+ * C2 only after a few thousand calls. TinyLlama Q4_0, two threads, four 128-token runs per JVM: the first ran at
+ * 0.77-0.91 of the mean of the other three in four JVMs, and even after 48 warm-up steps the JIT spent 185 ms in
+ * the first run, 36 in the second and 1 in the third; with this warm-up the first ran at 0.85-1.20 of the others.
  */
 public final class Benchmark {
     private static final int WARMUP_RUNS = 3;             // at most, of each kind
