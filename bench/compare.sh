@@ -103,10 +103,8 @@ print("same file, repeated; each cell is the median of the repetitions, tokens/s
 print("repetitions of slm4j ÷ llama.cpp, each repetition's two runs back to back (the machine's speed drifts by the minute).")
 print("pp = one batch of the prompt from an empty cache; tg = single-token steps. A dash: not measured. Both warm up")
 print("first: llama-bench with one prompt and one step; slm4j with whole runs of the prompt and of the generation,")
-print("each repeated while the JIT still compiled during the last (at most 3), so the measured runs use compiled code.")
-print("Rows measured before 2026-11-25T11:54Z (the depth rows below) had 8 warm-up steps: a tg repetition then still")
-print("ran partly in code the JIT had not finished (first repetitions 0.77-0.91 of the later ones), and with one")
-print("repetition per turn that was the one in the table.\n")
+print("each repeated while the JIT still compiled during the last (at most 3), so the measured runs use compiled code")
+print("(with 8 warm-up steps, until 2026-11-25, a first tg repetition ran at 0.77-0.91 of the later ones).\n")
 print("| shape | type | slm4j pp | llama.cpp pp | ratio pp | slm4j tg | llama.cpp tg | ratio tg | reps | measured |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for s in shapes:
