@@ -26,9 +26,6 @@ final class Attention {
     // the vector paths read a vector of keys from one key block: lanes no wider than a block (see KvCache)
     private static final boolean VECTOR = Kernels.best() != Kernels.scalar() && KvCache.KEY_BLOCK % Tile.L == 0;
 
-    // an F16 cache's keys and values are read as floats a few blocks at a time: what one conversion covers when decoding
-    private static final int CHUNK = 4 * KvCache.KEY_BLOCK;
-
     private final ModelConfig cfg;
     private final float scale;
     private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[0]);
@@ -40,7 +37,7 @@ final class Attention {
         this.cfg = cfg;
         this.scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
         this.blockRow = new int[maxBatch + 1];
-        this.heads = ThreadLocal.withInitial(() -> KvCache.headScratch(cfg.headDim(), CHUNK + KvCache.KEY_BLOCK));
+        this.heads = ThreadLocal.withInitial(() -> KvCache.headScratch(cfg.headDim(), KvCache.KEY_BLOCK));
     }
 
     /**
@@ -62,13 +59,16 @@ final class Attention {
         return t;
     }
 
-    /** att[b, h] for rows [start, start + n) of the batch, reading q [n, qDim] and the caches' layer. */
+    /**
+     * att[b, h] for rows [start, start + n) of the batch, reading q [n, qDim] and the caches' layer. The work goes by
+     * KV head, each with the query heads that share it (see attendGroup).
+     */
     void attend(Batch batch, int start, int n, int layer, float[] q, float[] att) {
-        int heads = cfg.heads();
+        int kvHeads = cfg.kvHeads();
         if (!VECTOR || n == 1 || cfg.headDim() % 4 != 0) {
             rows.set(batch, start, layer, q, att);
             try {
-                Parallel.forRange(n * heads, rows);
+                Parallel.forRange(n * kvHeads, rows);
             } finally {
                 rows.set(null, 0, 0, null, null);
             }
@@ -83,16 +83,29 @@ final class Attention {
             if (!joins) blockRow[blocks++] = b;
         }
         blockRow[blocks] = n;
-        Parallel.forRange(blocks * heads, (from, to) -> {
-            for (int t = from; t < to; t++) {
-                int k = t / heads, h = t % heads, b0 = blockRow[k], b1 = blockRow[k + 1];
-                if (b1 - b0 == 1) attendRow(batch, start, b0, h, layer, q, att);
-                else Tile.SCRATCH.get().attend(this, batch, start, b0, b1, h, layer, q, att);
-            }
+        Parallel.forRange(blocks * kvHeads, (from, to) -> {
+            for (int t = from; t < to; t++) attendGroup(batch, start, blockRow[t / kvHeads], blockRow[t / kvHeads + 1], t % kvHeads, layer, q, att);
         });
     }
 
-    /** Rows and heads one at a time, as a task kept for every call: a generated token allocates nothing here. */
+    /**
+     * Rows [b0, b1) (one row, or a block of one sequence's consecutive rows) and the query heads that share KV head g.
+     * An F16 cache's head is converted to floats once for all of them: converted per query head, TinyLlama's 8 per
+     * KV head converted it 8 times.
+     */
+    private void attendGroup(Batch batch, int start, int b0, int b1, int g, int layer, float[] q, float[] att) {
+        KvCache c = batch.caches()[start + b0];
+        int hd = cfg.headDim(), from = c.firstVisible(batch.positions()[start + b0]), to = batch.positions()[start + b1 - 1] + 1;
+        KvCache kv = c.half() ? converted(c, layer, from, to, g * hd) : c;
+        float[] kc = kv.keys[kv == c ? layer : 0], vc = kv.values[kv == c ? layer : 0];
+        int kvo = kv == c ? g * hd : 0;
+        for (int h = g * cfg.groupSize(); h < (g + 1) * cfg.groupSize(); h++) {
+            if (b1 - b0 == 1) attendRow(batch, start, b0, h, kc, vc, kv, kvo, q, att);
+            else Tile.SCRATCH.get().attend(this, batch, start, b0, b1, h, kc, vc, kv, kvo, q, att);
+        }
+    }
+
+    /** Rows and KV heads one at a time, as a task kept for every call: a generated token allocates nothing here. */
     private final class Rows implements Parallel.RangeTask {
         private Batch batch;
         private int start, layer;
@@ -108,13 +121,16 @@ final class Attention {
 
         @Override
         public void run(int from, int to) {
-            int heads = cfg.heads();
-            for (int t = from; t < to; t++) attendRow(batch, start, t / heads, t % heads, layer, q, att);
+            int kvHeads = cfg.kvHeads();
+            for (int t = from; t < to; t++) attendGroup(batch, start, t / kvHeads, t / kvHeads + 1, t % kvHeads, layer, q, att);
         }
     }
 
-    /** One row and head: a score per visible key, then the softmax and the weighted sum of values. */
-    private void attendRow(Batch batch, int start, int b, int h, int layer, float[] q, float[] att) {
+    /**
+     * One row and head: a score per visible key, then the softmax and the weighted sum of values; the keys and values
+     * in kc and vc, laid out as kv's, the head's dims from kvo.
+     */
+    private void attendRow(Batch batch, int start, int b, int h, float[] kc, float[] vc, KvCache kv, int kvo, float[] q, float[] att) {
         int hd = cfg.headDim();
         int pos = batch.positions()[start + b];
         KvCache c = batch.caches()[start + b];
@@ -123,42 +139,19 @@ final class Attention {
         int from = VECTOR ? first - first % Tile.L : first, padded = VECTOR ? (pos - from + Tile.L) / Tile.L * Tile.L : span;
         float[] s = scores.get();
         if (s.length < padded) scores.set(s = new float[Math.max(padded, 2 * s.length)]);
-        int qo = b * cfg.qDim() + h * hd, kvo = (h / cfg.groupSize()) * hd, ao = qo;
+        int qo = b * cfg.qDim() + h * hd, ao = qo;
         if (VECTOR) {
-            if (c.half()) {
-                KvCache t = head(CHUNK);
-                for (int i = 0; i < padded; i += CHUNK) {
-                    int n = Math.min(CHUNK, padded - i);
-                    c.keysToFloats(layer, from + i, from + i + n, kvo, hd, t);
-                    Tile.keyScores(q, qo, t.keys[0], t, from + i, n, 0, hd, scale, s, i);
-                }
-            } else {
-                Tile.keyScores(q, qo, c.keys[layer], c, from, padded, KvCache.KEY_BLOCK * kvo, hd, scale, s, 0);
-            }
+            Tile.keyScores(q, qo, kc, kv, from, padded, KvCache.KEY_BLOCK * kvo, hd, scale, s);
             float max = Float.NEGATIVE_INFINITY;
             for (int i = first - from; i < first - from + span; i++) max = Math.max(max, s[i]);
             float inv = 1f / Tile.exps(s, first - from, span, max);
-            if (c.half()) {
-                KvCache t = head(CHUNK);
-                for (int k = 0; k < span; k += CHUNK) {
-                    int n = Math.min(CHUNK, span - k);
-                    c.valuesToFloats(layer, first + k, first + k + n, kvo, hd, t);
-                    Tile.weighValues(s, first - from + k, n, t.values[0], t, first + k, 0, hd, att, ao, k > 0);
-                }
-            } else {
-                Tile.weighValues(s, first - from, span, c.values[layer], c, first, kvo, hd, att, ao, false);
-            }
-            for (int d = 0; d < hd; d++) att[ao + d] *= inv;
+            Tile.weighValues(s, first - from, span, inv, vc, kv, first, kvo, hd, att, ao);
             return;
         }
-        // an F16 cache's head is read from floats, converted once
-        KvCache kv = c.half() ? converted(c, layer, first, pos + 1, kvo) : c;
-        float[] keys = kv.keys[kv == c ? layer : 0], values = kv.values[kv == c ? layer : 0];
-        if (kv != c) kvo = 0;
         float max = Float.NEGATIVE_INFINITY;
         for (int p = first; p <= pos; p++) {
             float sc = 0;
-            for (int d = 0, k = kv.keyAt(p) + KvCache.KEY_BLOCK * kvo; d < hd; d++) sc += q[qo + d] * keys[k + KvCache.KEY_BLOCK * d];
+            for (int d = 0, k = kv.keyAt(p) + KvCache.KEY_BLOCK * kvo; d < hd; d++) sc += q[qo + d] * kc[k + KvCache.KEY_BLOCK * d];
             s[p - first] = sc * scale;
             max = Math.max(max, sc * scale);
         }
@@ -170,7 +163,7 @@ final class Attention {
         }
         float inv = (float) (1.0 / sum);
         Arrays.fill(att, ao, ao + hd, 0f);
-        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, values, kv.valueAt(p) + kvo, att, ao, hd);
+        for (int p = first; p <= pos; p++) Floats.addScaled(s[p - first] * inv, vc, kv.valueAt(p) + kvo, att, ao, hd);
     }
 
     /**
@@ -187,10 +180,10 @@ final class Attention {
         float[] ot = new float[0];     // weighted sums of values by dim, lane      [hd * QB]
         final int[] off = new int[4];
 
-        /** Rows [b0, b1) (one sequence, consecutive positions, at most QB) and head h. */
-        void attend(Attention a, Batch batch, int start, int b0, int b1, int h, int layer, float[] q, float[] att) {
+        /** Rows [b0, b1) (one sequence, consecutive positions, at most QB) and head h, as attendRow reads kc and vc. */
+        void attend(Attention a, Batch batch, int start, int b0, int b1, int h, float[] kc, float[] vc, KvCache kv, int kvo, float[] q, float[] att) {
             ModelConfig cfg = a.cfg;
-            int hd = cfg.headDim(), qDim = cfg.qDim(), count = b1 - b0, kvo = (h / cfg.groupSize()) * hd;
+            int hd = cfg.headDim(), qDim = cfg.qDim(), count = b1 - b0;
             KvCache c = batch.caches()[start + b0];
             int pos0 = batch.positions()[start + b0], last = pos0 + count - 1;
             int lo = c.firstVisible(pos0), keys = last - lo + 1, padded = (keys + 3) & ~3;
@@ -204,10 +197,6 @@ final class Attention {
                 int qo = (b0 + j) * qDim + h * hd;
                 for (int d = 0; d < hd; d++) qt[d * QB + j] = q[qo + d];
             }
-            // an F16 cache's head is read from floats: all the block's keys, converted once
-            KvCache kv = c.half() ? a.converted(c, layer, lo, last + 1, kvo) : c;
-            float[] kc = kv.keys[kv == c ? layer : 0], vc = kv.values[kv == c ? layer : 0];
-            if (kv != c) kvo = 0;
 
             // scores, 4 keys at a time; the padding keys repeat the last one and are never read
             for (int i = 0; i < padded; i += 4) {
@@ -270,22 +259,14 @@ final class Attention {
         }
 
         /**
-         * One query's weighted sum of the values of positions [first, first + n), weights s[so, so + n), to att at ao
-         * (added to what is there when {@code add}: the chunks of an F16 cache). The values are summed in registers,
-         * 4L dims at a time, so that no partial sum goes through memory between keys (added into att key by key,
-         * each key's FMAs waited on the last one's store); a float stored and loaded again is the same float, so
-         * chunks sum exactly as one run would.
+         * One query's weighted sum of the values of positions [first, first + n), weights s[so, so + n), times inv, to
+         * att at ao. The values are summed in registers, 4L dims at a time, so that no partial sum goes through memory
+         * between keys (added into att key by key, each key's FMAs waited on the last one's store).
          */
-        static void weighValues(float[] s, int so, int n, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao, boolean add) {
+        static void weighValues(float[] s, int so, int n, float inv, float[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao) {
             int d = 0;
             for (; d <= hd - 4 * L; d += 4 * L) {
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                if (add) {
-                    a0 = FloatVector.fromArray(F, att, ao + d);
-                    a1 = FloatVector.fromArray(F, att, ao + d + L);
-                    a2 = FloatVector.fromArray(F, att, ao + d + 2 * L);
-                    a3 = FloatVector.fromArray(F, att, ao + d + 3 * L);
-                }
                 for (int k = 0; k < n; k++) {
                     FloatVector w = FloatVector.broadcast(F, s[so + k]);
                     int o = c.valueAt(first + k) + kvo + d;
@@ -294,31 +275,31 @@ final class Attention {
                     a2 = FloatVector.fromArray(F, vc, o + 2 * L).fma(w, a2);
                     a3 = FloatVector.fromArray(F, vc, o + 3 * L).fma(w, a3);
                 }
-                a0.intoArray(att, ao + d);
-                a1.intoArray(att, ao + d + L);
-                a2.intoArray(att, ao + d + 2 * L);
-                a3.intoArray(att, ao + d + 3 * L);
+                a0.mul(inv).intoArray(att, ao + d);
+                a1.mul(inv).intoArray(att, ao + d + L);
+                a2.mul(inv).intoArray(att, ao + d + 2 * L);
+                a3.mul(inv).intoArray(att, ao + d + 3 * L);
             }
             for (; d <= hd - L; d += L) {
-                FloatVector a = add ? FloatVector.fromArray(F, att, ao + d) : FloatVector.zero(F);
+                FloatVector a = FloatVector.zero(F);
                 for (int k = 0; k < n; k++) a = FloatVector.fromArray(F, vc, c.valueAt(first + k) + kvo + d).fma(FloatVector.broadcast(F, s[so + k]), a);
-                a.intoArray(att, ao + d);
+                a.mul(inv).intoArray(att, ao + d);
             }
             for (; d < hd; d++) {
-                float a = add ? att[ao + d] : 0;
+                float a = 0;
                 for (int k = 0; k < n; k++) a += s[so + k] * vc[c.valueAt(first + k) + kvo + d];
-                att[ao + d] = a;
+                att[ao + d] = a * inv;
             }
         }
 
         /**
          * One query's scores (q at qo, times scale) against the keys of positions [from, from + n), from and n whole
-         * vectors: the score of position p at s[so + p - from]. A key block's dim (at ko + KEY_BLOCK * d, see KvCache) is
+         * vectors: the score of position p at s[p - from]. A key block's dim (at ko + KEY_BLOCK * d, see KvCache) is
          * a vector of consecutive positions' elements, multiplied by the query's element broadcast: the products
          * sum in element order, as the scalar loop does, and four vectors of positions take each broadcast. A
          * vector's lanes past the query's last key (or before its first) are computed and never read.
          */
-        static void keyScores(float[] q, int qo, float[] kc, KvCache c, int from, int n, int ko, int hd, float scale, float[] s, int so) {
+        static void keyScores(float[] q, int qo, float[] kc, KvCache c, int from, int n, int ko, int hd, float scale, float[] s) {
             int i = 0;
             for (; i <= n - 4 * L; i += 4 * L) {
                 int k0 = c.keyAt(from + i) + ko, k1 = c.keyAt(from + i + L) + ko, k2 = c.keyAt(from + i + 2 * L) + ko, k3 = c.keyAt(from + i + 3 * L) + ko;
@@ -331,16 +312,16 @@ final class Attention {
                     a2 = FloatVector.fromArray(F, kc, k2 + e).fma(x, a2);
                     a3 = FloatVector.fromArray(F, kc, k3 + e).fma(x, a3);
                 }
-                a0.mul(scale).intoArray(s, so + i);
-                a1.mul(scale).intoArray(s, so + i + L);
-                a2.mul(scale).intoArray(s, so + i + 2 * L);
-                a3.mul(scale).intoArray(s, so + i + 3 * L);
+                a0.mul(scale).intoArray(s, i);
+                a1.mul(scale).intoArray(s, i + L);
+                a2.mul(scale).intoArray(s, i + 2 * L);
+                a3.mul(scale).intoArray(s, i + 3 * L);
             }
             for (; i < n; i += L) {
                 int k = c.keyAt(from + i) + ko;
                 FloatVector a = FloatVector.zero(F);
                 for (int d = 0; d < hd; d++) a = FloatVector.fromArray(F, kc, k + KvCache.KEY_BLOCK * d).fma(FloatVector.broadcast(F, q[qo + d]), a);
-                a.mul(scale).intoArray(s, so + i);
+                a.mul(scale).intoArray(s, i);
             }
         }
 
