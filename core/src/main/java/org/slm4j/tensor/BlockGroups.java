@@ -279,25 +279,28 @@ final class BlockGroups {
         MemorySegment in = w.data();
         long rowBytes = w.rowBytes();
         boolean[] nonFinite = new boolean[1];
+        Layout at = new Layout(blocks, width, pair, groups, units, panel);
         // by unit: a Q4_0 short holds four sets' nibbles, so one thread writes all of them
         Parallel.forRange(units, (u0, u1) -> {
-            int[] q = new int[16];      // Q6_K, Q5_K: a lane's quants
+            if (quad || w.type() == GgmlType.Q8_0) {
+                Copy copy = new Copy(in, rowBytes, unitRows, k ? 144 : 2 + bytes);
+                int[] src = new int[4 * width], shift = new int[4 * width];
+                for (int u = u0; u < u1; u++) {
+                    copy.rows(u * unitRows, Math.min(w.rows(), (u + 1) * unitRows));
+                    boolean bad = false;
+                    if (k) regroupQ4K(u, at, copy, quads, halves, scales, src, shift);
+                    else if (q40) bad = regroupQ40(u, at, copy, quads, halves, src);
+                    else bad = regroupQ80(u, at, copy, quants, halves, src);
+                    if (bad) nonFinite[0] = true;
+                }
+                return;
+            }
+            // Q5_K, Q6_K (a mixed file's few matrices): a lane at a time from the mapping
+            int[] q = new int[16];      // a lane's quants
             for (int r = u0 * unitRows; r < Math.min(w.rows(), u1 * unitRows); r++) {
                 for (int b = 0; b < blocks; b++) {
-                    int at = r % pair * blocks + b, set = r / pair, j = at % width;
-                    int n = unitSets * unitGroup(set / unitSets, at / width, units, groups, panel) + set % unitSets;
-                    if (q40) {          // nibble i of each element in the short of its quad, group and element
-                        long block = r * rowBytes + 18L * b;
-                        short h = in.get(Blocks.SHORT, block);
-                        halves[n * width + halfAt(j)] = h;
-                        if ((h & 0x7C00) == 0x7C00) nonFinite[0] = true;
-                        int shift = 4 * (set % 4), at0 = (n / 4 * 32) * width + j;
-                        for (int i = 0; i < 16; i++) {
-                            int v = in.get(JAVA_BYTE, block + 2 + i);
-                            quads[at0 + i * width] |= (short) ((v & 0xF) << shift);
-                            quads[at0 + (16 + i) * width] |= (short) ((v >> 4 & 0xF) << shift);
-                        }
-                    } else if (six) {          // a sub-block of 16: 6-bit quants in 12 bytes, its scale; d per 16 lanes (see q6K)
+                    int j = b % width, n = unitGroup(r, b / width, units, groups, panel);
+                    if (six) {          // a sub-block of 16: 6-bit quants in 12 bytes, its scale; d per 16 lanes (see q6K)
                         long block = r * rowBytes + 210L * (b / 16);
                         for (int i = 0; i < 16; i++) q[i] = Blocks.q6k(in, block, 16 * (b % 16) + i) + 32;
                         for (int i = 0; i < 8; i++) quants[(n * 13 + i) * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
@@ -318,25 +321,139 @@ final class BlockGroups {
                         halves[n * width + j] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 16 / 2);
                         scales[n * 2 * SUPERS + j / 16] = Blocks.f16(in, block);
                         scales[n * 2 * SUPERS + SUPERS + j / 16] = -Blocks.f16(in, block + 2);
-                    } else if (k) {     // the lane's scale and min in 16 bits, its super-block's d and dmin per 8 lanes
-                        long block = r * rowBytes + 144L * (b / 8), qs = block + Blocks.Q4K_QS + 32 * (b % 8 / 2);
-                        int shift = 4 * (b % 2);
-                        halves[n * width + j] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 8);
-                        scales[n * K_DS + j / 8] = Blocks.f16(in, block);
-                        scales[n * K_DS + width / 8 + j / 8] = -Blocks.f16(in, block + 2);
-                        int at0 = (n / 4 * 32) * width + j, to = 4 * (set % 4);
-                        for (int e = 0; e < 32; e++) quads[at0 + e * width] |= (short) ((in.get(JAVA_BYTE, qs + e) >> shift & 0xF) << to);
-                    } else {
-                        long block = r * rowBytes + (long) (2 + bytes) * b;
-                        short h = in.get(Blocks.SHORT, block);
-                        halves[n * width + j] = h;
-                        if ((h & 0x7C00) == 0x7C00) nonFinite[0] = true;
-                        for (int i = 0; i < bytes; i++) quants[pairAt(n, i, j)] = in.get(JAVA_BYTE, block + 2 + i);
                     }
                 }
             }
         });
         return new BlockGroups(w.type(), quants, quads, halves, scales, new int[0], nonFinite[0], w.rows(), w.cols());
+    }
+
+    /** The groups' layout (see the class comment): a set's lanes, in groups of width, by unit and panel. */
+    private record Layout(int blocks, int width, int pair, int groups, int units, int panel) {
+        /** The row, of its unit's, that holds lane a of the unit's set m (of sets per unit); -1 past the set's end. */
+        int row(int m, int a) {
+            return a < pair * blocks ? m * pair + a / blocks : -1;
+        }
+    }
+
+    /**
+     * A unit's rows, copied from the file's mapping to an array, and a block of zeros after them that the lanes past a
+     * set's or the matrix's end read. Regrouping read the mapping a byte at a time, writing each short four times
+     * (once per set, or-ing its nibble in): TinyLlama Q4_0 took 1.9 s on two threads, before its first token.
+     */
+    private static final class Copy {
+        final byte[] bytes;
+        final int zero;
+        private final MemorySegment in;
+        private final int rowBytes;
+        private int held;
+
+        Copy(MemorySegment in, long rowBytes, int unitRows, int zeroBytes) {
+            this.in = in;
+            this.rowBytes = (int) rowBytes;
+            this.zero = unitRows * this.rowBytes;
+            this.bytes = new byte[zero + zeroBytes];
+        }
+
+        /** Copies rows [r0, r1) of the matrix; the unit's rows past them read as zeros. */
+        void rows(int r0, int r1) {
+            held = r1 - r0;
+            MemorySegment.copy(in, JAVA_BYTE, (long) r0 * rowBytes, bytes, 0, held * rowBytes);
+            Arrays.fill(bytes, held * rowBytes, zero, (byte) 0);
+        }
+
+        /** Where byte {@code offset} of row r of the unit lies, or the zero block when r is -1 or not held. */
+        int at(int r, int offset) {
+            return r >= 0 && r < held ? r * rowBytes + offset : zero;
+        }
+    }
+
+    /**
+     * Q4_0: unit u's groups (see the class comment's quads and halves), each short written once from its four sets'
+     * nibbles, in the order they lie. True when some block's d is inf or NaN. src: 4 * width ints of scratch.
+     */
+    private static boolean regroupQ40(int u, Layout at, Copy copy, short[] quads, short[] halves, int[] src) {
+        int w = at.width();
+        byte[] b = copy.bytes;
+        boolean nonFinite = false;
+        for (int g = 0; g < at.groups(); g++) {
+            int n4 = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n4 * 32 * w;
+            for (int m = 0; m < 4; m++) {
+                for (int j = 0; j < w; j++) {
+                    int a = g * w + j, o = copy.at(at.row(m, a), 18 * (a % at.blocks()));
+                    short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
+                    halves[(4 * n4 + m) * w + halfAt(j)] = h;
+                    if ((h & 0x7C00) == 0x7C00) nonFinite = true;
+                    src[m * w + j] = o + 2;
+                }
+            }
+            for (int i = 0; i < 16; i++) {      // byte i: element i in its low nibble, i + 16 in its high
+                int lo = base + i * w, hi = lo + 16 * w;
+                for (int j = 0; j < w; j++) {
+                    int v0 = b[src[j] + i], v1 = b[src[w + j] + i], v2 = b[src[2 * w + j] + i], v3 = b[src[3 * w + j] + i];
+                    quads[lo + j] = (short) (v0 & 0xF | (v1 & 0xF) << 4 | (v2 & 0xF) << 8 | (v3 & 0xF) << 12);
+                    quads[hi + j] = (short) (v0 >> 4 & 0xF | v1 & 0xF0 | (v2 & 0xF0) << 4 | (v3 & 0xF0) << 8);
+                }
+            }
+        }
+        return nonFinite;
+    }
+
+    /**
+     * Q4_K: unit u's groups as {@link #regroupQ40}'s, a lane a sub-block of 32 (its nibbles the low or high halves of
+     * 32 bytes), its scale and min in halves, its super-block's d and -dmin in scales. src, shift: 4 * width ints.
+     */
+    private static void regroupQ4K(int u, Layout at, Copy copy, short[] quads, short[] halves, float[] scales,
+                                   int[] src, int[] shift) {
+        int w = at.width();
+        byte[] b = copy.bytes;
+        for (int g = 0; g < at.groups(); g++) {
+            int n4 = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n4 * 32 * w;
+            for (int m = 0; m < 4; m++) {
+                int n = 4 * n4 + m;
+                for (int j = 0; j < w; j++) {
+                    int a = g * w + j, sub = a % at.blocks() % 8, o = copy.at(at.row(m, a), 144 * (a % at.blocks() / 8));
+                    halves[n * w + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
+                    scales[n * K_DS + j / 8] = Blocks.f16(b, o);
+                    scales[n * K_DS + w / 8 + j / 8] = -Blocks.f16(b, o + 2);
+                    src[m * w + j] = o + Blocks.Q4K_QS + 32 * (sub / 2);
+                    shift[m * w + j] = 4 * (sub % 2);
+                }
+            }
+            for (int e = 0; e < 32; e++) {
+                int to = base + e * w;
+                for (int j = 0; j < w; j++) {
+                    int v0 = b[src[j] + e] >> shift[j] & 0xF, v1 = b[src[w + j] + e] >> shift[w + j] & 0xF;
+                    int v2 = b[src[2 * w + j] + e] >> shift[2 * w + j] & 0xF, v3 = b[src[3 * w + j] + e] >> shift[3 * w + j] & 0xF;
+                    quads[to + j] = (short) (v0 | v1 << 4 | v2 << 8 | v3 << 12);
+                }
+            }
+        }
+    }
+
+    /** Q8_0: row u's groups (see the class comment's quants and halves), in the order they lie. src: width ints. */
+    private static boolean regroupQ80(int u, Layout at, Copy copy, byte[] quants, short[] halves, int[] src) {
+        int w = at.width();
+        byte[] b = copy.bytes;
+        boolean nonFinite = false;
+        for (int g = 0; g < at.groups(); g++) {
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel());
+            for (int j = 0; j < w; j++) {
+                int a = g * w + j, o = copy.at(at.row(0, a), 34 * (a % at.blocks()));
+                short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
+                halves[n * w + j] = h;
+                if ((h & 0x7C00) == 0x7C00) nonFinite = true;
+                src[j] = o + 2;
+            }
+            for (int i = 0; i < 32; i += 2) {
+                int to = pairAt(n, i, 0);
+                for (int j = 0; j < w; j++) {
+                    quants[to + 2 * j] = b[src[j] + i];
+                    quants[to + 2 * j + 1] = b[src[j] + i + 1];
+                }
+            }
+        }
+        return nonFinite;
     }
 
     /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
