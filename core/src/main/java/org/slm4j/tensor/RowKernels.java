@@ -1,5 +1,6 @@
 package org.slm4j.tensor;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,13 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         if (batch == 0) return;
         Job job = JOBS.get();
         try {
-            job.in.prepare(w.type(), x, batch, w.cols());
             job.one[0] = w;
             job.oneOut[0] = out;
+            if (byPosition(w.type(), batch)) {
+                job.byPosition(this, job.one, 0, 1, x, batch, job.oneOut);
+                return;
+            }
+            job.in.prepare(w.type(), x, batch, w.cols());
             job.multiply(this, job.one, 0, 1, batch, job.oneOut);
         } finally {
             job.release();
@@ -37,6 +42,10 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
                 // one rounding of x serves every matrix of the same type and width that follows, and one parallel
                 // job runs them all: Q, K and V (or gate and up) wait for their slowest thread once, not three times
                 for (j = i + 1; j < ws.length && ws[j].type() == ws[i].type() && ws[j].cols() == ws[i].cols(); j++) {}
+                if (byPosition(ws[i].type(), batch)) {
+                    job.byPosition(this, ws, i, j, x, batch, outs);
+                    continue;
+                }
                 job.in.prepare(ws[i].type(), x, batch, ws[i].cols());
                 job.multiply(this, ws, i, j, batch, outs);
             }
@@ -66,6 +75,14 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         return false;
     }
 
+    /**
+     * True where a batch this small is multiplied faster one input at a time, as generation does, than all at once
+     * ({@link #batched}).
+     */
+    boolean byPosition(GgmlType type, int batch) {
+        return false;
+    }
+
     /** Readies w for {@link #dot} before a matmul's rows are split across threads. */
     void prepare(Matrix w) {}
 
@@ -89,6 +106,8 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         final Activations in = new Activations();
         final Matrix[] one = new Matrix[1];
         final float[][] oneOut = new float[1][];
+        float[] position = new float[0];        // byPosition: one input, and each matrix's outputs for it
+        float[][] positionOut = new float[1][];
         RowKernels kernels;
         Matrix[] ws;
         float[][] outs;
@@ -116,6 +135,22 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
             int chunks = chunkStart[to - from];
             if (work < SERIAL_WORK) run(0, chunks);
             else Parallel.forRange(chunks, this);
+        }
+
+        /** outs[i] = ws[i] times x, for i in [from, to), one position of the batch after the other. */
+        void byPosition(RowKernels kernels, Matrix[] ws, int from, int to, float[] x, int batch, float[][] outs) {
+            int cols = ws[from].cols();
+            if (position.length < cols) position = new float[cols];
+            if (positionOut.length < to) positionOut = Arrays.copyOf(positionOut, to);
+            for (int i = from; i < to; i++) {
+                if (positionOut[i] == null || positionOut[i].length < ws[i].rows()) positionOut[i] = new float[ws[i].rows()];
+            }
+            for (int p = 0; p < batch; p++) {
+                System.arraycopy(x, p * cols, position, 0, cols);
+                in.prepare(ws[from].type(), position, 1, cols);
+                multiply(kernels, ws, from, to, 1, positionOut);
+                for (int i = from; i < to; i++) System.arraycopy(positionOut[i], 0, outs[i], p * ws[i].rows(), ws[i].rows());
+            }
         }
 
         void release() {

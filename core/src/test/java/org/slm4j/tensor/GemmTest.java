@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The blocked batch multiply against the scalar reference at its edges: row counts around its tiles (4, 8 and 12
+ * The blocked batch multiply ({@link VectorKernels#wholeBatches}: the kernels otherwise take small batches of
+ * regrouped types one position at a time) against the scalar reference at its edges: row counts around its tiles (4, 8 and 12
  * rows) and unit (48 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns
  * around its passes of 256 elements, odd columns for the float types. Tolerance as in {@link KernelTwinTest}: the
  * same exact products or block sums, added in another order. {@link VectorWidthTest} runs these cases again at the
@@ -59,7 +60,7 @@ class GemmTest {
         float[] x = KernelTwinTest.randomInput(rnd, batch * cols, type.blockSize() == 1 ? 32 : type.blockSize());
         float[] expected = new float[batch * rows], actual = new float[batch * rows];
         Kernels.scalar().matmul(w.matrix(), x, batch, expected);
-        Kernels.vector().matmul(w.matrix(), x, batch, actual);
+        VectorKernels.wholeBatches().matmul(w.matrix(), x, batch, actual);
         int block = type.blockSize() == 256 ? 256 : 32;
         for (int b = 0; b < batch; b++) {
             for (int r = 0; r < rows; r++) {
@@ -104,7 +105,7 @@ class GemmTest {
         for (int b = 0; b < batch; b++) java.util.Arrays.fill(x, b * cols, (b + 1) * cols, b % 2 == 0 ? 4f : -4f);
         float[] expected = new float[batch * nibbles.length], actual = new float[batch * nibbles.length];
         Kernels.scalar().matmul(w, x, batch, expected);
-        Kernels.vector().matmul(w, x, batch, actual);
+        VectorKernels.wholeBatches().matmul(w, x, batch, actual);
         float dx = Float.float16ToFloat(Float.floatToFloat16(4f / 127));     // every input quant is +-127
         for (int b = 0; b < batch; b++) {
             float sign = b % 2 == 0 ? 1 : -1;
@@ -143,7 +144,7 @@ class GemmTest {
         java.util.Arrays.fill(x, 127f);          // max 127: d_x = -1, every input quant -127
         float[] expected = new float[batch * quants.length], actual = new float[batch * quants.length];
         Kernels.scalar().matmul(w, x, batch, expected);
-        Kernels.vector().matmul(w, x, batch, actual);
+        VectorKernels.wholeBatches().matmul(w, x, batch, actual);
         for (int i = 0; i < batch * quants.length; i++) {
             float exact = quants[i % quants.length] == 0 ? 0 : (five ? 31 : 15) * 63 * 127 * cols;
             assertEquals(exact, expected[i], "scalar, output " + i);
@@ -179,7 +180,7 @@ class GemmTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         float[] expected = new float[batch * rows], actual = new float[batch * rows];
         Kernels.scalar().matmul(w, x, batch, expected);
-        Kernels.vector().matmul(w, x, batch, actual);
+        VectorKernels.wholeBatches().matmul(w, x, batch, actual);
         for (int b = 0; b < batch; b++) {
             for (int r = 0; r < 3; r++) {      // the non-finite ones must agree exactly: inf, -inf or NaN
                 float e = expected[b * rows + r];
@@ -212,7 +213,7 @@ class GemmTest {
         java.util.Arrays.fill(x, 4f);                                      // Q8_K: every quant -127
         float[] expected = new float[batch * rows], actual = new float[batch * rows];
         Kernels.scalar().matmul(w, x, batch, expected);
-        Kernels.vector().matmul(w, x, batch, actual);
+        VectorKernels.wholeBatches().matmul(w, x, batch, actual);
         for (int i = 0; i < expected.length; i++) {
             // every product is -32 * 0.5 * scale * 4: two super-blocks of 16 sub-blocks of 16, scales summing to 31
             assertEquals(-2 * 31 * 0.5 * 32 * 16 * 4, expected[i], 1e-3, "scalar, output " + i);

@@ -34,6 +34,45 @@ class KernelsTest {
     }
 
     /**
+     * A small batch of a regrouped type goes through the weights one position at a time (VectorKernels.byPosition):
+     * each position's outputs are what that position alone gives (what generation computes), in its own slot, for
+     * one matrix and for several sharing the input. Within 1e-5 of the largest output, not bit for bit (see below).
+     */
+    @Test
+    void aSmallBatchGivesWhatEachPositionGivesAlone() {
+        Random rnd = new Random(9);
+        int cols = 512;
+        Matrix[] ws = {RandomWeights.of(GgmlType.Q4_0, 100, cols, rnd).matrix(), RandomWeights.of(GgmlType.Q4_0, 36, cols, rnd).matrix(),
+                RandomWeights.of(GgmlType.Q8_0, 52, cols, rnd).matrix(), RandomWeights.of(GgmlType.F16, 20, cols, rnd).matrix()};
+        for (int batch : new int[] {2, 5, 8, 16}) {
+            float[] x = KernelTwinTest.randomInput(rnd, batch * cols, 32);
+            float[][] together = new float[ws.length][], alone = new float[ws.length][];
+            for (int i = 0; i < ws.length; i++) {
+                together[i] = new float[batch * ws[i].rows()];
+                alone[i] = new float[batch * ws[i].rows()];
+                float[] one = new float[ws[i].rows()];
+                for (int p = 0; p < batch; p++) {
+                    Kernels.vector().matmul(ws[i], Arrays.copyOfRange(x, p * cols, (p + 1) * cols), 1, one);
+                    System.arraycopy(one, 0, alone[i], p * one.length, one.length);
+                }
+            }
+            Kernels.vector().matmul(ws, x, batch, together);
+            for (int i = 0; i < ws.length; i++) {
+                float[] single = new float[batch * ws[i].rows()];
+                Kernels.vector().matmul(ws[i], x, batch, single);
+                assertClose(alone[i], together[i], ws[i] + " among several, batch " + batch);
+                assertClose(alone[i], single, ws[i] + " alone, batch " + batch);
+            }
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        float max = 0;
+        for (float e : expected) max = Math.max(max, Math.abs(e));
+        for (int k = 0; k < expected.length; k++) assertEquals(expected[k], actual[k], 1e-5f * max, what + ": out[" + k + "]");
+    }
+
+    /**
      * Several matrices with one input give what each gives alone, whether consecutive ones share a type (one rounding,
      * one transposition) or not: a stale rounding or transposition, or rows of one matrix written to another's
      * output, would be off by far more than the 1e-5 of the matrix's largest output allowed. Each matrix alone is
