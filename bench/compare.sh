@@ -137,6 +137,8 @@ for s in shapes:
               f"| {ttft(a)} / {ttft(b)} | {rss(a)} / {rss(b)} |")
 print("\nPeak RSS counts the mapped model pages each process touched (both map the file), plus for slm4j the JVM")
 print("and its heap. Reproduce: `bench/compare.sh tinyllama-1_1b:q4_0 tinyllama-1_1b:q8_0` (or no arguments for all).")
+print("Both engines are warm here. A process's first prompt also waits for the JVM's start, the JIT and the first use")
+print("of each weight: docs/COLDSTART.md (`bench/coldstart.sh`) times whole `generate` runs against `llama-completion`.")
 if deep:
     last = {}
     for r in deep: last[(r["shape"], r["type"], r["depth"])] = max(last.get((r["shape"], r["type"], r["depth"]), ""), r["run"])
@@ -293,8 +295,14 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (llama.cpp 29.7), 4 rounds taking turns. Decode attention sums the weighted values in registers and takes the
   softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
-  its run). Prompts still read the file's layout, and its pages
-  are let go after each pass, so the weights are not held twice. F16 rows are copied to the heap the same way (a
+  its run). Prompts of more than 16 positions (F16: 8) still read the file's layout, and its pages
+  are let go after each pass, so the weights are not held twice. Smaller batches (a short prompt; later, a
+  server's few sequences per step) go one position at a time through the regrouped weights: `Gemm` decodes each
+  matrix whole per call, about 300 ms of a TinyLlama Q4_0 forward pass at any batch size, where a position costs
+  about 14 ms (forward passes of 2, 8, 16, 24 positions: 370, 400, 370, 380 ms through `Gemm`, 50, 115, 220, 340
+  ms by position). Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
+  from the mapping, each short or-ed four times, TinyLlama Q4_0's layers took 1.0-1.7 s before the first token
+  (now 0.63-0.67 s, about half of it the kernel handing over fresh memory). F16 rows are copied to the heap the same way (a
   Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread), two halves to an
   int: a shift and a mask put each half's bits where a float's go (its value times 2^-112, the input carries the
   2^112), 2-3 operations per 16 weights where a widening with a multiply and a blend took 8. It is not the
