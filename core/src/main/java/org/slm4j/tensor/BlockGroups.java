@@ -403,6 +403,9 @@ final class BlockGroups {
     /**
      * Q4_K: unit u's groups as {@link #regroupQ40}'s, a lane a sub-block of 32 (its nibbles the low or high halves of
      * 32 bytes), its scale and min in halves, its super-block's d and -dmin in scales. src, shift: 4 * width ints.
+     * One loop for both types, Q4_0 reading each byte twice with a shift per lane and element, regrouped TinyLlama
+     * Q4_0's layers in 1.0-1.5 s where regroupQ40 takes 0.55-0.75 (later regroups in one JVM, two threads, 3 rounds
+     * taking turns).
      */
     private static void regroupQ4K(int u, Layout at, Copy copy, short[] quads, short[] halves, float[] scales,
                                    int[] src, int[] shift) {
