@@ -295,12 +295,13 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (llama.cpp 29.7), 4 rounds taking turns. Decode attention sums the weighted values in registers and takes the
   softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
-  its run). Prompts of more than 16 positions (F16: 8) still read the file's layout, and its pages
+  its run). Prompts of more than 28 positions (Q8_0: 20, F16: 8) still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. Smaller batches (a short prompt; later, a
   server's few sequences per step) go one position at a time through the regrouped weights: `Gemm` decodes each
   matrix whole per call, about 300 ms of a TinyLlama Q4_0 forward pass at any batch size, where a position costs
   about 14 ms (forward passes of 2, 8, 16, 24 positions: 370, 400, 370, 380 ms through `Gemm`, 50, 115, 220, 340
-  ms by position). Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
+  ms by position; where they meet, prompts of 24, 28 and 48 positions ran at 61, 71 and 81 tok/s through `Gemm`,
+  68, 72 and 73 by position, Q8_0 at 20 and 24 positions 43 and 52 against 48 and 49). Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
   from the mapping, each short or-ed four times, TinyLlama Q4_0's layers took 1.0-1.7 s before the first token
   (now 0.63-0.67 s, about half of it the kernel handing over fresh memory). F16 rows are copied to the heap the same way (a
   Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread), two halves to an

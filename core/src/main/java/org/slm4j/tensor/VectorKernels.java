@@ -130,15 +130,22 @@ final class VectorKernels extends RowKernels {
 
     /**
      * A short prompt, or a few sequences' steps at once, through the regrouped weights one position at a time: Gemm
-     * decodes a whole matrix per call, which cost a TinyLlama Q4_0 forward pass about 300 ms at any batch size, where
-     * reading the regrouped weights costs about 14 ms per position. Forward passes of B positions, medians of
-     * later passes in one JVM, Gemm vs by position: Q4_0 B = 2 370 vs 50 ms, 8 400 vs 115, 16 370 vs 220, 24 380 vs
-     * 340; Q8_0 B = 8 480 vs 172, 16 470 vs 335; F16 B = 8 510 vs 350, 16 510 vs 620. It also computes what
-     * generation computes, position by position.
+     * decodes a whole matrix per call and fills tiles of 32 or 64 positions, which cost a TinyLlama Q4_0 forward pass
+     * about 300 ms at any batch size up to 32, where reading the regrouped weights costs about 14 ms per position
+     * (Q8_0 21, F16 44). Forward passes of B positions, medians of later passes in one JVM, Gemm vs by position:
+     * Q4_0 B = 2 370 vs 50 ms, 8 400 vs 115, 16 370 vs 220; F16 B = 8 510 vs 350, 16 510 vs 620. Where the two meet,
+     * TinyLlama's prompt tok/s from {@code slm4j bench -p B -n 0}, medians of 3 rounds taking turns, Gemm vs by
+     * position: Q4_0 B = 24 61 vs 68, 28 71 vs 72, 48 81 vs 73; Q8_0 B = 20 43 vs 48, 24 52 vs 49; Q4_K_M B = 24 44
+     * vs 52. It also computes what generation computes, position by position, and a process's first prompt need
+     * not wait for Gemm's code to be compiled as well as generation's.
      */
     @Override
     boolean byPosition(GgmlType type, int batch) {
-        return smallBatchesByPosition && BlockGroups.regroups(type) && batch <= (type == GgmlType.F16 ? 8 : 16);
+        return smallBatchesByPosition && BlockGroups.regroups(type) && batch <= switch (type) {
+            case F16 -> 8;
+            case Q8_0 -> 20;
+            default -> 28;
+        };
     }
 
     /** A batch of two or more inputs of a type {@link Gemm} handles goes there: a blocked multiply. */
