@@ -14,9 +14,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${SLM4J_BENCH_DIR:-$HOME/.cache/slm4j-bench}
 bin=${LLAMA_BIN:-$HOME/.cache/slm4j-anchor/llama.cpp/build/bin}
 R=${R:-5} T=${T:-2} N=${N:-128}
-# the random models' vocabulary spells text in bytes (a space takes three): 9 and 26 tokens with BOS, the first
-# under the batch slm4j takes one position at a time, the second over it
-prompts=("Hello" "Once upon a time")
+# the random models' vocabulary spells text in bytes (a space takes three): 9, 26 and 85 tokens with BOS, the
+# first two under the batch slm4j takes one position at a time, the third over it
+prompts=("Hello" "Once upon a time" "Once upon a time, in a land far away, there lived a king.")
 models=("$@")
 (( ${#models[@]} )) || models=(tinyllama-1_1b:q4_0 stablelm-2-1_6b:q4_0)
 [[ -x $bin/llama-completion ]] || { echo "no $bin/llama-completion: run ../shared/tools/llamacpp-anchor.sh" >&2; exit 1; }
@@ -38,7 +38,7 @@ for m in "${models[@]}"; do
   [[ -f $file ]] || "${slm4j[@]}" create-random --shape "$shape" --type "$type" -o "$file" >&2
   for ((r = 1; r <= R; r++)); do
     echo "== $shape $type, round $r of $R" >&2
-    for c in "1 1" "$N 1" "$N 0"; do
+    for c in "1 1" "$N 1" "$N 0" "$N 2"; do
       set -- $c
       p=${prompts[$2]}
       a=$(wall "${slm4j[@]}" generate -m "$file" -p "$p" -n "$1" --greedy -t "$T" --json)
@@ -71,14 +71,18 @@ for k in keys:
     prompt = f"\"{k[3].replace('_', ' ')}\""
     print(f"| {k[0]} | {k[1]} | {k[2]} | {prompt} | {statistics.median(a):.2f} | {statistics.median(b):.2f} | {ratio:.2f} |")
 print("""
-"Hello" is 9 tokens with BOS, "Once upon a time" 26: the random models' vocabulary spells text in bytes. slm4j
-takes up to 28 positions (Q8_0: 20) one at a time through the regrouped weights, more as one batch (`tensor/Gemm`).
+"Hello" is 9 tokens with BOS, "Once upon a time" 26, the sentence about a king 85: the random models' vocabulary
+spells text in bytes. slm4j takes up to 28 positions (Q8_0: 20) one at a time through the regrouped weights, more
+as one batch (`tensor/Gemm`), so only the last prompt goes through `Gemm`.
 
 Where slm4j's time goes (TinyLlama Q4_0, a probe timing each step of one process, 2026-11-25): the JVM and opening
-the file 0.3-0.4 s; the 26-token prompt 2.0-2.7 s, 0.37 s once compiled; the first generation step 0.9-1.6 s,
-most of it regrouping the weights (0.63-0.67 s on two threads, about half of that the kernel handing over fresh
-memory: a C program touching 620 MB of new huge pages takes 0.2-0.9 s here); then steps of 20-35 ms, 16-20 ms after
-about 15 tokens. The JIT spends about 5 s of CPU in the first 2.5 s of generation, 2.3 s of it compiling the Vector
+the file 0.3-0.4 s. With the 26-token prompt through `Gemm` (as up to 16 positions went): the prompt 2.0-2.7 s,
+0.37 s once compiled; the first generation step 0.9-1.6 s, most of it regrouping the weights (0.63-0.67 s on two
+threads, about half of that the kernel handing over fresh memory: a C program touching 620 MB of new huge pages
+takes 0.2-0.9 s here); then steps of 20-35 ms, 16-20 ms after about 15 tokens. The same prompt one position at a
+time: 2.9 s, the regrouping included, then a first step of 0.09 s and steps of about 20 ms from the third on, as
+only generation's kernels need compiling. Whole runs taking turns, Gemm vs by position: 128 tokens 7.24 vs 6.28 s
+(medians of 3), one token 2.89 vs 3.61 s (medians of 4: that run never regroups through `Gemm`). The JIT spends about 5 s of CPU in the first 2.5 s of generation, 2.3 s of it compiling the Vector
 API's Java fallbacks, which run while the kernels are still interpreted or in C1 code. Tried, not kept: JDK 25's AOT
 cache with method profiles (JEP 515), trained on the same model, 6.75 -> 6.66 s for 128 tokens; lowering the
 compile thresholds of slm4j's methods (CompileThresholdScaling 0.1), 6.9 -> 6.7 s, within the noise; keeping the
