@@ -82,7 +82,8 @@ threads, about half of that the kernel handing over fresh memory: a C program to
 takes 0.2-0.9 s here); then steps of 20-35 ms, 16-20 ms after about 15 tokens. The same prompt one position at a
 time: 2.9 s, the regrouping included, then a first step of 0.09 s and steps of about 20 ms from the third on, as
 only generation's kernels need compiling. Whole runs taking turns, Gemm vs by position: 128 tokens 7.24 vs 6.28 s
-(medians of 3), one token 2.89 vs 3.61 s (medians of 4: that run never regroups through `Gemm`). The JIT spends about 5 s of CPU in the first 2.5 s of generation, 2.3 s of it compiling the Vector
+(medians of 3), one token 2.89 vs 3.61 s (medians of 4): through `Gemm` a one-token run never regroups, and
+the first token of a longer run came before the regrouping and then a pause of 0.9-1.6 s; now it comes after. The JIT spends about 5 s of CPU in the first 2.5 s of generation, 2.3 s of it compiling the Vector
 API's Java fallbacks, which run while the kernels are still interpreted or in C1 code. Tried, not kept: JDK 25's AOT
 cache with method profiles (JEP 515), trained on the same model, 6.75 -> 6.66 s for 128 tokens; lowering the
 compile thresholds of slm4j's methods (CompileThresholdScaling 0.1), 6.9 -> 6.7 s, within the noise; keeping the
