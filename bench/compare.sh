@@ -295,7 +295,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (llama.cpp 29.7), 4 rounds taking turns. Decode attention sums the weighted values in registers and takes the
   softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
-  its run). Prompts of more than 28 positions (Q8_0: 20, F16: 8) still read the file's layout, and its pages
+  its run). Prompts of more than 28 positions (Q8_0: 20, Q6_K: 48, Q5_K: 64, F16: 8) still read the file's layout, and its pages
   are let go after each pass, so the weights are not held twice. Smaller batches (a short prompt; later, a
   server's few sequences per step) go one position at a time through the regrouped weights: `Gemm` decodes each
   matrix whole per call, about 300 ms of a TinyLlama Q4_0 forward pass at any batch size, where a position costs

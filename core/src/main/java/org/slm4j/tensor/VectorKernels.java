@@ -135,15 +135,19 @@ final class VectorKernels extends RowKernels {
      * (Q8_0 21, F16 44). Forward passes of B positions, medians of later passes in one JVM, Gemm vs by position:
      * Q4_0 B = 2 370 vs 50 ms, 8 400 vs 115, 16 370 vs 220; F16 B = 8 510 vs 350, 16 510 vs 620. Where the two meet,
      * TinyLlama's prompt tok/s from {@code slm4j bench -p B -n 0}, medians of 3 rounds taking turns, Gemm vs by
-     * position: Q4_0 B = 24 61 vs 68, 28 71 vs 72, 48 81 vs 73; Q8_0 B = 20 43 vs 48, 24 52 vs 49; Q4_K_M B = 24 44
-     * vs 52. It also computes what generation computes, position by position, and a process's first prompt need
-     * not wait for Gemm's code to be compiled as well as generation's.
+     * position: Q4_0 B = 24 61 vs 68, 28 71 vs 72, 48 81 vs 73; Q8_0 B = 20 43 vs 48, 24 52 vs 49; Q4_K (every
+     * matrix, llama-quantize --pure) B = 28 60 vs 60, 36 54 vs 54. Q5_K and Q6_K run Gemm's float tiles, slower for
+     * few positions: Q6_K (--pure) B = 28 27 vs 37, 48 32 vs 36, 64 41 vs 35; Q5_K_M B = 28 18 vs 35, 64 33 vs 33.
+     * It also computes what generation computes, position by position, and a process's first prompt need not wait
+     * for Gemm's code to be compiled as well as generation's.
      */
     @Override
     boolean byPosition(GgmlType type, int batch) {
         return smallBatchesByPosition && BlockGroups.regroups(type) && batch <= switch (type) {
             case F16 -> 8;
             case Q8_0 -> 20;
+            case Q6_K -> 48;
+            case Q5_K -> 64;
             default -> 28;
         };
     }

@@ -44,13 +44,15 @@ class KernelsTest {
         Random rnd = new Random(9);
         int cols = 512;
         Matrix[] ws = {RandomWeights.of(GgmlType.Q4_0, 100, cols, rnd).matrix(), RandomWeights.of(GgmlType.Q4_0, 36, cols, rnd).matrix(),
-                RandomWeights.of(GgmlType.Q8_0, 52, cols, rnd).matrix(), RandomWeights.of(GgmlType.F16, 20, cols, rnd).matrix()};
-        for (int batch : new int[] {2, 5, 8, 16, 20, 28}) {
+                RandomWeights.of(GgmlType.Q8_0, 52, cols, rnd).matrix(), RandomWeights.of(GgmlType.F16, 20, cols, rnd).matrix(),
+                RandomWeights.of(GgmlType.Q6_K, 24, cols, rnd).matrix()};
+        for (int batch : new int[] {2, 5, 8, 16, 20, 28, 40}) {
             for (Matrix w : ws) {
                 boolean expected = switch (w.type()) {
                     case F16 -> batch <= 8;
                     case Q8_0 -> batch <= 20;
-                    default -> true;
+                    case Q6_K -> true;
+                    default -> batch <= 28;
                 };
                 assertEquals(expected, VectorKernels.instance().byPosition(w.type(), batch), w + ", batch " + batch);
             }
