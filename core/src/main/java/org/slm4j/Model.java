@@ -70,8 +70,8 @@ public final class Model implements AutoCloseable {
     /**
      * What {@link #newCache} stores keys and values as: F32 unless chosen otherwise, what the reference implementations
      * compute in float32. F16, llama.cpp's default, takes half the memory (twice the sequences or context in the
-     * same RAM) and moves logits by about 1e-3, but is slower at long contexts: the Vector API has no F16
-     * conversion, so attention converts the elements it reads through an array (docs/PERFORMANCE.md).
+     * same RAM) and moves logits by about 1e-3. At long contexts it generates faster where each KV head serves one
+     * or two query heads (StableLM 2), about as fast elsewhere (docs/PERFORMANCE.md).
      */
     public GgmlType cacheType() { return cacheType; }
 

@@ -23,7 +23,7 @@ final class ModelOption {
 
     @Option(names = "--cache-type", paramLabel = "TYPE", defaultValue = "f32",
             description = "KV cache elements: f32 (what the reference implementations compute in float32) or f16 "
-                    + "(half the memory, as llama.cpp; slower at long contexts) (default: ${DEFAULT-VALUE})")
+                    + "(half the memory, as llama.cpp) (default: ${DEFAULT-VALUE})")
     String cacheType;
 
     Model open() {

@@ -15,10 +15,12 @@ import org.slm4j.tensor.HalfFloats;
  * load then holds one dim of consecutive keys, so a query's scores come out one per lane with no reduction per
  * key. A ring's capacity is a multiple of the block, so consecutive positions stay in one block.
  *
- * <p>Elements are F32, or F16 as llama.cpp keeps them by default: half the memory. Attention converts an F16
- * cache's KV head to floats once for the query heads that share it (the Vector API has no F16 conversion). With
- * one query head per KV head that costs more than the bytes it saves: at 1024 positions StableLM 2 generates about a
- * third slower from F16; TinyLlama, 8 query heads per KV head, about as fast as from F32.
+ * <p>Elements are F32, or F16 as llama.cpp keeps them by default: half the memory. An F16 key block holds dims in
+ * pairs: dims 2m and 2m + 1 of slot s side by side ({@link #halfKeyAt}), so that an int read from it holds one
+ * key's two dims, and a vector of ints a vector of keys, whatever the vector's width: a decoding query reads them
+ * in place, converting in registers (the Vector API has no F16 conversion), where one or two query heads share a KV
+ * head (see Attention.inPlace). Else, and for a block of queries (a prompt), attention reads the KV head converted
+ * to floats ({@link #keysToFloats}), once for the query heads that share it.
  */
 public final class KvCache {
     static final int KEY_BLOCK = 16;
@@ -29,8 +31,10 @@ public final class KvCache {
     private final int maxPositions;
     final float[][] keys;          // F32: [layer][blocks * kvDim * KEY_BLOCK], see the class note; F16: null
     final float[][] values;        // F32: [layer][capacity * kvDim]; F16: null
-    final short[][] halfKeys;      // F16: as keys, the elements' bits; F32: null
+    final short[][] halfKeys;      // F16: as keys with dims in pairs (see halfKeyAt), the elements' bits; F32: null
     final short[][] halfValues;    // F16: as values
+    private final int pairedDim;   // F16: kvDim rounded up to pairs
+    private boolean nonFinite;     // F16: some stored element was past F16's range (inf) or NaN
     private int length;            // positions 0 .. length-1 have been written
 
     /**
@@ -61,7 +65,8 @@ public final class KvCache {
         this.window = window;
         this.capacity = capacity;
         this.maxPositions = maxPositions;
-        long blocked = (long) (capacity + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK * kvDim;
+        this.pairedDim = (kvDim + 1) & ~1;
+        long blocked = (long) (capacity + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK * pairedDim;
         if (blocked > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a KV cache of " + capacity + " positions × " + kvDim
                     + " elements does not fit one array; use a shorter context");
@@ -128,6 +133,20 @@ public final class KvCache {
         return s / KEY_BLOCK * kvDim * KEY_BLOCK + s % KEY_BLOCK;
     }
 
+    /**
+     * F16: where position {@code pos}'s key dims 0 and 1 lie in a layer's halfKeys, side by side; dims 2m and 2m + 1
+     * lie {@code KEY_BLOCK * 2m} further. A key block's pair of dims is 2 * KEY_BLOCK halves in a row.
+     */
+    int halfKeyAt(int pos) {
+        int s = slot(pos);
+        return s / KEY_BLOCK * pairedDim * KEY_BLOCK + 2 * (s % KEY_BLOCK);
+    }
+
+    /** F16: whether some element stored so far is inf or NaN (an activation past 65504): attention then converts. */
+    boolean nonFinite() {
+        return nonFinite;
+    }
+
     /** Where position {@code pos}'s values lie in a layer's values, one after the other. */
     int valueAt(int pos) {
         return slot(pos) * kvDim;
@@ -138,8 +157,17 @@ public final class KvCache {
         int at = keyAt(pos), vat = valueAt(pos);
         if (half()) {
             short[] kc = halfKeys[layer], vc = halfValues[layer];
-            for (int d = 0; d < kvDim; d++) kc[at + KEY_BLOCK * d] = Float.floatToFloat16(k[ko + d]);
-            for (int d = 0; d < kvDim; d++) vc[vat + d] = Float.floatToFloat16(v[vo + d]);
+            int hat = halfKeyAt(pos);
+            for (int d = 0; d < kvDim; d++) {
+                short h = Float.floatToFloat16(k[ko + d]);
+                kc[hat + KEY_BLOCK * (d & ~1) + (d & 1)] = h;
+                if ((h & 0x7C00) == 0x7C00) nonFinite = true;
+            }
+            for (int d = 0; d < kvDim; d++) {
+                short h = Float.floatToFloat16(v[vo + d]);
+                vc[vat + d] = h;
+                if ((h & 0x7C00) == 0x7C00) nonFinite = true;
+            }
             return;
         }
         float[] kc = keys[layer];
@@ -147,7 +175,7 @@ public final class KvCache {
         System.arraycopy(v, vo, values[layer], vat, kvDim);
     }
 
-    /** Whether the elements are F16: attention then reads them through {@link #keysToFloats} and {@link #valuesToFloats}. */
+    /** Whether the elements are F16: attention reads them in place or through {@link #keysToFloats} and {@link #valuesToFloats}. */
     boolean half() {
         return halfKeys != null;
     }
@@ -161,9 +189,11 @@ public final class KvCache {
         short[] kc = halfKeys[layer];
         float[] ok = out.keys[0];
         for (int p = from - from % KEY_BLOCK; p < to; p += KEY_BLOCK) {
-            // a block's head is KEY_BLOCK * hd elements in a row, here and in out
-            int at = keyAt(p) + KEY_BLOCK * kvo, oat = out.keyAt(p);
-            HalfFloats.toFloats(kc, at, ok, oat, KEY_BLOCK * hd);
+            int at = halfKeyAt(p), oat = out.keyAt(p);
+            for (int d = 0; d < hd; d++) {
+                int e = kvo + d, h = at + KEY_BLOCK * (e & ~1) + (e & 1);
+                for (int i = 0; i < KEY_BLOCK; i++) ok[oat + KEY_BLOCK * d + i] = Float.float16ToFloat(kc[h + 2 * i]);
+            }
         }
     }
 
