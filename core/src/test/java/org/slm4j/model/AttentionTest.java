@@ -9,12 +9,14 @@ import org.junit.jupiter.api.Test;
 import org.slm4j.tensor.GgmlType;
 
 /**
- * A decoding query (one or two per KV head) reads an F16 cache in place, converting in registers; that must give what the F32 path gives on
- * the same elements (an F32 cache holding the F16-rounded keys and values), as both sum the same products in the
- * same order: to the last bit but for the softmax's sum, whose reduceLanes adds in another order before C2 has
- * compiled it (an ulp, seen once in this test). A misread element moves a result by far more. Heads of 48 and 64
- * dims: whole vectors at every width, so the F32 path sums every dim in vectors too. Where the in-place read would
- * go wrong (a query past F16's range, an inf in the cache), the cache is converted instead, with the same results.
+ * A decoding query (one or two per KV head) reads an F16 cache in place, converting in registers; that must give
+ * what the F32 path gives on the same elements (an F32 cache holding the F16-rounded keys and values), as both sum
+ * the same products in the same order. Not to the last bit: before C2 has compiled them, the Vector API's exp and
+ * reduceLanes give another last bit, and the weighted sums of values cancel (12 ulps of a result, in a full test
+ * run). So within 1e-6 of the largest value summed in that dim: dims of F16 subnormals (about 1e-6) are held to
+ * 1e-12, and a misread element moves a result by far more. Heads of 48 and 64 dims: whole vectors at every width,
+ * so the F32 path sums every dim in vectors too. Where the in-place read would go wrong (a query past F16's range,
+ * an inf in the cache), the cache is converted instead, with the same results.
  */
 class AttentionTest {
     private static ModelConfig config(int heads, int kvHeads, int headDim, int window) {
@@ -32,13 +34,14 @@ class AttentionTest {
             Attention attention = new Attention(c, 1);
             Random rnd = new Random(shape[2] + shape[3]);
             float[] q = new float[c.qDim()], k = new float[c.kvDim()], v = new float[c.kvDim()];
-            float[] rk = new float[c.kvDim()], rv = new float[c.kvDim()];
+            float[] rk = new float[c.kvDim()], rv = new float[c.kvDim()], most = new float[c.kvDim()];
             for (int p = 0; p < n; p++) {
                 for (int d = 0; d < c.kvDim(); d++) {
                     k[d] = (float) rnd.nextGaussian() * 3;
                     v[d] = (float) rnd.nextGaussian() * (d % 7 == 0 ? 1e-6f : 1);     // some F16 subnormals
                     rk[d] = Float.float16ToFloat(Float.floatToFloat16(k[d]));
                     rv[d] = Float.float16ToFloat(Float.floatToFloat16(v[d]));
+                    most[d] = Math.max(most[d], Math.abs(rv[d]));
                 }
                 half.put(0, p, k, 0, v, 0);
                 full.put(0, p, rk, 0, rv, 0);
@@ -47,10 +50,10 @@ class AttentionTest {
                 if (p % 13 != 12 && p != n - 1) continue;
                 for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
                 assertEquals(c.groupSize() <= 2, Attention.inPlace(half, 1, c.groupSize(), c.headDim(), q, 0), name);
-                assertClose(attend(attention, full, p, q), attend(attention, half, p, q), name + ", position " + p);
+                assertClose(attend(attention, full, p, q), attend(attention, half, p, q), c, most, name + ", position " + p);
                 q[5] = 7e4f;      // past F16's range: the cache is converted
                 assertFalse(Attention.inPlace(half, 1, c.groupSize(), c.headDim(), q, 0), name);
-                assertClose(attend(attention, full, p, q), attend(attention, half, p, q), name + ", a large query, position " + p);
+                assertClose(attend(attention, full, p, q), attend(attention, half, p, q), c, most, name + ", a large query, position " + p);
             }
             // an inf (an activation past F16's range) in the cache: converted, and inf where F32 has it too
             k[3] = 1e5f;
@@ -59,16 +62,21 @@ class AttentionTest {
             full.put(0, n - 1, rk, 0, rv, 0);
             for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
             assertFalse(Attention.inPlace(half, 1, c.groupSize(), c.headDim(), q, 0), name);
-            assertClose(attend(attention, full, n - 1, q), attend(attention, half, n - 1, q), name + ", an inf key");
+            assertClose(attend(attention, full, n - 1, q), attend(attention, half, n - 1, q), c, most, name + ", an inf key");
         }
     }
 
-    /** Equal, or finite and within 2 ulps (see the class comment); NaN where expected has NaN. */
-    private static void assertClose(float[] expected, float[] actual, String message) {
+    /**
+     * Equal, or finite and within 1e-6 of most[d], the largest |value| of the element's KV dim d (see the class
+     * comment); NaN where expected has NaN.
+     */
+    private static void assertClose(float[] expected, float[] actual, ModelConfig c, float[] most, String message) {
+        int hd = c.headDim();
         for (int i = 0; i < expected.length; i++) {
             float e = expected[i], a = actual[i];
             if (Float.compare(e, a) == 0) continue;
-            assertTrue(Float.isFinite(e) && Math.abs(e - a) <= 2 * Math.ulp(e), message + ", element " + i + ": " + e + " vs " + a);
+            float bound = 1e-6f * most[i / hd / c.groupSize() * hd + i % hd];
+            assertTrue(Float.isFinite(e) && Math.abs(e - a) <= bound, message + ", element " + i + ": " + e + " vs " + a);
         }
     }
 
