@@ -23,6 +23,7 @@ final class Activations {
     float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
     float[] groupedSums = new float[0];  // Q4_K, Q5_K: each lane's quant sum                [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K, Q5_K: 8 * each lane's quant sum, 16-bit [groups * W]
+    short[] groupedSums32 = new short[0]; // Q6_K: 32 * the sums of each lane's first and last 8 quants [groups * 2W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
     // a prompt's inputs are quantized on all threads (one token's, a few thousand elements, on the caller's: no task)
     private static final int PARALLEL_WORK = 1 << 16;
@@ -64,6 +65,7 @@ final class Activations {
                 quantizeQ8K(x, n);
                 if (simd && batch == 1) {
                     group(type, cols, BlockGroups.laneElements(type), Blocks.QK_K);
+                    if (type == GgmlType.Q6_K) halfSums32(BlockGroups.groupsFor(type, cols), BlockGroups.lanes(type));
                 }
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
@@ -188,6 +190,25 @@ final class Activations {
                 }
                 groupedSums[g * lanes + j] = sum;
                 groupedSums8[g * lanes + j] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
+            }
+        }
+    }
+
+    /**
+     * Q6_K: 32 times the sum of each lane's elements 0-7 at groupedSums32[g * 2W + j], of its elements 8-15 W further,
+     * wrapped to 16 bits, as BlockGroups.q6K takes them off (see there).
+     */
+    private void halfSums32(int groups, int lanes) {
+        if (groupedSums32.length < groups * 2 * lanes) groupedSums32 = new short[groups * 2 * lanes];
+        for (int g = 0; g < groups; g++) {
+            for (int j = 0; j < lanes; j++) {
+                int lo = 0, hi = 0;
+                for (int i = 0; i < 8; i++) {
+                    lo += groupedXs[(g * 16 + i) * lanes + j];
+                    hi += groupedXs[(g * 16 + i + 8) * lanes + j];
+                }
+                groupedSums32[g * 2 * lanes + j] = (short) (32 * lo);
+                groupedSums32[g * 2 * lanes + lanes + j] = (short) (32 * hi);
             }
         }
     }

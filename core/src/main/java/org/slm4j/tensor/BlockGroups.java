@@ -790,16 +790,20 @@ final class BlockGroups {
 
     /**
      * Q6_K in 16-bit lanes, W sub-blocks of 16 per group: each element's 6 bits put together from its nibble and its
-     * 2 high bits; products of |q - 32| &lt;= 32 by |q_x| &lt;= 127 are summed in two halves of 8 (at most 8 * 32 * 127 =
-     * 32512 each, so exact in 16 bits; all 16 could reach 65024), which are added as floats and scaled by d * scale
-     * (exact as a float) and d_x. Four rows at a time as Q4_0's quads (a short of four rows' low nibbles, a byte of
+     * 2 high bits; products of q (0 to 63) by |q_x| &lt;= 127 are summed with 16-bit wrap-around in two halves of 8,
+     * less 32 times each half's input sum (Activations.groupedSums32): the sums of (q - 32) * q_x, at most 8 * 32 *
+     * 127 = 32512 in magnitude (all 16 could reach 65024), so the wrapped arithmetic gave their exact values. They are
+     * added as floats and scaled by d * scale (exact as a float) and d_x. Taking the 32 off each element had cost 4 of
+     * the loop's 34 operations per 4 elements: JMH, `bench/kernels.sh -p type=Q6_K -p batch=1`, 512 x 2048 in cache
+     * on one thread 63-69 -> 60 us, 16 of 5632 x 2048 from memory on two threads 367 -> 345 us (medians of 5, taking
+     * turns, 2026-11-25). Four rows at a time as Q4_0's quads (a short of four rows' low nibbles, a byte of
      * their high 2 bits, each multiplied unmasked: 26 vector operations per element and four rows where this takes
      * 37) was no faster: JMH, one thread, 512 x 2048 in cache 60 vs 60 us, 5632 x 2048 from memory 620 vs 629 us.
      * It needs two multiplies per weight where this needs one, and on AVX-512 here multiplies and shifts, not adds
      * and masks, bound these loops (2026-11-25).
      */
     private float q6K(int r, int g0, int g1, Activations in) {
-        short[] x = in.groupedXs;
+        short[] x = in.groupedXs, sums32 = in.groupedSums32;
         float[] dx = in.groupedD;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = g0; g < g1; g++) {
@@ -809,16 +813,17 @@ final class BlockGroups {
                 ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 4) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector h = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 8) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector a = p.and((short) 0xF).or(h.lanewise(LSHL, 4).and((short) 0x30)).sub((short) 32);
-                ShortVector b = u.and((short) 0xF).or(h.lanewise(LSHL, 2).and((short) 0x30)).sub((short) 32);
-                ShortVector c = p.lanewise(LSHR, 4).or(h.and((short) 0x30)).sub((short) 32);
-                ShortVector e = u.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2).and((short) 0x30)).sub((short) 32);
+                ShortVector a = p.and((short) 0xF).or(h.lanewise(LSHL, 4).and((short) 0x30));
+                ShortVector b = u.and((short) 0xF).or(h.lanewise(LSHL, 2).and((short) 0x30));
+                ShortVector c = p.lanewise(LSHR, 4).or(h.and((short) 0x30));
+                ShortVector e = u.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2).and((short) 0x30));
                 s0 = a.mul(ShortVector.fromArray(S, x, xo + i * W)).add(s0);
                 s1 = b.mul(ShortVector.fromArray(S, x, xo + (i + 4) * W)).add(s1);
                 t0 = c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)).add(t0);
                 t1 = e.mul(ShortVector.fromArray(S, x, xo + (i + 12) * W)).add(t1);
             }
-            ShortVector s = s0.add(s1), t = t0.add(t1);
+            // the sums of q * q_x, less 32 times the input's (wrapped: the sums of (q - 32) * q_x fit 16 bits)
+            ShortVector s = s0.add(s1).sub(ShortVector.fromArray(S, sums32, 2 * o)), t = t0.add(t1).sub(ShortVector.fromArray(S, sums32, 2 * o + W));
             FloatVector lo = ((FloatVector) s.convertShape(S2F, F, 0)).add((FloatVector) t.convertShape(S2F, F, 0));
             FloatVector hi = ((FloatVector) s.convertShape(S2F, F, 1)).add((FloatVector) t.convertShape(S2F, F, 1));
             // lane k's scale in the low 16 bits of int lane k, lane k + L's in the high 16 (halfAt)
