@@ -327,7 +327,8 @@ final class Attention {
          * shifted and masked become their floats times 2^-112 (as BlockGroups.f16 widens F16 weights): the even dims'
          * and the odd dims' sums go in separate vectors and are interleaved at the end. Each weight is taken times
          * 2^112 (exact: a weight is at most 1), so each product is the plain one, and every sum is weighValues' on
-         * the converted values, bit for bit, where that sums in vectors (hd a multiple of L).
+         * the converted values, bit for bit once both are compiled, where that sums in vectors (hd a multiple of L).
+         * A twin of weighValues, not a shared loop: the arrays' element types differ.
          */
         static void halfWeighValues(float[] s, int so, int n, float inv, short[] vc, KvCache c, int first, int kvo, int hd, float[] att, int ao) {
             int d = 0;
@@ -372,7 +373,7 @@ final class Attention {
          * {@link #keyScores} from an F16 cache's keys in place (see KvCache.halfKeyAt): an int lane holds one key's
          * dims d and d + 1, which shifted and masked become their floats times 2^-112; the query is taken times 2^112
          * (exact: the caller has checked halfRange), so each product is the plain one and every score keyScores'
-         * on the converted keys, bit for bit. kvo: the head's first dim, even.
+         * on the converted keys, bit for bit once both are compiled. kvo: the head's first dim, even.
          */
         static void halfKeyScores(float[] q, int qo, short[] kc, KvCache c, int from, int n, int kvo, int hd, float scale, float[] s) {
             int i = 0, ko = KvCache.KEY_BLOCK * kvo;
