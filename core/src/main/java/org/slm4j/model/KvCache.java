@@ -154,7 +154,7 @@ public final class KvCache {
 
     /** Stores position pos's key and value (kvDim each, from k at ko and v at vo) in layer's arrays. */
     void put(int layer, int pos, float[] k, int ko, float[] v, int vo) {
-        int at = keyAt(pos), vat = valueAt(pos);
+        int vat = valueAt(pos);
         if (half()) {
             short[] kc = halfKeys[layer], vc = halfValues[layer];
             int hat = halfKeyAt(pos);
@@ -171,6 +171,7 @@ public final class KvCache {
             return;
         }
         float[] kc = keys[layer];
+        int at = keyAt(pos);
         for (int d = 0; d < kvDim; d++) kc[at + KEY_BLOCK * d] = k[ko + d];
         System.arraycopy(v, vo, values[layer], vat, kvDim);
     }

@@ -195,20 +195,18 @@ final class Activations {
     }
 
     /**
-     * Q6_K: 32 times the sum of each lane's elements 0-7 at groupedSums32[g * 2W + j], of its elements 8-15 W further,
-     * wrapped to 16 bits, as BlockGroups.q6K takes them off (see there).
+     * Q6_K, after {@link #group}: 32 times the sum of each lane's elements 0-7 at groupedSums32[g * 2W + j], of its
+     * elements 8-15 (the lane's sum, groupedSums, less the first 8's) W further, wrapped to 16 bits, as
+     * BlockGroups.q6K takes them off (see there).
      */
     private void halfSums32(int groups, int lanes) {
         if (groupedSums32.length < groups * 2 * lanes) groupedSums32 = new short[groups * 2 * lanes];
         for (int g = 0; g < groups; g++) {
             for (int j = 0; j < lanes; j++) {
-                int lo = 0, hi = 0;
-                for (int i = 0; i < 8; i++) {
-                    lo += groupedXs[(g * 16 + i) * lanes + j];
-                    hi += groupedXs[(g * 16 + i + 8) * lanes + j];
-                }
-                groupedSums32[g * 2 * lanes + j] = (short) (32 * lo);
-                groupedSums32[g * 2 * lanes + lanes + j] = (short) (32 * hi);
+                int first = 0;
+                for (int i = 0; i < 8; i++) first += groupedXs[(g * 16 + i) * lanes + j];
+                groupedSums32[g * 2 * lanes + j] = (short) (32 * first);
+                groupedSums32[g * 2 * lanes + lanes + j] = (short) (32 * ((int) groupedSums[g * lanes + j] - first));
             }
         }
     }

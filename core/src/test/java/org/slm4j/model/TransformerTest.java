@@ -72,8 +72,9 @@ class TransformerTest {
 
     /**
      * An F16 cache goes through other code than an F32 one: a decoding query, or a block of queries, reads its KV
-     * head converted to floats once for the query heads that share it (two here). A batch and chunks of 5 compute the same keys and values, bit for bit, so they agree as with an
-     * F32 cache. One by one, the projections sum in another order, and an element that lies near the middle of two
+     * head converted to floats once for the query heads that share it (two here; heads of 8 dims are too narrow to
+     * be read in place, which AttentionTest covers). A batch and chunks of 5 compute the same keys and values, bit
+     * for bit, so they agree as with an F32 cache. One by one, the projections sum in another order, and an element that lies near the middle of two
      * F16 values may round the other way: that moves a logit by about 1e-4 (1.2e-4 measured), where a misread
      * chunk moves it by 1e-1. Against the F32 cache they differ by the rounding alone.
      */
