@@ -8,7 +8,7 @@ import java.util.Arrays;
  * the AVX2 build's {@code quantize_row_q8_0}, {@code quantize_row_q8_1} and {@code quantize_row_q8_K} do.
  *
  * <p>One per calling thread, grown on demand and reused: buffers are sized for the largest input seen so far.
- * Q8_0 and Q8_1 blocks are quantized with the Vector API when {@link Kernels#best()} uses it, to the same bits: at
+ * Q8_0, Q8_1 and Q8_K blocks are quantized with the Vector API when {@link Kernels#best()} uses it, to the same bits: at
  * one batch row per matmul the quantizing runs on the calling thread alone, while the other threads wait.
  */
 final class Activations {
@@ -35,7 +35,7 @@ final class Activations {
         this(Kernels.best() != Kernels.scalar());
     }
 
-    /** @param simd quantize Q8_0 / Q8_1 with {@link VectorKernels} (the same results as the plain loops) */
+    /** @param simd quantize Q8_0 / Q8_1 / Q8_K with {@link VectorKernels} (the same results as the plain loops) */
     Activations(boolean simd) {
         this.simd = simd;
     }
@@ -226,6 +226,10 @@ final class Activations {
     private void q8KBlocks(float[] x, int k0, int k1) {
         for (int k = k0; k < k1; k++) {
             int o = Blocks.QK_K * k;
+            if (simd) {
+                d[k] = VectorKernels.quantizeQ8K(x, o, qf, q, bsums);
+                continue;
+            }
             float amax = 0, max = 0;
             for (int i = 0; i < Blocks.QK_K; i++) {
                 float ax = Math.abs(x[o + i]);

@@ -10,6 +10,7 @@ import static org.slm4j.tensor.Blocks.QK_K;
 import static org.slm4j.tensor.Blocks.f16;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -445,6 +446,38 @@ final class VectorKernels extends RowKernels {
             sum = r.add(sum);
         }
         return (int) sum.reduceLanes(ADD);
+    }
+
+    /**
+     * Activations' Q8_K block of 256 at o, the plain loop's bits: the first element of largest magnitude (NaN
+     * skipped) sets iscale = -127 / it, each 16 quants' sum goes to bsums; returns d = 1 / iscale. A block with no
+     * nonzero magnitude gets d = 0 and zero quants. A token's input is quantized on the calling thread while the
+     * others wait: JMH, a 512 x 2048 Q4_K matmul of one input in cache, one thread, 35.5 -> 33.4 us (the plain loop).
+     */
+    static float quantizeQ8K(float[] x, int o, float[] qf, byte[] q, int[] bsums) {
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < QK_K; i += L) {
+            FloatVector a = FloatVector.fromArray(F, x, o + i).abs();
+            m = a.blend(0f, a.test(VectorOperators.IS_NAN)).max(m);
+        }
+        float amax = m.reduceLanes(VectorOperators.MAX);
+        if (amax == 0) {
+            Arrays.fill(q, o, o + QK_K, (byte) 0);
+            Arrays.fill(qf, o, o + QK_K, 0f);
+            Arrays.fill(bsums, o / 16, (o + QK_K) / 16, 0);
+            return 0;
+        }
+        int first = o;
+        for (int i = 0; i < QK_K; i += L) {
+            int lane = FloatVector.fromArray(F, x, o + i).abs().compare(VectorOperators.EQ, amax).firstTrue();
+            if (lane < L) {
+                first = o + i + lane;
+                break;
+            }
+        }
+        float iscale = -127f / x[first];
+        for (int i = 0; i < QK_K; i += 16) bsums[(o + i) / 16] = quantize(x, o + i, 16, iscale, qf, q);
+        return 1 / iscale;
     }
 
     /** {@link Floats#siluMul} over whole vectors from {@code from}; returns the first element it left. */

@@ -3,6 +3,7 @@ package org.slm4j.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -111,6 +112,38 @@ class ActivationsTest {
             assertArrayEquals(plain.d, simd.d, t.toString());
             if (t == GgmlType.Q4_1) assertArrayEquals(plain.s, simd.s, t.toString());
         }
+    }
+
+    /**
+     * The Vector API's Q8_K blocks hold the plain loop's bits: the first largest magnitude's sign (a tie of -m
+     * before m and of m before -m), exact ties at amax 127, NaN skipped, an infinite iscale (subnormal blocks), an
+     * inf element, all-zero and all-NaN blocks.
+     */
+    @Test
+    void simdQ8KMatchesThePlainLoopBitForBit() {
+        Random rnd = new Random(7);
+        float[] x = new float[256 * 16];
+        for (int i = 0; i < x.length; i++) {
+            int block = i / 256, e = i % 256;
+            x[i] = switch (block % 8) {
+                case 0 -> (float) rnd.nextGaussian() * 3;
+                case 1 -> rnd.nextInt(255) - 127 + (rnd.nextBoolean() ? 0.5f : 0f);
+                case 2 -> e == 200 ? -9 : e == 201 ? 9 : (float) rnd.nextGaussian();
+                case 3 -> e == 30 ? 9 : e == 31 ? -9 : e == 7 ? Float.NaN : (float) rnd.nextGaussian();
+                case 4 -> Float.MIN_VALUE * (rnd.nextInt(5) - 2);
+                case 5 -> e == 100 ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
+                case 6 -> Float.NaN;
+                default -> 0f;
+            };
+        }
+        Activations plain = new Activations(false), simd = new Activations(true);
+        plain.prepare(GgmlType.Q4_K, x, 4, x.length / 4);
+        simd.prepare(GgmlType.Q4_K, x, 4, x.length / 4);
+        assertArrayEquals(plain.q, simd.q);
+        assertArrayEquals(plain.qf, simd.qf);
+        assertArrayEquals(plain.d, simd.d);
+        assertArrayEquals(plain.bsums, simd.bsums);
+        assertTrue(plain.d[2] > 0 && plain.d[3] < 0, "blocks 2 and 3: the first of -9 and 9 sets d's sign");
     }
 
     /**
