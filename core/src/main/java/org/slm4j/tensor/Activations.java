@@ -225,31 +225,34 @@ final class Activations {
 
     private void q8KBlocks(float[] x, int k0, int k1) {
         for (int k = k0; k < k1; k++) {
-            int o = Blocks.QK_K * k;
+            int o = Blocks.QK_K * k, first = -1;
             if (simd) {
-                d[k] = VectorKernels.quantizeQ8K(x, o, qf, q, bsums);
-                continue;
-            }
-            float amax = 0, max = 0;
-            for (int i = 0; i < Blocks.QK_K; i++) {
-                float ax = Math.abs(x[o + i]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[o + i];
+                first = VectorKernels.firstLargest(x, o, Blocks.QK_K);
+            } else {
+                float amax = 0;
+                for (int i = o; i < o + Blocks.QK_K; i++) {
+                    if (Math.abs(x[i]) > amax) {
+                        amax = Math.abs(x[i]);
+                        first = i;
+                    }
                 }
             }
-            if (amax == 0) {
+            if (first < 0) {
                 d[k] = 0;
                 Arrays.fill(q, o, o + Blocks.QK_K, (byte) 0);
                 Arrays.fill(qf, o, o + Blocks.QK_K, 0f);
                 Arrays.fill(bsums, o / 16, (o + Blocks.QK_K) / 16, 0);
                 continue;
             }
-            float iscale = -127f / max;
-            for (int i = 0; i < Blocks.QK_K; i += 16) {
+            float iscale = -127f / x[first];
+            for (int i = o; i < o + Blocks.QK_K; i += 16) {
+                if (simd) {
+                    bsums[i / 16] = VectorKernels.quantize(x, i, 16, iscale, qf, q);
+                    continue;
+                }
                 int sum = 0;
-                for (int j = i; j < i + 16; j++) sum += setQuant(o + j, iscale * x[o + j]);
-                bsums[(o + i) / 16] = sum;
+                for (int j = i; j < i + 16; j++) sum += setQuant(j, iscale * x[j]);
+                bsums[i / 16] = sum;
             }
             d[k] = 1 / iscale;
         }

@@ -10,7 +10,6 @@ import static org.slm4j.tensor.Blocks.QK_K;
 import static org.slm4j.tensor.Blocks.f16;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -449,35 +448,23 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Activations' Q8_K block of 256 at o, the plain loop's bits: the first element of largest magnitude (NaN
-     * skipped) sets iscale = -127 / it, each 16 quants' sum goes to bsums; returns d = 1 / iscale. A block with no
-     * nonzero magnitude gets d = 0 and zero quants. A token's input is quantized on the calling thread while the
-     * others wait: JMH, a 512 x 2048 Q4_K matmul of one input in cache, one thread, 35.5 -> 33.4 us (the plain loop).
+     * The index of the first of x[o, o + n) (n a multiple of the vector length) of largest magnitude, NaN skipped, or
+     * -1 if none is nonzero: Q8_K's scale element. A token's input is quantized on the calling thread while the
+     * others wait: JMH, a 512 x 2048 Q4_K matmul of one input in cache, one thread, 35.5 -> 33.4 us with this and
+     * {@link #quantize} in place of the plain loops.
      */
-    static float quantizeQ8K(float[] x, int o, float[] qf, byte[] q, int[] bsums) {
+    static int firstLargest(float[] x, int o, int n) {
         FloatVector m = FloatVector.zero(F);
-        for (int i = 0; i < QK_K; i += L) {
+        for (int i = 0; i < n; i += L) {
             FloatVector a = FloatVector.fromArray(F, x, o + i).abs();
             m = a.blend(0f, a.test(VectorOperators.IS_NAN)).max(m);
         }
         float amax = m.reduceLanes(VectorOperators.MAX);
-        if (amax == 0) {
-            Arrays.fill(q, o, o + QK_K, (byte) 0);
-            Arrays.fill(qf, o, o + QK_K, 0f);
-            Arrays.fill(bsums, o / 16, (o + QK_K) / 16, 0);
-            return 0;
-        }
-        int first = o;
-        for (int i = 0; i < QK_K; i += L) {
+        for (int i = 0; amax != 0 && i < n; i += L) {
             int lane = FloatVector.fromArray(F, x, o + i).abs().compare(VectorOperators.EQ, amax).firstTrue();
-            if (lane < L) {
-                first = o + i + lane;
-                break;
-            }
+            if (lane < L) return o + i + lane;
         }
-        float iscale = -127f / x[first];
-        for (int i = 0; i < QK_K; i += 16) bsums[(o + i) / 16] = quantize(x, o + i, 16, iscale, qf, q);
-        return 1 / iscale;
+        return -1;
     }
 
     /** {@link Floats#siluMul} over whole vectors from {@code from}; returns the first element it left. */
