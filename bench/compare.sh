@@ -175,8 +175,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   16 registers; llama.cpp built with `-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
   -DGGML_AVX512=OFF`, given as LLAMA_BENCH), TinyLlama, two runs of three rounds taking turns (2026-11-25, a noisy
   phase), slm4j ÷ llama.cpp: Q4_0 pp 1.21 and 1.16, tg 0.91 and 0.94; Q8_0 pp 0.98, tg 1.06; F16 pp 0.74 and
-  0.81, tg 0.78 and 0.97. F16 prompts are the gap there: float tiles of 4 rows by 2 vectors (11 of AVX2's 16
-  registers) against llama.cpp's AVX2 tiles.
+  0.81, tg 0.78 and 0.97. F16 prompts are the gap there, and why is open: `Gemm`'s AVX2 float tile (4 rows by 2
+  vectors) ran 25 % faster with 5 rows in a microbenchmark (a 2048 x 2048 matmul of 512 positions) but made
+  TinyLlama's F16 prompt 2x slower, so it stays at 4.
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
   multiply-adds per instruction); the Vector API has no widening int8 multiply-add. slm4j's `tensor/Gemm` decodes
   each weight row once per matmul into exact integers, transposes the prompt once (shared by Q/K/V and by
