@@ -175,9 +175,14 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   16 registers; llama.cpp built with `-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
   -DGGML_AVX512=OFF`, given as LLAMA_BENCH), TinyLlama, two runs of three rounds taking turns (2026-11-25, a noisy
   phase), slm4j ÷ llama.cpp: Q4_0 pp 1.21 and 1.16, tg 0.91 and 0.94; Q8_0 pp 0.98, tg 1.06; F16 pp 0.74 and
-  0.81, tg 0.78 and 0.97. F16 prompts are the gap there, and why is open: `Gemm`'s AVX2 float tile (4 rows by 2
-  vectors) ran 25 % faster with 5 rows in a microbenchmark (a 2048 x 2048 matmul of 512 positions) but made
-  TinyLlama's F16 prompt 2x slower, so it stays at 4.
+  0.81, tg 0.78 and 0.97. F16 prompts are the gap there (0.83 in a later run, 77 vs 93 tok/s), though `Gemm`'s
+  AVX2 float tile (4 rows by 2 vectors) runs near the FMA's peak: a loop of 12 independent 256-bit FMAs does 6.3
+  per ns on a core, and a 2048 x 2048 F16 matmul of 512 positions 5.7 per ns per core (90 %) on one thread or
+  two. llama.cpp's 93 tok/s is 90 GMAC/s, 90 % of both cores' peak over the whole prompt. With 5 rows C2 loaded
+  all five broadcast weights first and spilled two accumulators (the prompt 2x slower); 3 rows by 3 vectors, or
+  the weights interleaved by tile so that each broadcast is one register plus a constant, were no faster in the
+  same process. The gain a microbenchmark had shown for 5 rows (and showed for 3 x 3) appears only without
+  transparent huge pages.
 * **Prompt processing.** llama.cpp multiplies int8 by int8 (`vpdpbusd` with VNNI, `vpmaddubsw` on AVX2: 32 to 64
   multiply-adds per instruction); the Vector API has no widening int8 multiply-add. slm4j's `tensor/Gemm` decodes
   each weight row once per matmul into exact integers, transposes the prompt once (shared by Q/K/V and by
@@ -221,7 +226,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   outputs went back from gathered vectors to a plain copy. In one fresh-clone test run, C2 had left the gather's
   index check out of line, and every batched matmul allocated 80 bytes per gather. The copy costs nothing that
   could be measured: TinyLlama Q4_0 prompts 133.7 (gather) vs 134.6 tok/s (copy), medians of four alternating rounds.
-  (Two earlier rounds had suggested 6 %: that was the machine's noise.)
+  (Two earlier rounds had suggested 6 %: that was the machine's noise.) Also after the table's run, a prompt's
+  last layer stops after attention for every row but those whose logits are wanted, as llama.cpp's does (their keys
+  and values are cached by then): 4 % of TinyLlama's multiply-adds. pp512, new ÷ old in pairs of alternating order:
+  Q4_0 1.06 (median of 8, 1.02-1.14), F16 on AVX2 1.08 (median of 6, 0.80-1.22).
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
   in others (other tenants of the host). In the run of the table above (20:04Z) the speed changed from one
