@@ -175,9 +175,11 @@ public final class Transformer {
         int dim = cfg.dim(), qDim = cfg.qDim(), rows = 0;
         for (int b = 0; b < n; b++) {
             if (!batch.logits()[start + b]) continue;
-            System.arraycopy(x, b * dim, x, rows * dim, dim);
-            System.arraycopy(att, b * qDim, att, rows * qDim, qDim);
-            System.arraycopy(xb, b * dim, xb, rows * dim, dim);
+            if (rows < b) {
+                System.arraycopy(x, b * dim, x, rows * dim, dim);
+                System.arraycopy(att, b * qDim, att, rows * qDim, qDim);
+                System.arraycopy(xb, b * dim, xb, rows * dim, dim);
+            }
             rows++;
         }
         return rows;
