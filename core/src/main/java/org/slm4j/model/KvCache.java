@@ -116,6 +116,7 @@ public final class KvCache {
             throw new IllegalArgumentException("cannot rewind a sliding-window cache from " + length + " to " + newLength);
         }
         length = newLength;
+        if (newLength == 0) nonFinite = false;     // an empty cache holds no element past F16's range
     }
 
     /** First position a query at {@code pos} attends to. */

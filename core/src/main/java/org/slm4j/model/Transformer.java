@@ -155,14 +155,14 @@ public final class Transformer {
             addRows(x, out, n);
         }
 
-        int rows = n;       // the rows whose logits are wanted, see logitRows
-        norm(x, xb, rows, w.outputNorm(), w.outputNormBias());
+        // final norm and output head; n is now the rows whose logits are wanted (see logitRows)
+        norm(x, xb, n, w.outputNorm(), w.outputNormBias());
         // the kernels write from index 0, so a later chunk's rows land in a reused buffer first
-        if (logitRow > 0 && spill.length < rows * cfg.vocabSize()) spill = new float[maxBatch * cfg.vocabSize()];
+        if (logitRow > 0 && spill.length < n * cfg.vocabSize()) spill = new float[maxBatch * cfg.vocabSize()];
         float[] dst = logitRow == 0 ? logits : spill;
-        kernels.matmul(w.output(), xb, rows, dst);
-        if (dst != logits) System.arraycopy(dst, 0, logits, logitRow * cfg.vocabSize(), rows * cfg.vocabSize());
-        return logitRow + rows;
+        kernels.matmul(w.output(), xb, n, dst);
+        if (dst != logits) System.arraycopy(dst, 0, logits, logitRow * cfg.vocabSize(), n * cfg.vocabSize());
+        return logitRow + n;
     }
 
     /**

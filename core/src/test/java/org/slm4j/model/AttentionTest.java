@@ -16,7 +16,7 @@ import org.slm4j.tensor.GgmlType;
  * run). So within 1e-6 of the largest value summed in that dim: dims of F16 subnormals (about 1e-6) are held to
  * 1e-12, and a misread element moves a result by far more. Heads of 48 and 64 dims: whole vectors at every width,
  * so the F32 path sums every dim in vectors too. Where the in-place read would go wrong (a query past F16's range,
- * an inf in the cache), the cache is converted instead, with the same results.
+ * an inf in the cache), the cache is converted instead, with the same results, until the cache is rewound to empty.
  */
 class AttentionTest {
     private static ModelConfig config(int heads, int kvHeads, int headDim, int window) {
@@ -63,6 +63,12 @@ class AttentionTest {
             for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
             assertFalse(Attention.inPlace(half, 1, c.groupSize(), c.headDim(), q, 0), name);
             assertClose(attend(attention, full, n - 1, q), attend(attention, half, n - 1, q), c, most, name + ", an inf key");
+            // rewound to empty and refilled with finite elements, it is read in place again
+            half.truncate(0);
+            k[3] = 1;
+            half.put(0, 0, k, 0, v, 0);
+            half.append();
+            assertEquals(c.groupSize() <= 2, Attention.inPlace(half, 1, c.groupSize(), c.headDim(), q, 0), name + ", rewound");
         }
     }
 

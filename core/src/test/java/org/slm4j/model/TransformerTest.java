@@ -154,6 +154,39 @@ class TransformerTest {
         }
     }
 
+    /**
+     * Past the last layer's attention only the rows that want logits go on (Transformer.logitRows): two sequences
+     * interleaved, wanted rows 5, 10 and 11 (the second's position 2, then both last positions), in chunks of 12 and
+     * of 4 (a chunk wanting none, then one, then two). Each must give its own sequence's logits at that position, in
+     * row order; the parallel residual's feed-forward reads the compacted normed input too.
+     */
+    @Test
+    void onlyTheRowsWantingLogitsGoThroughTheLastLayer() {
+        for (ModelConfig c : new ModelConfig[] {config(NormKind.RMS, RopeLayout.ADJACENT, 4, false, 2, 0),
+                qkNormConfig(RopeLayout.HALF, true)}) {
+            Weights w = RandomWeights.of(c, 11);
+            int[] s1 = Arrays.copyOf(TOKENS, 6), s2 = Arrays.copyOfRange(TOKENS, 6, 12);
+            float[][] alone1 = logits(c, w, s1, 6), alone2 = logits(c, w, s2, 6);
+            float[][] expected = {alone2[2], alone1[5], alone2[5]};
+            for (int chunk : new int[] {12, 4}) {
+                KvCache c1 = new KvCache(c, 16, chunk), c2 = new KvCache(c, 16, chunk);
+                int[] tokens = new int[12], positions = new int[12];
+                KvCache[] caches = new KvCache[12];
+                boolean[] want = new boolean[12];
+                for (int i = 0; i < 6; i++) {
+                    tokens[2 * i] = s1[i]; positions[2 * i] = i; caches[2 * i] = c1;
+                    tokens[2 * i + 1] = s2[i]; positions[2 * i + 1] = i; caches[2 * i + 1] = c2;
+                }
+                want[5] = want[10] = want[11] = true;
+                int vocab = c.vocabSize();
+                float[] out = new Transformer(c, w, Kernels.best(), chunk).forward(new Batch(tokens, positions, caches, want));
+                for (int r = 0; r < 3; r++) {
+                    assertArrayEquals(expected[r], Arrays.copyOfRange(out, r * vocab, (r + 1) * vocab), 1e-5f, c + ", chunks of " + chunk + ", logit row " + r);
+                }
+            }
+        }
+    }
+
     @Test
     void badBatchesAreRejected() {
         ModelConfig c = config(NormKind.RMS, RopeLayout.ADJACENT, 8, false, 1, 0);
