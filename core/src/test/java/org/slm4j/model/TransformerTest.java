@@ -137,17 +137,9 @@ class TransformerTest {
         Weights w = RandomWeights.of(c, 5);
         int[] s1 = Arrays.copyOf(TOKENS, 6), s2 = Arrays.copyOfRange(TOKENS, 6, 12);
         float[][] alone1 = logits(c, w, s1, 6), alone2 = logits(c, w, s2, 6);
-        // interleave the two sequences row by row in one batch
-        KvCache c1 = new KvCache(c, 16, 12), c2 = new KvCache(c, 16, 12);
-        int[] tokens = new int[12], positions = new int[12];
-        KvCache[] caches = new KvCache[12];
         boolean[] want = new boolean[12];
-        for (int i = 0; i < 6; i++) {
-            tokens[2 * i] = s1[i]; positions[2 * i] = i; caches[2 * i] = c1;
-            tokens[2 * i + 1] = s2[i]; positions[2 * i + 1] = i; caches[2 * i + 1] = c2;
-        }
         Arrays.fill(want, true);
-        float[] out = new Transformer(c, w, Kernels.best(), 12).forward(new Batch(tokens, positions, caches, want));
+        float[] out = new Transformer(c, w, Kernels.best(), 12).forward(interleaved(c, s1, s2, 12, want));
         for (int i = 0; i < 6; i++) {
             assertArrayEquals(alone1[i], Arrays.copyOfRange(out, (2 * i) * 64, (2 * i + 1) * 64), 1e-5f);
             assertArrayEquals(alone2[i], Arrays.copyOfRange(out, (2 * i + 1) * 64, (2 * i + 2) * 64), 1e-5f);
@@ -169,17 +161,10 @@ class TransformerTest {
             float[][] alone1 = logits(c, w, s1, 6), alone2 = logits(c, w, s2, 6);
             float[][] expected = {alone2[2], alone1[5], alone2[5]};
             for (int chunk : new int[] {12, 4}) {
-                KvCache c1 = new KvCache(c, 16, chunk), c2 = new KvCache(c, 16, chunk);
-                int[] tokens = new int[12], positions = new int[12];
-                KvCache[] caches = new KvCache[12];
                 boolean[] want = new boolean[12];
-                for (int i = 0; i < 6; i++) {
-                    tokens[2 * i] = s1[i]; positions[2 * i] = i; caches[2 * i] = c1;
-                    tokens[2 * i + 1] = s2[i]; positions[2 * i + 1] = i; caches[2 * i + 1] = c2;
-                }
                 want[5] = want[10] = want[11] = true;
                 int vocab = c.vocabSize();
-                float[] out = new Transformer(c, w, Kernels.best(), chunk).forward(new Batch(tokens, positions, caches, want));
+                float[] out = new Transformer(c, w, Kernels.best(), chunk).forward(interleaved(c, s1, s2, chunk, want));
                 for (int r = 0; r < 3; r++) {
                     assertArrayEquals(expected[r], Arrays.copyOfRange(out, r * vocab, (r + 1) * vocab), 1e-5f, c + ", chunks of " + chunk + ", logit row " + r);
                 }
@@ -219,6 +204,19 @@ class TransformerTest {
     }
 
     /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
+    /** Two sequences of equal length, each with a fresh cache, interleaved row by row in one batch. */
+    private static Batch interleaved(ModelConfig c, int[] s1, int[] s2, int chunk, boolean[] want) {
+        KvCache c1 = new KvCache(c, 16, chunk), c2 = new KvCache(c, 16, chunk);
+        int n = s1.length;
+        int[] tokens = new int[2 * n], positions = new int[2 * n];
+        KvCache[] caches = new KvCache[2 * n];
+        for (int i = 0; i < n; i++) {
+            tokens[2 * i] = s1[i]; positions[2 * i] = i; caches[2 * i] = c1;
+            tokens[2 * i + 1] = s2[i]; positions[2 * i + 1] = i; caches[2 * i + 1] = c2;
+        }
+        return new Batch(tokens, positions, caches, want);
+    }
+
     static float[][] logits(ModelConfig c, Weights w, int[] tokens, int chunk) {
         return logits(c, w, tokens, chunk, GgmlType.F32);
     }
