@@ -8,6 +8,9 @@
 # LLAMA_BENCH (default ~/.cache/slm4j-anchor/llama.cpp/build/bin/llama-bench, built by llamacpp-anchor.sh; skipped
 # when absent), P N R T (default 512 128 5 2), BANDWIDTH_GBS (default 39, measured on the 2-core reference machine),
 # D (default 0: none): also generate N tokens after D tokens in the cache (both benches' -d), in the same turns.
+# AVX2=1: both engines held to AVX2, as on the 2-core reference machine: slm4j's JIT to 256-bit vectors and 16
+# registers (-XX:UseAVX=2), llama-bench from a build without AVX-512 (made from the anchor's source when absent).
+# Such results form a table of their own. SLM4J_JAVA_OPTS: more JVM options for slm4j, as bin/slm4j takes them.
 # Results accumulate in $SLM4J_BENCH_DIR/results.jsonl; the document shows each model's latest run.
 # REPORT_ONLY=1 only rewrites the document from the results so far.
 set -euo pipefail
@@ -15,6 +18,19 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${SLM4J_BENCH_DIR:-$HOME/.cache/slm4j-bench}
 llama=${LLAMA_BENCH:-$HOME/.cache/slm4j-anchor/llama.cpp/build/bin/llama-bench}
 P=${P:-512} N=${N:-128} R=${R:-5} T=${T:-2} D=${D:-0}
+setup=native jvm=(${SLM4J_JAVA_OPTS:-})
+if [[ -n ${AVX2:-} ]]; then
+  setup=avx2 jvm+=(-XX:UseAVX=2)
+  anchor=$HOME/.cache/slm4j-anchor/llama.cpp
+  llama=${LLAMA_BENCH:-$anchor/build-avx2/bin/llama-bench}
+  if [[ ! -x $llama && -f $anchor/CMakeLists.txt ]]; then
+    echo "compare.sh: building llama-bench without AVX-512 in $anchor/build-avx2 ..." >&2
+    cmake -S "$anchor" -B "$anchor/build-avx2" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
+      -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
+      -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=ON >/dev/null
+    cmake --build "$anchor/build-avx2" -j"$(nproc)" --target llama-bench >/dev/null
+  fi
+fi
 results=$dir/results.jsonl
 mkdir -p "$dir"
 models=("$@")
@@ -37,7 +53,7 @@ fi
 # the flags bin/slm4j runs with
 slm4j=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn32m -XX:MaxRAMPercentage=75
        $(grep -qs '\[\(always\|madvise\)\]' /sys/kernel/mm/transparent_hugepage/enabled && echo -XX:+UseTransparentHugePages)
-       -jar "$tmp/slm4j.jar")
+       ${jvm[@]+"${jvm[@]}"} -jar "$tmp/slm4j.jar")
 run=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 rss_kb() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
@@ -49,26 +65,26 @@ for m in ${models[@]+"${models[@]}"}; do
   for ((rep = 1; rep <= R; rep++)); do
     echo "== $shape $type, repetition $rep of $R" >&2
     /usr/bin/time -v -o "$tmp/time" "${slm4j[@]}" bench -m "$file" -p "$P" -n "$N" -r 1 -t "$T" --json > "$tmp/out"
-    jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson rss "$(rss_kb "$tmp/time")" \
-      '{run: $run, engine: "slm4j", shape: $shape, type: $type, pp: .pp.tok_s, tg: .tg.tok_s, rss_kb: $rss}' \
+    jq -c --arg run "$run" --arg setup "$setup" --arg shape "$shape" --arg type "$type" --argjson rss "$(rss_kb "$tmp/time")" \
+      '{run: $run, setup: $setup, engine: "slm4j", shape: $shape, type: $type, pp: .pp.tok_s, tg: .tg.tok_s, rss_kb: $rss}' \
       "$tmp/out" >> "$results"
     if [[ -x $llama ]]; then
       /usr/bin/time -v -o "$tmp/time" "$llama" -m "$file" -p "$P" -n "$N" -r 1 -t "$T" -o json > "$tmp/out" 2> "$tmp/err" \
         || { cat "$tmp/err" >&2; exit 1; }
-      jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson rss "$(rss_kb "$tmp/time")" \
-        '{run: $run, engine: "llama.cpp", shape: $shape, type: $type,
+      jq -c --arg run "$run" --arg setup "$setup" --arg shape "$shape" --arg type "$type" --argjson rss "$(rss_kb "$tmp/time")" \
+        '{run: $run, setup: $setup, engine: "llama.cpp", shape: $shape, type: $type,
           pp: (map(select(.n_prompt > 0)) | .[0].avg_ts), tg: (map(select(.n_gen > 0)) | .[0].avg_ts), rss_kb: $rss}' \
         "$tmp/out" >> "$results"
     fi
     tail -n 2 "$results" >&2
     if (( D > 0 )); then
       "${slm4j[@]}" bench -m "$file" -p 0 -n "$N" -d "$D" -r 1 -t "$T" --json > "$tmp/out"
-      jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson depth "$D" \
-        '{run: $run, engine: "slm4j", shape: $shape, type: $type, depth: $depth, tg: .tg.tok_s}' "$tmp/out" >> "$results"
+      jq -c --arg run "$run" --arg setup "$setup" --arg shape "$shape" --arg type "$type" --argjson depth "$D" \
+        '{run: $run, setup: $setup, engine: "slm4j", shape: $shape, type: $type, depth: $depth, tg: .tg.tok_s}' "$tmp/out" >> "$results"
       if [[ -x $llama ]]; then
         "$llama" -m "$file" -p 0 -n "$N" -d "$D" -r 1 -t "$T" -o json > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-        jq -c --arg run "$run" --arg shape "$shape" --arg type "$type" --argjson depth "$D" \
-          '{run: $run, engine: "llama.cpp", shape: $shape, type: $type, depth: $depth, tg: .[0].avg_ts}' "$tmp/out" >> "$results"
+        jq -c --arg run "$run" --arg setup "$setup" --arg shape "$shape" --arg type "$type" --argjson depth "$D" \
+          '{run: $run, setup: $setup, engine: "llama.cpp", shape: $shape, type: $type, depth: $depth, tg: .[0].avg_ts}' "$tmp/out" >> "$results"
       fi
       tail -n 2 "$results" >&2
     fi
@@ -79,14 +95,20 @@ python3 - "$results" "$dir" "$P" "$N" "$T" "${BANDWIDTH_GBS:-39}" > "$root/docs/
 import json, os, statistics, sys
 results, dir, P, N, T, bw = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 rows = [json.loads(l) for l in open(results) if l.strip()]
+# results before 2026-11-26 have no setup: they ran natively
+avx2 = [r for r in rows if r.get("setup") == "avx2" and r.get("depth", 0) == 0]
+rows = [r for r in rows if r.get("setup", "native") == "native"]
 deep = [r for r in rows if r.get("depth", 0) > 0]
 rows = [r for r in rows if r.get("depth", 0) == 0]
-latest = {}
-for r in rows: latest[(r["shape"], r["type"])] = max(latest.get((r["shape"], r["type"]), ""), r["run"])
-cell = {}
-for r in rows:
-    key = (r["shape"], r["type"])
-    if r["run"] == latest[key]: cell.setdefault(key + (r["engine"],), []).append(r)
+def cells(rows):
+    """each shape and type's latest run, its results by engine"""
+    latest, cell = {}, {}
+    for r in rows: latest[(r["shape"], r["type"])] = max(latest.get((r["shape"], r["type"]), ""), r["run"])
+    for r in rows:
+        key = (r["shape"], r["type"])
+        if r["run"] == latest[key]: cell.setdefault(key + (r["engine"],), []).append(r)
+    return cell
+cell = cells(rows)
 shapes = ["stablelm-2-1_6b", "tinyllama-1_1b", "danube-1_8b"]
 types = ["f16", "q8_0", "q4_0"]
 # dims of each shape: vocab, dim (the embedding is looked up, one row a token; every other matrix is read whole)
@@ -105,18 +127,21 @@ print("pp = one batch of the prompt from an empty cache; tg = single-token steps
 print("first: llama-bench with one prompt and one step; slm4j with whole runs of the prompt and of the generation,")
 print("each repeated while the JIT still compiled during the last (at most 3), so the measured runs use compiled code")
 print("(with 8 warm-up steps, until 2026-11-25, a first tg repetition ran at 0.77-0.91 of the later ones).\n")
-print("| shape | type | slm4j pp | llama.cpp pp | ratio pp | slm4j tg | llama.cpp tg | ratio tg | reps | measured |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
-for s in shapes:
-    for t in types:
-        a, b = cell.get((s, t, "slm4j"), []), cell.get((s, t, "llama.cpp"), [])
-        if not a and not b:
-            print(f"| {s} | {t} | – | – | – | – | – | – | 0 | not measured |"); continue
-        # each repetition's slm4j run and the llama.cpp run right after it saw the same minute of the machine
-        # (a run stopped between the two leaves one slm4j run unpaired at the end, which zip leaves out)
-        ra = lambda k: f"{statistics.median(x[k] / y[k] for x, y in zip(a, b)):.2f}" if a and b else "–"
-        print(f"| {s} | {t} | {fmt(a,'pp')} | {fmt(b,'pp')} | {ra('pp')} | {fmt(a,'tg')} | {fmt(b,'tg')} | {ra('tg')} "
-              f"| {len(a)} | {a[0]['run'] if a else b[0]['run']} |")
+def ratios(cell, unmeasured=True):
+    print("| shape | type | slm4j pp | llama.cpp pp | ratio pp | slm4j tg | llama.cpp tg | ratio tg | reps | measured |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for s in shapes:
+        for t in types:
+            a, b = cell.get((s, t, "slm4j"), []), cell.get((s, t, "llama.cpp"), [])
+            if not a and not b:
+                if unmeasured: print(f"| {s} | {t} | – | – | – | – | – | – | 0 | not measured |")
+                continue
+            # each repetition's slm4j run and the llama.cpp run right after it saw the same minute of the machine
+            # (a run stopped between the two leaves one slm4j run unpaired at the end, which zip leaves out)
+            ra = lambda k: f"{statistics.median(x[k] / y[k] for x, y in zip(a, b)):.2f}" if a and b else "–"
+            print(f"| {s} | {t} | {fmt(a,'pp')} | {fmt(b,'pp')} | {ra('pp')} | {fmt(a,'tg')} | {fmt(b,'tg')} | {ra('tg')} "
+                  f"| {len(a)} | {a[0]['run'] if a else b[0]['run']} |")
+ratios(cell)
 print(f"\n## Generation against the memory-bandwidth ceiling ({bw:g} GB/s, two threads)\n")
 print("Weight bytes per token: every matrix except the embedding (one row of it per token); KV cache reads are")
 print("left out (small at these lengths). Ceiling = bandwidth ÷ bytes per token.\n")
@@ -161,6 +186,13 @@ if deep:
         b = [r for r in deep if (r["shape"], r["type"], r["depth"], r["run"], r["engine"]) == (s, t, dep, when, "llama.cpp")]
         ratio = f"{statistics.median(x['tg'] / y['tg'] for x, y in zip(a, b)):.2f}" if a and b else "–"
         print(f"| {s} | {t} | {dep} | {fmt(a, 'tg')} | {fmt(b, 'tg')} | {ratio} | {len(a)} | {when} |")
+if avx2:
+    print("\n## On AVX2 alone\n")
+    print("The 2-core reference machine has AVX2 and FMA, no AVX-512; where the machine at hand has AVX-512, both engines")
+    print("are held to AVX2 for this table: slm4j's JIT with `-XX:UseAVX=2` (256-bit vectors and 16 registers), llama.cpp")
+    print("built with `-DGGML_NATIVE=OFF -DGGML_AVX512=OFF` and AVX2, FMA, F16C and BMI2 on. Otherwise as the first table.")
+    print("Reproduce: `AVX2=1 bench/compare.sh tinyllama-1_1b:f16` (or no arguments for all).\n")
+    ratios(cells(avx2), unmeasured=False)
 print("""
 ## Reading the numbers
 
@@ -171,12 +203,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   dot-product instructions there, and the JVM picks 512-bit vectors (`-Dslm4j.vectorBits` overrides).
   Its memory is faster than the 39 GB/s of the reference machine: a share above 100 % says so. Set
   BANDWIDTH_GBS to a bandwidth measured on the machine at hand for a true ceiling.
-  On AVX2 alone, as on the reference machine (slm4j with `SLM4J_JAVA_OPTS=-XX:UseAVX=2`, 256-bit vectors and
-  16 registers; llama.cpp built with `-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-  -DGGML_AVX512=OFF`, given as LLAMA_BENCH), TinyLlama, two runs of three rounds taking turns (2026-11-25, a noisy
-  phase), slm4j ÷ llama.cpp: Q4_0 pp 1.21 and 1.16, tg 0.91 and 0.94; Q8_0 pp 0.98, tg 1.06; F16 pp 0.74 and
-  0.81, tg 0.78 and 0.97. F16 prompts are the gap there (0.83 in a later run, 77 vs 93 tok/s), though `Gemm`'s
-  AVX2 float tile (4 rows by 2 vectors) runs near the FMA's peak: a loop of 12 independent 256-bit FMAs does 6.3
+  On AVX2 alone (the table above; before the script took `AVX2=1`, two runs of three rounds by hand on 2026-11-25
+  gave TinyLlama Q4_0 pp 1.21 and 1.16, tg 0.91 and 0.94; Q8_0 pp 0.98, tg 1.06; F16 pp 0.74 and 0.81, tg 0.78 and
+  0.97) the gaps are F16 prompts and generation and Q4_0 generation. F16 prompts (0.83 in another run, 77 vs 93
+  tok/s): `Gemm`'s AVX2 float tile (4 rows by 2 vectors) runs near the FMA's peak: a loop of 12 independent 256-bit FMAs does 6.3
   per ns on a core, and a 2048 x 2048 F16 matmul of 512 positions 5.7 per ns per core (90 %) on one thread or
   two. llama.cpp's 93 tok/s is 90 GMAC/s, 90 % of both cores' peak over the whole prompt. With 5 rows C2 loaded
   all five broadcast weights first and spilled two accumulators (the prompt 2x slower); 3 rows by 3 vectors, or
@@ -222,17 +252,17 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   stay near 0.93-0.96 of llama.cpp on this machine. Each thread gets the same number of a matrix's tiles (units of
   up to 48 rows, as many per thread). Exactly 48 rows per unit had left K and V of TinyLlama (256 rows) at 144
   rows on one thread against 112 on the other. With the change, JMH 256 × 2048 by 512 on two threads: Q8_0 4.30
-  -> 3.72 ms, Q4_0 2.84 -> 2.65; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s. After the table's run, a matmul's
+  -> 3.72 ms, Q4_0 2.84 -> 2.65; TinyLlama Q8_0 prompts 98.1 -> 100.0 tok/s. Later, a matmul's
   outputs went back from gathered vectors to a plain copy. In one fresh-clone test run, C2 had left the gather's
   index check out of line, and every batched matmul allocated 80 bytes per gather. The copy costs nothing that
   could be measured: TinyLlama Q4_0 prompts 133.7 (gather) vs 134.6 tok/s (copy), medians of four alternating rounds.
-  (Two earlier rounds had suggested 6 %: that was the machine's noise.) Also after the table's run, a prompt's
+  (Two earlier rounds had suggested 6 %: that was the machine's noise.) Then a prompt's
   last layer stops after attention for every row but those whose logits are wanted, as llama.cpp's does (their keys
   and values are cached by then): 4 % of TinyLlama's multiply-adds. pp512, new ÷ old in pairs of alternating order:
   Q4_0 1.06 (median of 8, 1.02-1.14), F16 on AVX2 1.08 (median of 6, 0.80-1.22).
 * **Generation.** How much memory two threads get changes by the minute: a C loop that only reads (AVX-512 loads,
   1 GB, best of 7 passes) reads 41-43 GB/s on one core at any time, but on two 44-51 GB/s in some minutes and 79-88
-  in others (other tenants of the host). In the run of the table above (20:04Z) the speed changed from one
+  in others (other tenants of the host). In an earlier run of this table (2026-11-24, 20:04Z) the speed changed from one
   repetition to the next. llama.cpp's TinyLlama F16 `tg` ranged over 16.5-22.9 tok/s (34-47 GB/s) across its five
   repetitions, and slm4j's over 13.8-17.8. Where memory is fast, F16 generation is bound by one core's streaming,
   and there llama.cpp's `vcvtph2ps` reads more per core (see below). A C read probe an hour earlier gave 31-34 GB/s on
@@ -292,7 +322,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   the engine on two threads it made no difference that this machine could show (TinyLlama Q4_0 `tg64`, four
   alternating rounds: 42.9 before, 42.2 after, the rounds spread over 41-48): there the two threads wait on memory.
   It is one thread, or a core with more memory bandwidth than operations, that gains. llama.cpp stayed 5-15 %
-  ahead in most of this table's Q4_0 `tg` repetitions.
+  ahead in most of that day's Q4_0 `tg` repetitions.
   A block's f16 scale becomes a float in 4 operations per 2L scales (the F16 loop's shift and mask, times 2^112),
   with the per-lane inf/NaN check only for a matrix that holds such a scale. Rows whose grouped input passes
   12 KB fell off a cliff: two threads read Q4_0 rows of 6144 columns (12 KB of input) at 35 GB/s and of 6912
