@@ -20,6 +20,7 @@ llama=${LLAMA_BENCH:-$HOME/.cache/slm4j-anchor/llama.cpp/build/bin/llama-bench}
 P=${P:-512} N=${N:-128} R=${R:-5} T=${T:-2} D=${D:-0}
 setup=native jvm=(${SLM4J_JAVA_OPTS:-})
 if [[ -n ${AVX2:-} ]]; then
+  (( D == 0 )) || { echo "compare.sh: AVX2=1 tables no long-context runs; run D without AVX2" >&2; exit 2; }
   setup=avx2 jvm+=(-XX:UseAVX=2)
   anchor=$HOME/.cache/slm4j-anchor/llama.cpp
   llama=${LLAMA_BENCH:-$anchor/build-avx2/bin/llama-bench}
@@ -95,7 +96,7 @@ python3 - "$results" "$dir" "$P" "$N" "$T" "${BANDWIDTH_GBS:-39}" > "$root/docs/
 import json, os, statistics, sys
 results, dir, P, N, T, bw = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 rows = [json.loads(l) for l in open(results) if l.strip()]
-# results before 2026-11-26 have no setup: they ran natively
+# results written before the setup field have none: they ran natively
 avx2 = [r for r in rows if r.get("setup") == "avx2" and r.get("depth", 0) == 0]
 rows = [r for r in rows if r.get("setup", "native") == "native"]
 deep = [r for r in rows if r.get("depth", 0) > 0]
