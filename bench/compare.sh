@@ -28,7 +28,8 @@ if [[ -n ${AVX2:-} ]]; then
     echo "compare.sh: building llama-bench without AVX-512 in $anchor/build-avx2 ..." >&2
     cmake -S "$anchor" -B "$anchor/build-avx2" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
       -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
-      -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=ON >/dev/null
+      -DLLAMA_BUILD_SERVER=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_BUILD_TESTS=OFF \
+      -DLLAMA_BUILD_APP=OFF -DBUILD_SHARED_LIBS=ON >/dev/null
     cmake --build "$anchor/build-avx2" -j"$(nproc)" --target llama-bench >/dev/null
   fi
 fi

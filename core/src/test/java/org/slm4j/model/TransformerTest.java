@@ -203,7 +203,6 @@ class TransformerTest {
         assertTrue(bytes < 30 * 8, "30 steps allocated " + bytes + " bytes");
     }
 
-    /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
     /** Two sequences of equal length, each with a fresh cache, interleaved row by row in one batch. */
     private static Batch interleaved(ModelConfig c, int[] s1, int[] s2, int chunk, boolean[] want) {
         KvCache c1 = new KvCache(c, 16, chunk), c2 = new KvCache(c, 16, chunk);
@@ -217,6 +216,7 @@ class TransformerTest {
         return new Batch(tokens, positions, caches, want);
     }
 
+    /** Logits of every position, feeding the sequence in chunks of {@code chunk} positions. */
     static float[][] logits(ModelConfig c, Weights w, int[] tokens, int chunk) {
         return logits(c, w, tokens, chunk, GgmlType.F32);
     }
