@@ -65,7 +65,7 @@ final class Activations {
                 quantizeQ8K(x, n);
                 if (simd && batch == 1) {
                     group(type, cols, BlockGroups.laneElements(type), Blocks.QK_K);
-                    if (type == GgmlType.Q6_K) halfSums32(BlockGroups.groupsFor(type, cols), BlockGroups.lanes(type));
+                    if (type == GgmlType.Q6_K) halfSums32(BlockGroups.groupsFor(type, cols), BlockGroups.shortLanes(type));
                 }
             }
             default -> throw new UnsupportedOperationException("no kernel for weight type " + type);
@@ -140,15 +140,18 @@ final class Activations {
 
     /**
      * The quants of one input regrouped as {@link BlockGroups} groups the weights, as 16-bit integers in lanes of e
-     * elements, W lanes per group: element i of lane-block k = g * W + j at groupedXs[(g * e + i) * W + j] (W = 2L;
-     * W = L, Q8_0: at {@link BlockGroups#pairAt}), 8 times the quants' sum in groupedSums8, the d of the
+     * elements, W lanes per group: element i of lane j's block at groupedXs[(g * e + i) * W + j] (Q8_0, W = L: at
+     * {@link BlockGroups#pairAt}), 8 times the block's quants' sum at groupedSums8[g * W + j], the d of the
      * quantization block it lies in (dBlock elements) at groupedD[g * W + j], its quants' sum at
-     * groupedSums[g * W + j]; zeros past the last lane-block. Where BlockGroups lays out two rows as one sequence ({@link BlockGroups#setRows}), the
-     * input follows the same sequence: twice over, the second time from the middle group's high lanes.
+     * groupedSums[g * W + j]; zeros past the last lane-block. Lane j's block is k = g * W + j, but for Q4_0 and Q4_K,
+     * whose lanes go in pairs on one block (two sets of rows), k = g * L + j / 2. Where BlockGroups lays out two rows
+     * as one sequence ({@link BlockGroups#setRows}), the input follows the same sequence: twice over, the second time
+     * from the middle group's high lanes.
      */
     private void group(GgmlType type, int cols, int e, int dBlock) {
-        int lanes = BlockGroups.lanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
-        boolean pairs = lanes == VectorKernels.L;
+        int lanes = BlockGroups.shortLanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
+        int per = BlockGroups.lanes(type), twin = lanes / per;      // blocks per group; lanes per block
+        boolean pairs = type == GgmlType.Q8_0;
         if (groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
         if (groupedD.length < groups * lanes) {
             groupedD = new float[groups * lanes];
@@ -161,10 +164,10 @@ final class Activations {
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
         int sequence = BlockGroups.setRows(type, cols) * blocks;     // one row's blocks, or a pair's
         if (blockAt.length < lanes) blockAt = new int[lanes];
-        for (int g = 0; g * lanes < sequence; g++) {
-            int count = Math.min(lanes, sequence - g * lanes), o = g * e * lanes;
+        for (int g = 0; g * per < sequence; g++) {
+            int count = Math.min(lanes, (sequence - g * per) * twin), o = g * e * lanes;
             for (int j = 0; j < count; j++) {
-                int k = (g * lanes + j) % blocks;
+                int k = (g * per + j / twin) % blocks;
                 blockAt[j] = e * k;
                 groupedD[g * lanes + j] = d[e * k / dBlock];
             }

@@ -24,6 +24,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -31,8 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A matrix copied to the Java heap for generation (F16: its rows as they are, in column panels, read faster from an
  * array than from the file's mapping). A Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix is regrouped, as llama.cpp's CPU backend repacks Q4_0: each row's blocks in
- * groups of W, side by side, so that a vector lane follows one block: W = 2L (twice the float vector length) for
- * the types whose block sums fit 16-bit lanes (Q5_K and Q6_K: lanes of 16, half a sub-block), L for Q8_0.
+ * groups, side by side, so that a vector lane follows one block: W = 2L (twice the float vector length) blocks for
+ * the types whose block sums fit 16-bit lanes (Q5_K and Q6_K: lanes of 16, half a sub-block), L for Q8_0, and L
+ * for Q4_0 and Q4_K, whose W 16-bit lanes take each block twice, in two sets of rows (see {@link #quadSums}).
  *
  * <p>In the file a block is a scale and its quants, and a dot product spends about as many vector operations on
  * scaling each block's lane sums as on its 32 products. Here byte i of the group's W blocks is one load: lane j sums
@@ -55,17 +57,18 @@ import jdk.incubator.vector.VectorSpecies;
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
  *                                of elements 0-7 (8-15), element e at bit e % 8
  *                                Q8_0: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
- *   quads[(u * 32 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * W + j of rows 4k to
- *                                4k + 3, row 4k + m's nibble at bit 4m, u = unitGroup(r / 4, g, ..) (a last
- *                                quad's missing rows: zeros)
- *   (Q4_0 and Q4_K rows of 2.5, 3.5, .. groups, to 4096 columns, go in pairs, see setRows: r is then the pair,
- *   block g * W + j of its two rows' blocks one after the other, and the pairs go in fours as rows do)
+ *   quads[(u * 32 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * L + j / 2 of the unit's
+ *                                rows (sets) k + 4 * (j % 2), k = 0..3, set k's nibble at bit 4k, u =
+ *                                unitGroup(r / 8, g, ..) (a last unit's missing rows: zeros)
+ *   (Q4_0 and Q4_K rows of an odd number of half groups, to 4096 columns, go in pairs, see setRows: r is then the
+ *   pair, block g * L + j / 2 of its two rows' blocks one after the other, and the pairs go in eights as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
  *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j;
- *                                Q4_0 and Q4_K at n = 4 * unitGroup(r / 4, g, ..) + r % 4
+ *                                Q4_0 and Q4_K: lane j of set k + 4 * (j % 2) at n = 4 * unitGroup(r / 8, g, ..) + k
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
- *                                Q4_K: per super-block (8 lanes) d at [n * K_DS + s], -dmin at [n * K_DS + W / 8 + s]
+ *                                Q4_K: per set k + 4h and super-block s (8 blocks) of the group, d at
+ *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n as for halves
  *                                (and K_DS zeros after the last n: a load takes the next n's too);
  *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
  * </pre>
@@ -92,10 +95,16 @@ final class BlockGroups {
     // per 2L scales instead of 11 that checked every lane (a Q4_0 matmul on one thread, JMH: 3-4 % faster).
     private static final int PAIR_COLS = 4096;
     private static final int SUPERS = Math.max(1, W / 16);     // Q5_K, Q6_K: super-blocks (16 lanes) per group, at least one
-    private static final int K_DS = W / 4;      // Q4_K: d, then -dmin, per group: one each per super-block of 8 lanes
-    // Q4_K: a set's d (D) or -dmin (M) for its low (0) or high (1) L lanes, from one load at its K_DS values (see
-    // quadsK): lane i of the low half lies in super-block i / 8 of the group
-    private static final VectorShuffle<Float> D0 = shuffle(0), D1 = shuffle(L), M0 = shuffle(2 * L), M1 = shuffle(3 * L);
+    private static final int K_SUPERS = Math.max(1, L / 8);   // Q4_K: super-blocks (8 blocks) a group reaches into
+    private static final int K_DS = 4 * K_SUPERS;  // Q4_K: per pair of sets and group: d, then -dmin, per set and super-block
+    // Q4_K: a lane's d (D) or -dmin (M), for the low (0) or high (1) L of a pair of sets' 2L lanes, from one load at
+    // the pair's K_DS values (see quadsK)
+    private static final VectorShuffle<Float> D0 = shuffle(0, 0), D1 = shuffle(1, 0), M0 = shuffle(0, 1), M1 = shuffle(1, 1);
+    // a pair of sets' float lanes: the even ones set k's, the odd ones set k + 4's (see quads)
+    private static final VectorMask<Float> EVEN = VectorMask.fromLong(F, 0x5555555555555555L), ODD = EVEN.not();
+    // lastRows' tree: lane i + 2 (+ 4) for lane i, and the lanes taken from the second vector
+    private static final VectorShuffle<Float> ON2 = VectorShuffle.fromOp(F, i -> (i + 2) % L), ON4 = VectorShuffle.fromOp(F, i -> (i + 4) % L);
+    private static final VectorMask<Float> SECOND2 = VectorMask.fromLong(F, 0xCCCCCCCCCCCCCCCCL), SECOND4 = VectorMask.fromLong(F, 0xF0F0F0F0F0F0F0F0L);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final int PANEL_INPUT = 6 * 1024;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -111,7 +120,7 @@ final class BlockGroups {
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
-    private final int units;               // what one pass of a loop takes: four sets (Q4_0, Q4_K), else a row
+    private final int units;               // what one pass of a loop takes: eight sets (Q4_0, Q4_K), else a row
     private final int panelGroups;         // groups per panel (see panelGroups)
 
     private BlockGroups(GgmlType type, byte[] quants, short[] quads, short[] halves, float[] scales, int[] words, boolean nonFinite,
@@ -137,9 +146,9 @@ final class BlockGroups {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
     }
 
-    /** Sets of rows a loop takes at a time: Q4_0 and Q4_K four (see quads), the others one row. */
+    /** Sets of rows a loop takes at a time: Q4_0 and Q4_K eight (see quads), the others one row. */
     private static int unitSets(GgmlType type) {
-        return nibbleTypes(type) ? 4 : 1;
+        return nibbleTypes(type) ? 8 : 1;
     }
 
     private static int units(GgmlType type, int rows, int cols) {
@@ -160,17 +169,20 @@ final class BlockGroups {
      * pair's first row ends (see quads): Q4_0 2560 x 3584, one thread 387 -> 266 us, two 213 -> 177; 2560 x 2560,
      * one thread 218 -> 198 us, two 134 -> 120 (JMH, 16 matrices, medians of 3 rounds taking turns, 2026-11-25;
      * Danube Q4_0 generation on two threads 28.1 -> 29.7 tok/s, llama.cpp 29.7). Padded rows instead were as fast
-     * at 2560 columns and slower at 3584 (285 and 190 us).
+     * at 2560 columns and slower at 3584 (285 and 190 us). Those Q4_0 figures are from before its input took two
+     * lanes per block (see quadSums), which halved the columns a panel holds; panels of 8 and 12 KB were then no
+     * faster (AVX2 TinyLlama Q4_0 generation, two threads, medians of 5: 38.9, 43.4 and 41.4 tok/s for 6, 8 and 12
+     * KB, within the runs' spread of 25-44).
      */
     static int panelGroups(GgmlType type, int cols) {
         int groups = groupsFor(type, cols);
-        int most = Math.max(1, PANEL_INPUT / (2 * laneElements(type) * lanes(type))), panels = (groups + most - 1) / most;
+        int most = Math.max(1, PANEL_INPUT / (2 * laneElements(type) * shortLanes(type))), panels = (groups + most - 1) / most;
         int even = (groups + panels - 1) / panels;
         return setRows(type, cols) == 2 ? Math.max(even, groups / 2 + 1) : even;
     }
 
     /**
-     * Index of unit u's group g (n for a row, n / 4 for a quad of sets): panel by panel, in each panel its units one after
+     * Index of unit u's group g (n for a row, n / 8 for a unit of eight sets): panel by panel, in each panel its units one after
      * the other, each its groups of the panel.
      */
     private static int unitGroup(int u, int g, int units, int groups, int panel) {
@@ -183,27 +195,35 @@ final class BlockGroups {
         return type == GgmlType.Q6_K || type == GgmlType.Q5_K ? 16 : 32;
     }
 
-    /** Q4_K: lane i takes, of a load at a set's d and -dmin (K_DS), the value for lane at + i of 4L: d or -dmin (2L), the low or high lanes (L). */
-    private static VectorShuffle<Float> shuffle(int at) {
-        return VectorShuffle.fromOp(F, i -> (at + i) / (2 * L) * (W / 8) + (at + i) % (2 * L) / 8);
+    /**
+     * Q4_K: lane i of the low (half 0) or high (1) L of a pair of sets' lanes takes, of a load at the pair's K_DS
+     * values (see regroupQ4K), its set's d or, min 1, -dmin for its block's super-block.
+     */
+    private static VectorShuffle<Float> shuffle(int half, int min) {
+        return VectorShuffle.fromOp(F, i -> (2 * min + i % 2) * K_SUPERS + (half * L + i) / 2 / 8);
     }
 
-    /** Q4_0, Q4_K: one thread's four sets' lane sums of a group and their float accumulators (see quads). */
+    /** Q4_0, Q4_K: one thread's eight sets' lane sums of a group and their float accumulators (see quads). */
     private static final class Scratch {
         final short[] dots = new short[4 * W];
-        final float[] acc = new float[8 * L], first = new float[4];
+        final float[] acc = new float[8 * L], first = new float[8], sums = new float[Math.max(8, L)];
     }
 
-    /** Lanes per group: Q8_0 sums in 32-bit lanes; the others in 16-bit lanes, twice as many per vector as floats. */
+    /** Blocks per group: W for Q5_K and Q6_K, L for Q8_0 (sums in 32-bit lanes) and for Q4_0 and Q4_K (a block in two lanes). */
     static int lanes(GgmlType type) {
+        return type == GgmlType.Q5_K || type == GgmlType.Q6_K ? W : L;
+    }
+
+    /** 16-bit lanes of a group's input, per element: all but Q8_0's (L pairs) a vector's W. */
+    static int shortLanes(GgmlType type) {
         return type == GgmlType.Q8_0 ? L : W;
     }
 
     /**
      * Rows whose blocks follow one another in one sequence of groups: 2 for Q4_0 and Q4_K rows of an odd number of
-     * half groups (Danube's 2560 columns are 80 blocks, 2.5 groups of 32 on AVX-512), so no group is half padding;
-     * the pair's middle group holds the first row's last L blocks in its low lanes and the second row's first L in
-     * its high lanes, which the loop sums into separate float vectors anyway. Else 1, the last group padded. Only up
+     * half groups (groups of L blocks: 384 or 640 columns on AVX2, 768 on AVX-512), so no group is half padding;
+     * the pair's middle group holds the first row's last L / 2 blocks in its low lanes and the second row's first
+     * L / 2 in its high lanes, which the loop sums into separate float vectors anyway. Else 1, the last group padded. Only up
      * to PAIR_COLS columns: a pair's grouped input is twice a row's, and past 16 KB it no longer sits in L1 beside
      * the streamed weights (one thread, 2048 rows: 2560 and 3584 columns 14 and 6 % faster in pairs, 4608 and 5632
      * columns 22 and 43 % slower). Pairs in panels (panelGroups) did not move that limit: the first panel holds half
@@ -211,7 +231,7 @@ final class BlockGroups {
      * of 323 on one (JMH, 16 matrices, medians of 3 rounds taking turns, 2026-11-25).
      */
     static int setRows(GgmlType type, int cols) {
-        return nibbleTypes(type) && cols / laneElements(type) % W == L && cols <= PAIR_COLS ? 2 : 1;
+        return nibbleTypes(type) && cols / laneElements(type) % L == L / 2 && cols <= PAIR_COLS ? 2 : 1;
     }
 
     /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
@@ -265,7 +285,7 @@ final class BlockGroups {
         float[] scales;
         int unitCount = sets * groups;
         int halfCount = six ? 0 : unitCount * width;
-        int floatCount = k ? (unitCount + 1) * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
+        int floatCount = k ? (unitCount / 2 + 1) * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
             quants = new byte[quad ? 0 : unitCount * bytes * width];
             quads = new short[quad ? unitCount * bytes * width / 2 : 0];
@@ -280,11 +300,11 @@ final class BlockGroups {
         long rowBytes = w.rowBytes();
         boolean[] nonFinite = new boolean[1];
         Layout at = new Layout(blocks, width, pair, groups, units, panel);
-        // by unit: a Q4_0 short holds four sets' nibbles, so one thread writes all of them
+        // by unit: a Q4_0 short holds four sets' nibbles, so one thread writes all of a unit's
         Parallel.forRange(units, (u0, u1) -> {
             if (quad || w.type() == GgmlType.Q8_0) {
                 Copy copy = new Copy(in, rowBytes, unitRows, k ? 144 : 2 + bytes);
-                int[] src = new int[4 * width], shift = new int[4 * width];
+                int[] src = new int[4 * W], shift = new int[4 * W];
                 for (int u = u0; u < u1; u++) {
                     copy.rows(u * unitRows, Math.min(w.rows(), (u + 1) * unitRows));
                     boolean bad = false;
@@ -371,27 +391,27 @@ final class BlockGroups {
 
     /**
      * Q4_0: unit u's groups (see the class comment's quads and halves), each short written once from its four sets'
-     * nibbles, in the order they lie. True when some block's d is inf or NaN. src: 4 * width ints of scratch.
+     * nibbles, in the order they lie. True when some block's d is inf or NaN. src: 4W ints of scratch, set k's (of
+     * lane j's four, k + 4 * (j % 2)) block of lane j at k * W + j.
      */
     private static boolean regroupQ40(int u, Layout at, Copy copy, short[] quads, short[] halves, int[] src) {
-        int w = at.width();
         byte[] b = copy.bytes;
         boolean nonFinite = false;
         for (int g = 0; g < at.groups(); g++) {
-            int n4 = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n4 * 32 * w;
-            for (int m = 0; m < 4; m++) {
-                for (int j = 0; j < w; j++) {
-                    int a = g * w + j, o = copy.at(at.row(m, a), 18 * (a % at.blocks()));
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * 32 * W;
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < W; j++) {
+                    int a = g * L + j / 2, o = copy.at(at.row(k + 4 * (j % 2), a), 18 * (a % at.blocks()));
                     short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
-                    halves[(4 * n4 + m) * w + halfAt(j)] = h;
+                    halves[(4 * n + k) * W + halfAt(j)] = h;
                     if ((h & 0x7C00) == 0x7C00) nonFinite = true;
-                    src[m * w + j] = o + 2;
+                    src[k * W + j] = o + 2;
                 }
             }
             for (int i = 0; i < 16; i++) {      // byte i: element i in its low nibble, i + 16 in its high
-                int lo = base + i * w, hi = lo + 16 * w;
-                for (int j = 0; j < w; j++) {
-                    int v0 = b[src[j] + i], v1 = b[src[w + j] + i], v2 = b[src[2 * w + j] + i], v3 = b[src[3 * w + j] + i];
+                int lo = base + i * W, hi = lo + 16 * W;
+                for (int j = 0; j < W; j++) {
+                    int v0 = b[src[j] + i], v1 = b[src[W + j] + i], v2 = b[src[2 * W + j] + i], v3 = b[src[3 * W + j] + i];
                     quads[lo + j] = (short) (v0 & 0xF | (v1 & 0xF) << 4 | (v2 & 0xF) << 8 | (v3 & 0xF) << 12);
                     quads[hi + j] = (short) (v0 >> 4 & 0xF | v1 & 0xF0 | (v2 & 0xF0) << 4 | (v3 & 0xF0) << 8);
                 }
@@ -409,26 +429,26 @@ final class BlockGroups {
      */
     private static void regroupQ4K(int u, Layout at, Copy copy, short[] quads, short[] halves, float[] scales,
                                    int[] src, int[] shift) {
-        int w = at.width();
         byte[] b = copy.bytes;
         for (int g = 0; g < at.groups(); g++) {
-            int n4 = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n4 * 32 * w;
-            for (int m = 0; m < 4; m++) {
-                int n = 4 * n4 + m;
-                for (int j = 0; j < w; j++) {
-                    int a = g * w + j, sub = a % at.blocks() % 8, o = copy.at(at.row(m, a), 144 * (a % at.blocks() / 8));
-                    halves[n * w + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
-                    scales[n * K_DS + j / 8] = Blocks.f16(b, o);
-                    scales[n * K_DS + w / 8 + j / 8] = -Blocks.f16(b, o + 2);
-                    src[m * w + j] = o + Blocks.Q4K_QS + 32 * (sub / 2);
-                    shift[m * w + j] = 4 * (sub % 2);
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * 32 * W;
+            for (int k = 0; k < 4; k++) {
+                int pair = 4 * n + k;
+                for (int j = 0; j < W; j++) {
+                    int a = g * L + j / 2, sub = a % at.blocks() % 8, o = copy.at(at.row(k + 4 * (j % 2), a), 144 * (a % at.blocks() / 8));
+                    int ds = pair * K_DS + j % 2 * K_SUPERS + j / 2 / 8;
+                    halves[pair * W + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
+                    scales[ds] = Blocks.f16(b, o);
+                    scales[ds + 2 * K_SUPERS] = -Blocks.f16(b, o + 2);
+                    src[k * W + j] = o + Blocks.Q4K_QS + 32 * (sub / 2);
+                    shift[k * W + j] = 4 * (sub % 2);
                 }
             }
             for (int e = 0; e < 32; e++) {
-                int to = base + e * w;
-                for (int j = 0; j < w; j++) {
-                    int v0 = b[src[j] + e] >> shift[j] & 0xF, v1 = b[src[w + j] + e] >> shift[w + j] & 0xF;
-                    int v2 = b[src[2 * w + j] + e] >> shift[2 * w + j] & 0xF, v3 = b[src[3 * w + j] + e] >> shift[3 * w + j] & 0xF;
+                int to = base + e * W;
+                for (int j = 0; j < W; j++) {
+                    int v0 = b[src[j] + e] >> shift[j] & 0xF, v1 = b[src[W + j] + e] >> shift[W + j] & 0xF;
+                    int v2 = b[src[2 * W + j] + e] >> shift[2 * W + j] & 0xF, v3 = b[src[3 * W + j] + e] >> shift[3 * W + j] & 0xF;
                     quads[to + j] = (short) (v0 | v1 << 4 | v2 << 8 | v3 << 12);
                 }
             }
@@ -467,9 +487,9 @@ final class BlockGroups {
                 Scratch s = SCRATCH.get();
                 for (int g0 = 0; g0 < groups; g0 += panelGroups) {
                     int g1 = Math.min(groups, g0 + panelGroups);
-                    for (int quad = r0 / setRows / 4; 4 * quad * setRows < r1; quad++) {
-                        if (type == GgmlType.Q4_0) quads(quad, g0, g1, in, out, r0, r1, s);
-                        else quadsK(quad, g0, g1, in, out, r0, r1, s);
+                    for (int unit = r0 / setRows / 8; 8 * unit * setRows < r1; unit++) {
+                        if (type == GgmlType.Q4_0) quads(unit, g0, g1, in, out, r0, r1, s);
+                        else quadsK(unit, g0, g1, in, out, r0, r1, s);
                     }
                 }
             }
@@ -568,48 +588,60 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 in 16-bit lanes, W blocks per group, four sets of rows at a time (sets 4 * quad to 4 * quad + 3): each
-     * group's lane sums come from {@link #quadSums}, and each set's are scaled by d_w * d_x, as ggml does. The sets
+     * Q4_0 in 16-bit lanes, L blocks per group, eight sets of rows at a time (sets 8 * unit to 8 * unit + 7): each
+     * group's lane sums come from {@link #quadSums}, and each set's are scaled by d_w * d_x, as ggml does. Lane j
+     * holds block j / 2 of set k + 4 * (j % 2) in pass k: of each float accumulator the even lanes are set k's, the
+     * odd ones set k + 4's, which the row ends sum apart (see {@link #lastRows}). The sets
      * are scaled in a loop over the scratch, not written out four times: written out, the method passed C2's
      * inlining budget in some test runs, and the last set's scale operations were boxed (a JFR allocation sample in
      * KernelAllocationTest's measured rounds: 2.5 KB per matmul). Each d_w is read as finite: a matrix with an inf or
      * NaN one goes to the reference kernel (see {@link #reference}).
      */
-    private void quads(int quad, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
+    private void quads(int unit, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
         short[] dots = scratch.dots;
         float[] dx = in.groupedD, acc = scratch.acc;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
         Arrays.fill(acc, 0);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + quad * (g1 - g0) + g - g0, o = g * W;
+            int n = g0 * units + unit * (g1 - g0) + g - g0, o = g * W;
             quadSums(n, g, in, dots);
             // d_x times 2^112, exact: an f16-rounded d_x is at most 65504, or inf (see the class's note on scales)
             FloatVector d0 = FloatVector.fromArray(F, dx, o).mul(0x1p112f), d1 = FloatVector.fromArray(F, dx, o + L).mul(0x1p112f);
             for (int k = 0; k < 4; k++) {
                 int a = 2 * k * L;
                 if (g == mid) secondRow(scratch, k);
-                // set k's d_w from its f16 bits: lane j holds block j's in its low half, block j + L's in its high one
+                // the pass's d_w from their f16 bits: lane j holds lane j's in its low half, lane j + L's in its high one
                 ShortVector dot = ShortVector.fromArray(S, dots, k * W);
                 IntVector h = ShortVector.fromArray(S, halves, (4 * n + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
                 IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
                 ((FloatVector) dot.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
                 ((FloatVector) dot.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
-                if (g == mid) firstRow(scratch, k, out, 2 * (4 * quad + k), r0, r1);
+                if (g == mid) firstRow(scratch, k, out, unit, r0, r1);
             }
         }
-        lastRows(scratch, quad, out, r0, r1, g0 > 0);
+        lastRows(scratch, unit, out, r0, r1, g0 > 0);
     }
 
     /**
-     * Group g's four sets' lane sums (set n / 4's quads, see quads) into dots, set k's at k * W: each lane's sum of
-     * (q - 8) * q_x over its block. A short holds one element's nibble of each set, set k's at bit 4k, so one load
-     * serves the four sets and one input load all of them. The shorts are multiplied as they are, unmasked, and
-     * summed with 16-bit wrap-around: m_k, the sum of (s >>> 4k) * q_x, is set k's sum of nibble times q_x plus 16
-     * times m_(k+1), so m_k - 16 m_(k+1) is that sum modulo 2^16. Taking off 8 times the block's input sum leaves
-     * the sum of (q - 8) * q_x, at most 32 * 8 * 127 in magnitude, so the wrapped arithmetic gave its exact value. A
-     * load of four sets' nibbles takes 3 shifts, 4 multiplies and 4 adds; two sets' bytes, widened and split (2
-     * loads, 2 widenings, 2 masks, 2 shifts, 4 multiplies, 4 adds, and 2 input loads), took 14 operations for as
-     * many. No vector crosses the call, so it needs no inlining.
+     * Group g's eight sets' lane sums (unit group n's quads, see quads) into dots, pass k's at k * W: each lane's sum
+     * of (q - 8) * q_x over its block. A short holds one element's nibble of four sets, the pass k's at bit 4k, so
+     * one load serves the eight sets and one input load all of them. The shorts are multiplied as they are,
+     * unmasked, and summed with 16-bit wrap-around: m_k, the sum of (s >>> 4k) * q_x, is pass k's sum of nibble
+     * times q_x plus 16 times m_(k+1), so m_k - 16 m_(k+1) is that sum modulo 2^16. Taking off 8 times the block's
+     * input sum leaves the sum of (q - 8) * q_x, at most 32 * 8 * 127 in magnitude, so the wrapped arithmetic gave
+     * its exact value.
+     *
+     * <p>The shifts are of int lanes, which C2 encodes with the count in the instruction; a short lane's shift by a
+     * constant took a move of the count to a register per shift on AVX2 (and one accumulator spilled to the stack). An
+     * int's shift by 4k fills the low short's top 4k bits from the high short's low ones: in m_k - 16 m_(k+1) that
+     * spill cancels (16 * 2^(16-4k) * (the high short's bits 4k to 4k + 3) is a multiple of 2^16), but m_3 keeps 16
+     * times the high short's low 12 bits times q_x. The two shorts of an int follow one block (one q_x) in two sets,
+     * so that spill is 16 m_0 of the high short, modulo 2^16, and is taken off. A step then takes 2 loads, 3 shifts,
+     * 4 multiplies and 4 adds, each shift one instruction: with -XX:UseAVX=2, one thread, 16 Q4_0 matrices of 5632 x
+     * 2048 from memory, 396 -> 347 us per matrix, 2048 x 5632 458 -> 371 (one JVM, taking turns, medians of 31;
+     * TinyLlama Q4_0 generation on one thread 26.5 -> 29.0 tok/s, the AVX2 llama.cpp 28.1; 2026-11-25). Where each
+     * short lane followed a block of its own (four sets of W blocks a group), the int shifts' spill in m_3 came from
+     * another block's input and could not be taken off. No vector crosses the call, so it needs no inlining.
      */
     private void quadSums(int n, int g, Activations in, short[] dots) {
         short[] x = in.groupedXs;
@@ -617,41 +649,68 @@ final class BlockGroups {
         ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
         for (int i = 0; i < 32; i++) {
             ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
+            IntVector t = s.reinterpretAsInts();
             m0 = s.mul(v).add(m0);
-            m1 = s.lanewise(LSHR, 4).mul(v).add(m1);
-            m2 = s.lanewise(LSHR, 8).mul(v).add(m2);
-            m3 = s.lanewise(LSHR, 12).mul(v).add(m3);
+            m1 = t.lanewise(LSHR, 4).reinterpretAsShorts().mul(v).add(m1);
+            m2 = t.lanewise(LSHR, 8).reinterpretAsShorts().mul(v).add(m2);
+            m3 = t.lanewise(LSHR, 12).reinterpretAsShorts().mul(v).add(m3);
         }
         ShortVector s8 = ShortVector.fromArray(S, in.groupedSums8, g * W);
+        ShortVector spill = m0.lanewise(LSHL, 4).reinterpretAsInts().lanewise(LSHR, 16).reinterpretAsShorts();
         m0.sub(m1.lanewise(LSHL, 4)).sub(s8).intoArray(dots, 0);
         m1.sub(m2.lanewise(LSHL, 4)).sub(s8).intoArray(dots, W);
         m2.sub(m3.lanewise(LSHL, 4)).sub(s8).intoArray(dots, 2 * W);
-        m3.sub(s8).intoArray(dots, 3 * W);
+        m3.sub(spill).sub(s8).intoArray(dots, 3 * W);
     }
 
-    /** At a pair's middle group, before its sums: set k's high lanes so far end its first row, and start again. */
+    /** At a pair's middle group, before its sums: pass k's high lanes so far end its two sets' first rows, and start again. */
     private static void secondRow(Scratch scratch, int k) {
         int a = (2 * k + 1) * L;
-        scratch.first[k] = FloatVector.fromArray(F, scratch.acc, a).reduceLanes(ADD);
+        FloatVector v = FloatVector.fromArray(F, scratch.acc, a);
+        scratch.first[k] = v.reduceLanes(ADD, EVEN);
+        scratch.first[k + 4] = v.reduceLanes(ADD, ODD);
         FloatVector.zero(F).intoArray(scratch.acc, a);
     }
 
     /**
-     * At a pair's middle group, after its sums: set k's low lanes end its first row (out[row]), and start again. The
-     * middle group lies in the first panel (panelGroups), so the row is whole here.
+     * At a pair's middle group, after its sums: pass k's low lanes end its two sets' first rows, and start again. The
+     * middle group lies in the first panel (panelGroups), so the rows are whole here.
      */
-    private static void firstRow(Scratch scratch, int k, float[] out, int row, int r0, int r1) {
+    private void firstRow(Scratch scratch, int k, float[] out, int unit, int r0, int r1) {
         int a = 2 * k * L;
-        put(out, row, r0, r1, false, scratch.first[k] + FloatVector.fromArray(F, scratch.acc, a).reduceLanes(ADD));
+        FloatVector v = FloatVector.fromArray(F, scratch.acc, a);
+        put(out, 2 * (8 * unit + k), r0, r1, false, scratch.first[k] + v.reduceLanes(ADD, EVEN));
+        put(out, 2 * (8 * unit + k + 4), r0, r1, false, scratch.first[k + 4] + v.reduceLanes(ADD, ODD));
         FloatVector.zero(F).intoArray(scratch.acc, a);
     }
 
-    /** After a panel's last group: each set's last row; a later panel (add) adds to the earlier ones'. */
-    private void lastRows(Scratch scratch, int quad, float[] out, int r0, int r1, boolean add) {
-        float[] acc = scratch.acc;
-        for (int k = 0; k < 4; k++) {
-            float sum = FloatVector.fromArray(F, acc, 2 * k * L).add(FloatVector.fromArray(F, acc, (2 * k + 1) * L)).reduceLanes(ADD);
-            put(out, (4 * quad + k + 1) * setRows - 1, r0, r1, add, sum);
+    /**
+     * After a panel's last group: each set's last row; a later panel (add) adds to the earlier ones'. The four passes'
+     * accumulators are summed as a tree: each level adds every lane to the one 2 (then 4) lanes on, which holds the
+     * same set, and keeps half the lanes of each of two vectors, so that 8 lanes end up with the 8 sets' sums (lane i:
+     * pass (i / 2) % 2 + 2 * ((i / 4) % 2), set of it 4 * (i % 2) more; lanes 8 on repeat them). Eight masked
+     * reductions (the even lanes', the odd lanes') instead took one thread's Q4_0 matmul on AVX-512 from 274 to 350
+     * us (2048 x 5632, four panels), from 361 to 487 (5632 x 2048, two; 16 matrices from memory, one JVM, medians of
+     * 31, 2026-11-25).
+     */
+    private void lastRows(Scratch scratch, int unit, float[] out, int r0, int r1, boolean add) {
+        float[] acc = scratch.acc, sums = scratch.sums;
+        FloatVector v0 = FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, L));
+        FloatVector v1 = FloatVector.fromArray(F, acc, 2 * L).add(FloatVector.fromArray(F, acc, 3 * L));
+        FloatVector v2 = FloatVector.fromArray(F, acc, 4 * L).add(FloatVector.fromArray(F, acc, 5 * L));
+        FloatVector v3 = FloatVector.fromArray(F, acc, 6 * L).add(FloatVector.fromArray(F, acc, 7 * L));
+        FloatVector h01 = v0.add(v0.rearrange(ON2)).blend(v1.add(v1.rearrange(ON2)), SECOND2);
+        FloatVector h23 = v2.add(v2.rearrange(ON2)).blend(v3.add(v3.rearrange(ON2)), SECOND2);
+        if (L == 4) {
+            h01.intoArray(sums, 0);
+            h23.intoArray(sums, 4);
+        } else {
+            h01.add(h01.rearrange(ON4)).blend(h23.add(h23.rearrange(ON4)), SECOND4).intoArray(sums, 0);
+        }
+        for (int i = 0; i < 8; i++) {
+            float sum = sums[i];
+            for (int j = i + 8; j < L; j += 8) sum += sums[j];
+            put(out, (8 * unit + 4 * (i % 2) + i / 2 % 2 + 2 * (i / 4 % 2) + 1) * setRows - 1, r0, r1, add, sum);
         }
     }
 
@@ -673,13 +732,13 @@ final class BlockGroups {
      * widened as shorts (S2F, the conversion the sums take anyway; as ints, C2 inlined convert(I2F, 0) late and did
      * not intrinsify it: 80 bytes boxed per call, see VectorKernels). The sets are scaled in a loop, as in quads.
      */
-    private void quadsK(int quad, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
+    private void quadsK(int unit, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
         short[] dots = scratch.dots;
         float[] dx = in.groupedD, sums = in.groupedSums, acc = scratch.acc;
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
         Arrays.fill(acc, 0);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + quad * (g1 - g0) + g - g0, o = g * W;
+            int n = g0 * units + unit * (g1 - g0) + g - g0, o = g * W;
             quadSums(n, g, in, dots);
             FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
             FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
@@ -695,10 +754,10 @@ final class BlockGroups {
                 FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(e1).mul(ds.rearrange(D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
                 ds.rearrange(M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, lo).fma(d0, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
                 ds.rearrange(M1).mul((FloatVector) hm.convertShape(S2F, F, 1)).fma(x1, hi).fma(d1, FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
-                if (g == mid) firstRow(scratch, k, out, 2 * (4 * quad + k), r0, r1);
+                if (g == mid) firstRow(scratch, k, out, unit, r0, r1);
             }
         }
-        lastRows(scratch, quad, out, r0, r1, g0 > 0);
+        lastRows(scratch, unit, out, r0, r1, g0 > 0);
     }
 
     /**

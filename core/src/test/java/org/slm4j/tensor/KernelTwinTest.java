@@ -41,12 +41,16 @@ class KernelTwinTest {
             };
             for (int c : cols) for (int batch : new int[] {1, 2, 7}) cases.add(Arguments.of(type, c, batch, 0));
         }
-        // rows of 2.5 groups go in pairs (BlockGroups.setRows: 2560 and 512 columns at 512 bits, 768 at 256 bits);
-        // odd counts leave the last pair without its second row (a zero row, its result dropped); 17 and 33 also
-        // reach past the first chunks of 16 rows. Pairs of 2560 and 3584 columns at 512 bits, 3840 at 256, go in
-        // two panels, the first holding the middle group
+        // rows of an odd number of half groups go in pairs (BlockGroups.setRows: 768 and 3840 columns at 512 bits,
+        // 24 and 120 blocks; 384, 640 and 896 at 256 bits; 576 and 1216 at 128; Q4_K's rows, 8 blocks to a
+        // super-block, only at 512 bits); odd counts leave the last pair without its second row (a zero row, its
+        // result dropped); 17 and 33 also reach past the first chunks of 16 rows. Pairs of 3840 columns at 512 bits,
+        // 896 at 256 and 1216 at 128 go in two panels, the first holding the middle group
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K}) {
-            for (int c : new int[] {512, 768, 2560, 3584, 3840}) for (int rows : new int[] {1, 2, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
+            for (int c : new int[] {384, 576, 640, 768, 896, 1216, 2560, 3840}) {
+                if (c % type.blockSize() != 0) continue;
+                for (int rows : new int[] {1, 2, 17, 33}) cases.add(Arguments.of(type, c, 1, rows));
+            }
         }
         // rows whose grouped input passes BlockGroups.PANEL_INPUT go through their groups panel by panel (6912: 7
         // groups of Q4_0 at 512 bits, 14 of Q8_0 and Q6_K, 27 of Q4_0 at 128 bits), the last panel narrower; 5632
@@ -102,18 +106,20 @@ class KernelTwinTest {
     }
 
     /**
-     * Q4_0 at the 16-bit bound of BlockGroups' generation loop, where each short holds four rows' nibbles: rows of
-     * nibbles 0 (q - 8 = -8) or 15 in a pattern that differs from quad to quad (7 rows: the last quad has three), so
-     * a row's sum is only right if the higher rows' are taken off exactly; every input quant -127 but the last 8 of
-     * each block, 127. A lane's sum of (q - 8) * q_x then reaches -8 * 127 * 24 + 8 * 127 * 8 = -16256 (q = 0), and
-     * its sum of nibbles times q_x, 15 * 127 * 16 = 30480, wraps with the higher rows' added 16 to 4096 times.
-     * 512 columns are 16 blocks: at 512 bits half a group, so rows go in pairs (BlockGroups.setRows).
+     * Q4_0 at the 16-bit bound of BlockGroups' generation loop, where each short holds four rows' nibbles and its
+     * int lane's other short four more rows': rows of nibbles 0 (q - 8 = -8) or 15 in a pattern that differs from
+     * set to set (15 rows: the second unit of eight has seven; in the first, row 3 and the three rows the int's
+     * shifts spill into its short all 15), so a row's sum is only right if the higher rows' and the spill are taken
+     * off exactly; every input quant -127 but the last 8 of each block, 127. A lane's sum of (q - 8) * q_x then
+     * reaches -8 * 127 * 24 + 8 * 127 * 8 = -16256 (q = 0), and its sum of nibbles times q_x, 15 * 127 * 16 =
+     * 30480, wraps with the higher rows' added 16 to 4096 times. 512 columns are whole groups at every width, so
+     * each row is a set of its own (no pairs, see BlockGroups.setRows).
      */
     @ParameterizedTest(name = "batch {0}")
     @MethodSource("batches")
     void q4_0LargestSumsMatchScalar(int batch) {
-        int rows = 7, cols = 512;
-        boolean[] fifteen = {true, false, true, true, false, false, true};
+        int rows = 15, cols = 512;
+        boolean[] fifteen = {true, false, true, true, true, true, true, false, false, true, false, false, true, true, false};
         ByteBuffer buf = ByteBuffer.allocate((int) (GgmlType.Q4_0.bytesFor(cols) * rows)).order(ByteOrder.LITTLE_ENDIAN);
         float[] magnitude = new float[rows * cols], x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = i % 32 >= 24 ? 2.5f : -2.5f;
