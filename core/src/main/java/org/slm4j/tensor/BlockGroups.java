@@ -57,18 +57,21 @@ import jdk.incubator.vector.VectorSpecies;
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
  *                                of elements 0-7 (8-15), element e at bit e % 8
  *                                Q8_0: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
- *   quads[(u * 32 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * L + j / 2 of the unit's
+ *   quads[(u * 36 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * L + j / 2 of the unit's
  *                                rows (sets) k + 4 * (j % 2), k = 0..3, set k's nibble at bit 4k, u =
- *                                unitGroup(r / 8, g, ..) (a last unit's missing rows: zeros)
+ *                                unitGroup(r / 8, g, ..) (a last unit's missing rows: zeros); at i = 32 + k
+ *                                what halves holds for the other types, of sets k and k + 4: read in the same
+ *                                stream as the quants (with an array of their own, AVX2 TinyLlama Q4_0
+ *                                generation on two threads took 40.0 instead of 45.4 tok/s, medians of 7)
  *   (Q4_0 and Q4_K rows of an odd number of half groups, to 4096 columns, go in pairs, see setRows: r is then the
  *   pair, block g * L + j / 2 of its two rows' blocks one after the other, and the pairs go in eights as rows do)
  *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
  *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j;
- *                                Q4_0 and Q4_K: lane j of set k + 4 * (j % 2) at n = 4 * unitGroup(r / 8, g, ..) + k
+ *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j
+ *                                (Q4_0 and Q4_K: in quads)
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
  *                                Q4_K: per set k + 4h and super-block s (8 blocks) of the group, d at
- *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n as for halves
+ *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n = 4u + k
  *                                (and K_DS zeros after the last n: a load takes the next n's too);
  *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
  * </pre>
@@ -94,6 +97,7 @@ final class BlockGroups {
     // scale (nonFinite) needs the float's all-ones exponent put in where the half's is all ones: 4 operations
     // per 2L scales instead of 11 that checked every lane (a Q4_0 matmul on one thread, JMH: 3-4 % faster).
     private static final int PAIR_COLS = 4096;
+    private static final int UNIT_SHORTS = 36 * W;    // Q4_0, Q4_K: a unit's group, its 32 elements' quads and its 4 passes' halves
     private static final int SUPERS = Math.max(1, W / 16);     // Q5_K, Q6_K: super-blocks (16 lanes) per group, at least one
     private static final int K_SUPERS = Math.max(1, L / 8);   // Q4_K: super-blocks (8 blocks) a group reaches into
     private static final int K_DS = 4 * K_SUPERS;  // Q4_K: per pair of sets and group: d, then -dmin, per set and super-block
@@ -110,8 +114,8 @@ final class BlockGroups {
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgmlType type;
     private final byte[] quants;
-    private final short[] quads;           // Q4_0, Q4_K: four sets' nibbles of one element to a short (see quads)
-    private final short[] halves;          // Q4_0, Q8_0: per lane the block's d, the file's f16 bits; Q4_K, Q5_K: scale, min
+    private final short[] quads;           // Q4_0, Q4_K: four sets' nibbles of one element to a short, and the sets' scales
+    private final short[] halves;          // Q8_0: per lane the block's d, the file's f16 bits; Q5_K: scale, min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
     private final float[] scales;          // K-quants: d (and -dmin) per super-block
@@ -284,16 +288,16 @@ final class BlockGroups {
         short[] quads, halves;
         float[] scales;
         int unitCount = sets * groups;
-        int halfCount = six ? 0 : unitCount * width;
+        int halfCount = six || quad ? 0 : unitCount * width;
         int floatCount = k ? (unitCount / 2 + 1) * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
             quants = new byte[quad ? 0 : unitCount * bytes * width];
-            quads = new short[quad ? unitCount * bytes * width / 2 : 0];
+            quads = new short[quad ? unitCount * (bytes + 2) * width / 2 : 0];
             halves = new short[halfCount];
             scales = new float[floatCount];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + ((long) unitCount * bytes * width + 2L * halfCount + 4L * floatCount) / (1 << 20) + " MB; Q4_0, Q8_0 and"
+                    + ((long) unitCount * (quad ? bytes + 2 : bytes) * width + 2L * halfCount + 4L * floatCount) / (1 << 20) + " MB; Q4_0, Q8_0 and"
                     + " K-quant weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
@@ -398,12 +402,12 @@ final class BlockGroups {
         byte[] b = copy.bytes;
         boolean nonFinite = false;
         for (int g = 0; g < at.groups(); g++) {
-            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * 32 * W;
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * UNIT_SHORTS;
             for (int k = 0; k < 4; k++) {
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, o = copy.at(at.row(k + 4 * (j % 2), a), 18 * (a % at.blocks()));
                     short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
-                    halves[(4 * n + k) * W + halfAt(j)] = h;
+                    quads[base + (32 + k) * W + halfAt(j)] = h;
                     if ((h & 0x7C00) == 0x7C00) nonFinite = true;
                     src[k * W + j] = o + 2;
                 }
@@ -431,13 +435,13 @@ final class BlockGroups {
                                    int[] src, int[] shift) {
         byte[] b = copy.bytes;
         for (int g = 0; g < at.groups(); g++) {
-            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * 32 * W;
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * UNIT_SHORTS;
             for (int k = 0; k < 4; k++) {
                 int pair = 4 * n + k;
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, sub = a % at.blocks() % 8, o = copy.at(at.row(k + 4 * (j % 2), a), 144 * (a % at.blocks() / 8));
                     int ds = pair * K_DS + j % 2 * K_SUPERS + j / 2 / 8;
-                    halves[pair * W + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
+                    quads[base + (32 + k) * W + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
                     scales[ds] = Blocks.f16(b, o);
                     scales[ds + 2 * K_SUPERS] = -Blocks.f16(b, o + 2);
                     src[k * W + j] = o + Blocks.Q4K_QS + 32 * (sub / 2);
@@ -612,7 +616,7 @@ final class BlockGroups {
                 if (g == mid) secondRow(scratch, k);
                 // the pass's d_w from their f16 bits: lane j holds lane j's in its low half, lane j + L's in its high one
                 ShortVector dot = ShortVector.fromArray(S, dots, k * W);
-                IntVector h = ShortVector.fromArray(S, halves, (4 * n + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+                IntVector h = ShortVector.fromArray(S, quads, n * UNIT_SHORTS + (32 + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
                 IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
                 ((FloatVector) dot.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
                 ((FloatVector) dot.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
@@ -645,7 +649,7 @@ final class BlockGroups {
      */
     private void quadSums(int n, int g, Activations in, short[] dots) {
         short[] x = in.groupedXs;
-        int q = n * 32 * W, xo = g * 32 * W;
+        int q = n * UNIT_SHORTS, xo = g * 32 * W;
         ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
         for (int i = 0; i < 32; i++) {
             ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
@@ -747,7 +751,7 @@ final class BlockGroups {
                 int a = 2 * k * L;
                 if (g == mid) secondRow(scratch, k);
                 // lane j's scale in the low byte of short j, its min in the high byte
-                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, halves, (4 * n + k) * W);
+                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, quads, n * UNIT_SHORTS + (32 + k) * W);
                 ShortVector hs = h.and((short) 0xFF), hm = h.lanewise(LSHR, 8);
                 FloatVector ds = FloatVector.fromArray(F, scales, (4 * n + k) * K_DS);
                 FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(e0).mul(ds.rearrange(D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
