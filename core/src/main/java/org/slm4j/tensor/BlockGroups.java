@@ -49,14 +49,16 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
- * B = 13 (Q6_K), 10 (Q5_K) or 32 (Q8_0) quant bytes per lane's block:
+ * B = 13 (Q6_K), 10 (Q5_K) or 34 (Q8_0) bytes per lane's block:
  *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
  *                                Q6_K: bytes 0-7 the low 4 bits of elements i and i + 8, bytes 8-11 the high 2
  *                                bits of elements i, i + 4, i + 8 and i + 12 (i = byte - 8), byte 12 the int8 scale
  *                                at halfAt(j) instead of j
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
  *                                of elements 0-7 (8-15), element e at bit e % 8
- *                                Q8_0: at pairAt(n, i, j), bytes 2k and 2k + 1 side by side
+ *                                Q8_0: at n * 34 * L + pairAt(0, i, j), bytes 2k and 2k + 1 side by side;
+ *                                bytes 32 and 33 its d's f16 bits (little-endian) at n * 34 * L + 32 * L + 2j,
+ *                                read in the stream of quants (see quads)
  *   quads[(u * 36 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * L + j / 2 of the unit's
  *                                rows (sets) k + 4 * (j % 2), k = 0..3, set k's nibble at bit 4k, u =
  *                                unitGroup(r / 8, g, ..) (a last unit's missing rows: zeros); at i = 32 + k
@@ -65,10 +67,9 @@ import jdk.incubator.vector.VectorSpecies;
  *                                generation on two threads took 40.0 instead of 45.4 tok/s, medians of 7)
  *   (Q4_0 and Q4_K rows of an odd number of half groups, to 4096 columns, go in pairs, see setRows: r is then the
  *   pair, block g * L + j / 2 of its two rows' blocks one after the other, and the pairs go in eights as rows do)
- *   halves[n * W + j]            Q4_0, Q8_0: its d, the f16 bits (widened once per group: memory is what
- *                                generation waits on, and a float per block would be 6-11 % more bytes);
- *                                Q4_K, Q5_K: its 6-bit scale | min &lt;&lt; 8. Q4_0 at halfAt(j) instead of j
- *                                (Q4_0 and Q4_K: in quads)
+ *   halves[n * W + j]            Q5_K: its 6-bit scale | min &lt;&lt; 8; Q4_0 and Q4_K (in quads): Q4_0 its d, the
+ *                                f16 bits (widened once per group: memory is what generation waits on, and a float
+ *                                per block would be 6-11 % more bytes) at halfAt(j) instead of j, Q4_K as Q5_K
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
  *                                Q4_K: per set k + 4h and super-block s (8 blocks) of the group, d at
  *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n = 4u + k
@@ -115,7 +116,7 @@ final class BlockGroups {
     private final GgmlType type;
     private final byte[] quants;
     private final short[] quads;           // Q4_0, Q4_K: four sets' nibbles of one element to a short, and the sets' scales
-    private final short[] halves;          // Q8_0: per lane the block's d, the file's f16 bits; Q5_K: scale, min
+    private final short[] halves;          // Q5_K: per lane its 6-bit scale and min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
     private final float[] scales;          // K-quants: d (and -dmin) per super-block
@@ -268,10 +269,11 @@ final class BlockGroups {
     static BlockGroups of(Matrix w) {
         if (w.type() == GgmlType.F16) return f16Rows(w);
         int bytes = switch (w.type()) {
-            case Q4_0, Q4_K -> 16;
+            // a lane's block: its quants, and but for Q5_K (halves) and Q6_K (scales) its scale bits, in one stream
+            case Q4_0, Q4_K -> 18;
             case Q6_K -> 13;
             case Q5_K -> 10;
-            case Q8_0 -> 32;
+            case Q8_0 -> 34;
             default -> throw new IllegalArgumentException(w.name() + ": " + w.type() + " is not regrouped");
         };
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
@@ -288,7 +290,7 @@ final class BlockGroups {
         short[] quads, halves;
         float[] scales;
         int unitCount = sets * groups;
-        int halfCount = six || quad ? 0 : unitCount * width;
+        int halfCount = five ? unitCount * width : 0;
         int floatCount = k ? (unitCount / 2 + 1) * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
             quants = new byte[quad ? 0 : unitCount * bytes * width];
@@ -297,7 +299,7 @@ final class BlockGroups {
             scales = new float[floatCount];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + ((long) unitCount * (quad ? bytes + 2 : bytes) * width + 2L * halfCount + 4L * floatCount) / (1 << 20) + " MB; Q4_0, Q8_0 and"
+                    + ((long) unitCount * bytes * width + 2L * halfCount + 4L * floatCount) / (1 << 20) + " MB; Q4_0, Q8_0 and"
                     + " K-quant weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
@@ -307,14 +309,14 @@ final class BlockGroups {
         // by unit: a Q4_0 short holds four sets' nibbles, so one thread writes all of a unit's
         Parallel.forRange(units, (u0, u1) -> {
             if (quad || w.type() == GgmlType.Q8_0) {
-                Copy copy = new Copy(in, rowBytes, unitRows, k ? 144 : 2 + bytes);
+                Copy copy = new Copy(in, rowBytes, unitRows, k ? 144 : q40 ? 18 : 34);
                 int[] src = new int[4 * W], shift = new int[4 * W];
                 for (int u = u0; u < u1; u++) {
                     copy.rows(u * unitRows, Math.min(w.rows(), (u + 1) * unitRows));
                     boolean bad = false;
                     if (k) regroupQ4K(u, at, copy, quads, halves, scales, src, shift);
                     else if (q40) bad = regroupQ40(u, at, copy, quads, halves, src);
-                    else bad = regroupQ80(u, at, copy, quants, halves, src);
+                    else bad = regroupQ80(u, at, copy, quants, src);
                     if (bad) nonFinite[0] = true;
                 }
                 return;
@@ -459,22 +461,22 @@ final class BlockGroups {
         }
     }
 
-    /** Q8_0: row u's groups (see the class comment's quants and halves), in the order they lie. src: width ints. */
-    private static boolean regroupQ80(int u, Layout at, Copy copy, byte[] quants, short[] halves, int[] src) {
+    /** Q8_0: row u's groups (see the class comment's quants), in the order they lie. src: width ints. */
+    private static boolean regroupQ80(int u, Layout at, Copy copy, byte[] quants, int[] src) {
         int w = at.width();
         byte[] b = copy.bytes;
         boolean nonFinite = false;
         for (int g = 0; g < at.groups(); g++) {
-            int n = unitGroup(u, g, at.units(), at.groups(), at.panel());
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * 34 * L;
             for (int j = 0; j < w; j++) {
                 int a = g * w + j, o = copy.at(at.row(0, a), 34 * (a % at.blocks()));
-                short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
-                halves[n * w + j] = h;
-                if ((h & 0x7C00) == 0x7C00) nonFinite = true;
+                quants[base + 32 * L + 2 * j] = b[o];
+                quants[base + 32 * L + 2 * j + 1] = b[o + 1];
+                if ((b[o + 1] & 0x7C) == 0x7C) nonFinite = true;
                 src[j] = o + 2;
             }
             for (int i = 0; i < 32; i += 2) {
-                int to = pairAt(n, i, 0);
+                int to = base + pairAt(0, i, 0);
                 for (int j = 0; j < w; j++) {
                     quants[to + 2 * j] = b[src[j] + i];
                     quants[to + 2 * j + 1] = b[src[j] + i + 1];
@@ -765,7 +767,8 @@ final class BlockGroups {
     }
 
     /**
-     * Q8_0: where byte i of lane j of group n lies. Bytes i and i + 1 (i even) of lane j sit side by side,
+     * Q8_0: where byte i of lane j of the input's group n lies (of a weight group's, at n = 0, after its first
+     * byte). Bytes i and i + 1 (i even) of lane j sit side by side,
      * so that the two 16-bit products of one load that belong to lane j share its 32-bit lane (see {@link #bytes}).
      */
     static int pairAt(int n, int i, int j) {
@@ -795,7 +798,7 @@ final class BlockGroups {
         float[] dx = in.groupedD;
         FloatVector acc = FloatVector.zero(F);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 32 * L, xo = g * 32 * L;
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 34 * L, xo = g * 32 * L;
             IntVector lo = IntVector.zero(I), hi = lo;
             for (int i = 0; i < 32; i += 4) {
                 ShortVector a = (ShortVector) ByteVector.fromArray(B, quants, q + i * L).convertShape(B2S, S, 0);
@@ -807,7 +810,7 @@ final class BlockGroups {
             }
             FloatVector dot = (FloatVector) lo.add(hi).convertShape(I2F, F, 0), d = FloatVector.fromArray(F, dx, g * L);
             // d_w from its f16 bits, as quads widens them (see the comment above PAIR_COLS)
-            IntVector u = ((IntVector) ShortVector.fromArray(VectorKernels.S, halves, n * L).convertShape(S2I, I, 0)).lanewise(LSHL, 16);
+            IntVector u = ((IntVector) ByteVector.fromArray(B, quants, q + 32 * L).reinterpretAsShorts().convertShape(S2I, I, 0)).lanewise(LSHL, 16);
             IntVector b = u.lanewise(ASHR, 3).and(0x8FFFE000);
             if (nonFinite) b = b.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
             acc = dot.fma(b.reinterpretAsFloats().mul(0x1p112f).mul(d), acc);
