@@ -72,8 +72,8 @@ import jdk.incubator.vector.VectorSpecies;
  *                                per block would be 6-11 % more bytes) at halfAt(j) instead of j, Q4_K as Q5_K
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
  *                                Q4_K: per set k + 4h and super-block s (8 blocks) of the group, d at
- *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n = 4u + k
- *                                (and K_DS zeros after the last n: a load takes the next n's too);
+ *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n = 4u + k; the
+ *                                floats' bits in quads after the unit's halves, two shorts each (see unitShorts);
  *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
  * </pre>
  *
@@ -98,7 +98,6 @@ final class BlockGroups {
     // scale (nonFinite) needs the float's all-ones exponent put in where the half's is all ones: 4 operations
     // per 2L scales instead of 11 that checked every lane (a Q4_0 matmul on one thread, JMH: 3-4 % faster).
     private static final int PAIR_COLS = 4096;
-    private static final int UNIT_SHORTS = 36 * W;    // Q4_0, Q4_K: a unit's group, its 32 elements' quads and its 4 passes' halves
     private static final int SUPERS = Math.max(1, W / 16);     // Q5_K, Q6_K: super-blocks (16 lanes) per group, at least one
     private static final int K_SUPERS = Math.max(1, L / 8);   // Q4_K: super-blocks (8 blocks) a group reaches into
     private static final int K_DS = 4 * K_SUPERS;  // Q4_K: per pair of sets and group: d, then -dmin, per set and super-block
@@ -126,6 +125,7 @@ final class BlockGroups {
     private final int groups;              // per row pair or row: ceil(setRows * blocks / W); F16: none
     private final int setRows;             // rows laid out as one sequence of blocks (see setRows)
     private final int units;               // what one pass of a loop takes: eight sets (Q4_0, Q4_K), else a row
+    private final int unitShorts;          // Q4_0, Q4_K: a unit's group in quads (see unitShorts)
     private final int panelGroups;         // groups per panel (see panelGroups)
 
     private BlockGroups(GgmlType type, byte[] quants, short[] quads, short[] halves, float[] scales, int[] words, boolean nonFinite,
@@ -143,12 +143,21 @@ final class BlockGroups {
         this.groups = type == GgmlType.F16 ? 0 : groupsFor(type, cols);
         this.setRows = type == GgmlType.F16 ? 1 : setRows(type, cols);
         this.units = type == GgmlType.F16 ? 0 : units(type, rows, cols);
+        this.unitShorts = unitShorts(type);
         this.panelGroups = type == GgmlType.F16 ? 0 : panelGroups(type, cols);
     }
 
     /** Q4_0 and Q4_K: rows in 2L-wide groups of blocks of 32, which may go in pairs (see setRows). */
     private static boolean nibbleTypes(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
+    }
+
+    /**
+     * Q4_0, Q4_K: shorts per unit's group in quads: its 32 elements' quads and 4 passes' halves, and for Q4_K its
+     * passes' d and -dmin (K_DS floats each); one stream, as generation reads them.
+     */
+    private static int unitShorts(GgmlType type) {
+        return 36 * W + (type == GgmlType.Q4_K ? 8 * K_DS : 0);
     }
 
     /** Sets of rows a loop takes at a time: Q4_0 and Q4_K eight (see quads), the others one row. */
@@ -291,10 +300,10 @@ final class BlockGroups {
         float[] scales;
         int unitCount = sets * groups;
         int halfCount = five ? unitCount * width : 0;
-        int floatCount = k ? (unitCount / 2 + 1) * K_DS : six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
+        int floatCount = six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
             quants = new byte[quad ? 0 : unitCount * bytes * width];
-            quads = new short[quad ? unitCount * (bytes + 2) * width / 2 : 0];
+            quads = new short[quad ? unitCount / 8 * unitShorts(w.type()) + W : 0];     // W: Q4_K's last scales load
             halves = new short[halfCount];
             scales = new float[floatCount];
         } catch (OutOfMemoryError e) {
@@ -314,7 +323,7 @@ final class BlockGroups {
                 for (int u = u0; u < u1; u++) {
                     copy.rows(u * unitRows, Math.min(w.rows(), (u + 1) * unitRows));
                     boolean bad = false;
-                    if (k) regroupQ4K(u, at, copy, quads, halves, scales, src, shift);
+                    if (k) regroupQ4K(u, at, copy, quads, src, shift);
                     else if (q40) bad = regroupQ40(u, at, copy, quads, halves, src);
                     else bad = regroupQ80(u, at, copy, quants, src);
                     if (bad) nonFinite[0] = true;
@@ -404,7 +413,7 @@ final class BlockGroups {
         byte[] b = copy.bytes;
         boolean nonFinite = false;
         for (int g = 0; g < at.groups(); g++) {
-            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * UNIT_SHORTS;
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * unitShorts(GgmlType.Q4_0);
             for (int k = 0; k < 4; k++) {
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, o = copy.at(at.row(k + 4 * (j % 2), a), 18 * (a % at.blocks()));
@@ -433,19 +442,17 @@ final class BlockGroups {
      * Q4_0's layers in 1.0-1.5 s where regroupQ40 takes 0.55-0.75 (later regroups in one JVM, two threads, 3 rounds
      * taking turns).
      */
-    private static void regroupQ4K(int u, Layout at, Copy copy, short[] quads, short[] halves, float[] scales,
-                                   int[] src, int[] shift) {
+    private static void regroupQ4K(int u, Layout at, Copy copy, short[] quads, int[] src, int[] shift) {
         byte[] b = copy.bytes;
         for (int g = 0; g < at.groups(); g++) {
-            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * UNIT_SHORTS;
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * unitShorts(GgmlType.Q4_K);
             for (int k = 0; k < 4; k++) {
-                int pair = 4 * n + k;
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, sub = a % at.blocks() % 8, o = copy.at(at.row(k + 4 * (j % 2), a), 144 * (a % at.blocks() / 8));
-                    int ds = pair * K_DS + j % 2 * K_SUPERS + j / 2 / 8;
+                    int ds = base + 36 * W + 2 * (k * K_DS + j % 2 * K_SUPERS + j / 2 / 8);
                     quads[base + (32 + k) * W + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
-                    scales[ds] = Blocks.f16(b, o);
-                    scales[ds + 2 * K_SUPERS] = -Blocks.f16(b, o + 2);
+                    putFloat(quads, ds, Blocks.f16(b, o));
+                    putFloat(quads, ds + 4 * K_SUPERS, -Blocks.f16(b, o + 2));
                     src[k * W + j] = o + Blocks.Q4K_QS + 32 * (sub / 2);
                     shift[k * W + j] = 4 * (sub % 2);
                 }
@@ -459,6 +466,13 @@ final class BlockGroups {
                 }
             }
         }
+    }
+
+    /** A float's bits in two shorts, as a short vector's load reinterpreted as floats reads them. */
+    private static void putFloat(short[] a, int at, float f) {
+        int bits = Float.floatToRawIntBits(f);
+        a[at] = (short) bits;
+        a[at + 1] = (short) (bits >>> 16);
     }
 
     /** Q8_0: row u's groups (see the class comment's quants), in the order they lie. src: width ints. */
@@ -618,7 +632,7 @@ final class BlockGroups {
                 if (g == mid) secondRow(scratch, k);
                 // the pass's d_w from their f16 bits: lane j holds lane j's in its low half, lane j + L's in its high one
                 ShortVector dot = ShortVector.fromArray(S, dots, k * W);
-                IntVector h = ShortVector.fromArray(S, quads, n * UNIT_SHORTS + (32 + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+                IntVector h = ShortVector.fromArray(S, quads, n * unitShorts + (32 + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
                 IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
                 ((FloatVector) dot.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
                 ((FloatVector) dot.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
@@ -651,7 +665,7 @@ final class BlockGroups {
      */
     private void quadSums(int n, int g, Activations in, short[] dots) {
         short[] x = in.groupedXs;
-        int q = n * UNIT_SHORTS, xo = g * 32 * W;
+        int q = n * unitShorts, xo = g * 32 * W;
         ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0;
         for (int i = 0; i < 32; i++) {
             ShortVector v = ShortVector.fromArray(S, x, xo + i * W), s = ShortVector.fromArray(S, quads, q + i * W);
@@ -753,9 +767,9 @@ final class BlockGroups {
                 int a = 2 * k * L;
                 if (g == mid) secondRow(scratch, k);
                 // lane j's scale in the low byte of short j, its min in the high byte
-                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, quads, n * UNIT_SHORTS + (32 + k) * W);
+                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, quads, n * unitShorts + (32 + k) * W);
                 ShortVector hs = h.and((short) 0xFF), hm = h.lanewise(LSHR, 8);
-                FloatVector ds = FloatVector.fromArray(F, scales, (4 * n + k) * K_DS);
+                FloatVector ds = ShortVector.fromArray(S, quads, n * unitShorts + 36 * W + 2 * k * K_DS).reinterpretAsFloats();
                 FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(e0).mul(ds.rearrange(D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
                 FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(e1).mul(ds.rearrange(D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
                 ds.rearrange(M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, lo).fma(d0, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
