@@ -325,6 +325,17 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   alternating rounds: 42.9 before, 42.2 after, the rounds spread over 41-48): there the two threads wait on memory.
   It is one thread, or a core with more memory bandwidth than operations, that gains. llama.cpp stayed 5-15 %
   ahead in most of that day's Q4_0 `tg` repetitions.
+  Then (2026-11-26) the shifts became shifts of int lanes. On AVX2, C2 had compiled each ShortVector shift by a
+  constant as a move of the count into a register and a shift by register, and spilled an accumulator. An int's
+  shift carries the high short's low bits into the low short: m_k - 16 m_(k+1) cancels that for three passes, and
+  the fourth's is 16 m_0 of the high short when both shorts follow the same block. So a group now holds L blocks,
+  each in two adjacent lanes of two sets (k and k + 4), eight sets to a unit, the input held twice; a unit's eight
+  sums at a row's end come from a tree of rearranges and blends (eight masked reductions cost AVX-512 28-35 %).
+  One thread, AVX2, TinyLlama Q4_0 `tg64` 26.4 -> 30.2 tok/s (llama.cpp 28.1). On two threads that layout lost 13 %
+  (46.1 -> 40.0) until each group's scales moved into the quants' array right after them: one stream, not two
+  (45.4; llama.cpp 48.6, medians of 7). Q8_0's d and Q4_K's d and -dmin moved the same way: AVX2, two threads,
+  Q8_0 26.8 -> 32.7, Q4_K 37.6 -> 39.1 (34.5 before the int shifts; llama.cpp 46.3). Two threads here wait on
+  memory, so the table's Q4_0 `tg` cells moved only within their spread.
   A block's f16 scale becomes a float in 4 operations per 2L scales (the F16 loop's shift and mask, times 2^112),
   with the per-lane inf/NaN check only for a matrix that holds such a scale. Rows whose grouped input passes
   12 KB fell off a cliff: two threads read Q4_0 rows of 6144 columns (12 KB of input) at 35 GB/s and of 6912
