@@ -324,7 +324,7 @@ final class BlockGroups {
                     copy.rows(u * unitRows, Math.min(w.rows(), (u + 1) * unitRows));
                     boolean bad = false;
                     if (k) regroupQ4K(u, at, copy, quads, src, shift);
-                    else if (q40) bad = regroupQ40(u, at, copy, quads, halves, src);
+                    else if (q40) bad = regroupQ40(u, at, copy, quads, src);
                     else bad = regroupQ80(u, at, copy, quants, src);
                     if (bad) nonFinite[0] = true;
                 }
@@ -405,11 +405,11 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0: unit u's groups (see the class comment's quads and halves), each short written once from its four sets'
+     * Q4_0: unit u's groups (see the class comment's quads), each short written once from its four sets'
      * nibbles, in the order they lie. True when some block's d is inf or NaN. src: 4W ints of scratch, set k's (of
      * lane j's four, k + 4 * (j % 2)) block of lane j at k * W + j.
      */
-    private static boolean regroupQ40(int u, Layout at, Copy copy, short[] quads, short[] halves, int[] src) {
+    private static boolean regroupQ40(int u, Layout at, Copy copy, short[] quads, int[] src) {
         byte[] b = copy.bytes;
         boolean nonFinite = false;
         for (int g = 0; g < at.groups(); g++) {
