@@ -150,7 +150,7 @@ final class Activations {
      */
     private void group(GgmlType type, int cols, int e, int dBlock) {
         int lanes = BlockGroups.shortLanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
-        int per = BlockGroups.lanes(type), twin = lanes / per;      // blocks per group; lanes per block
+        int per = BlockGroups.blocksPerGroup(type), twin = lanes / per;      // blocks per group; lanes per block
         boolean pairs = type == GgmlType.Q8_0;
         if (groupedXs.length < groups * e * lanes) groupedXs = new short[groups * e * lanes];
         if (groupedD.length < groups * lanes) {

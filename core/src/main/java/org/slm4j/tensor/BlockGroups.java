@@ -56,8 +56,8 @@ import jdk.incubator.vector.VectorSpecies;
  *                                at halfAt(j) instead of j
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
  *                                of elements 0-7 (8-15), element e at bit e % 8
- *                                Q8_0: at n * 34 * L + pairAt(0, i, j), bytes 2k and 2k + 1 side by side;
- *                                bytes 32 and 33 its d's f16 bits (little-endian) at n * 34 * L + 32 * L + 2j,
+ *                                Q8_0: at n * Q8_GROUP + pairAt(0, i, j), bytes 2k and 2k + 1 side by side;
+ *                                bytes 32 and 33 its d's f16 bits (little-endian) at n * Q8_GROUP + 32 * L + 2j,
  *                                read in the stream of quants (see quads)
  *   quads[(u * 36 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * L + j / 2 of the unit's
  *                                rows (sets) k + 4 * (j % 2), k = 0..3, set k's nibble at bit 4k, u =
@@ -101,6 +101,8 @@ final class BlockGroups {
     private static final int SUPERS = Math.max(1, W / 16);     // Q5_K, Q6_K: super-blocks (16 lanes) per group, at least one
     private static final int K_SUPERS = Math.max(1, L / 8);   // Q4_K: super-blocks (8 blocks) a group reaches into
     private static final int K_DS = 4 * K_SUPERS;  // Q4_K: per pair of sets and group: d, then -dmin, per set and super-block
+    private static final int K_FLOATS_AT = 36 * W;  // Q4_K: where a unit's group's d and -dmin lie in quads (see unitShorts)
+    private static final int Q8_GROUP = 34 * L;     // Q8_0: bytes per group in quants, its d bits after its 32 * L quants
     // Q4_K: a lane's d (D) or -dmin (M), for the low (0) or high (1) L of a pair of sets' 2L lanes, from one load at
     // the pair's K_DS values (see quadsK)
     private static final VectorShuffle<Float> D0 = shuffle(0, 0), D1 = shuffle(1, 0), M0 = shuffle(0, 1), M1 = shuffle(1, 1);
@@ -157,7 +159,12 @@ final class BlockGroups {
      * passes' d and -dmin (K_DS floats each); one stream, as generation reads them.
      */
     private static int unitShorts(GgmlType type) {
-        return 36 * W + (type == GgmlType.Q4_K ? 8 * K_DS : 0);
+        return K_FLOATS_AT + (type == GgmlType.Q4_K ? 8 * K_DS : 0);
+    }
+
+    /** Q4_0, Q4_K: where pass k's halves lie in a unit's group in quads (see unitShorts). */
+    private static int halvesAt(int k) {
+        return (32 + k) * W;
     }
 
     /** Sets of rows a loop takes at a time: Q4_0 and Q4_K eight (see quads), the others one row. */
@@ -224,7 +231,7 @@ final class BlockGroups {
     }
 
     /** Blocks per group: W for Q5_K and Q6_K, L for Q8_0 (sums in 32-bit lanes) and for Q4_0 and Q4_K (a block in two lanes). */
-    static int lanes(GgmlType type) {
+    static int blocksPerGroup(GgmlType type) {
         return type == GgmlType.Q5_K || type == GgmlType.Q6_K ? W : L;
     }
 
@@ -250,7 +257,7 @@ final class BlockGroups {
 
     /** Groups per row (per pair of rows, see {@link #setRows}) of a matrix of type with cols columns. */
     static int groupsFor(GgmlType type, int cols) {
-        return (setRows(type, cols) * (cols / laneElements(type)) + lanes(type) - 1) / lanes(type);
+        return (setRows(type, cols) * (cols / laneElements(type)) + blocksPerGroup(type) - 1) / blocksPerGroup(type);
     }
 
     /**
@@ -287,7 +294,7 @@ final class BlockGroups {
         };
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
         int groups = groupsFor(w.type(), w.cols()), blocks = w.cols() / laneElements(w.type());
-        int width = lanes(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
+        int width = blocksPerGroup(w.type()), pair = setRows(w.type(), w.cols()), sets = (w.rows() + pair - 1) / pair;
         int unitSets = unitSets(w.type()), unitRows = unitSets * pair;
         sets = (sets + unitSets - 1) / unitSets * unitSets;      // the last unit's missing sets: zeros
         int units = units(w.type(), w.rows(), w.cols()), panel = panelGroups(w.type(), w.cols());
@@ -318,7 +325,7 @@ final class BlockGroups {
         // by unit: a Q4_0 short holds four sets' nibbles, so one thread writes all of a unit's
         Parallel.forRange(units, (u0, u1) -> {
             if (quad || w.type() == GgmlType.Q8_0) {
-                Copy copy = new Copy(in, rowBytes, unitRows, k ? 144 : q40 ? 18 : 34);
+                Copy copy = new Copy(in, rowBytes, unitRows, w.type().blockBytes());
                 int[] src = new int[4 * W], shift = new int[4 * W];
                 for (int u = u0; u < u1; u++) {
                     copy.rows(u * unitRows, Math.min(w.rows(), (u + 1) * unitRows));
@@ -418,7 +425,7 @@ final class BlockGroups {
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, o = copy.at(at.row(k + 4 * (j % 2), a), 18 * (a % at.blocks()));
                     short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
-                    quads[base + (32 + k) * W + halfAt(j)] = h;
+                    quads[base + halvesAt(k) + halfAt(j)] = h;
                     if ((h & 0x7C00) == 0x7C00) nonFinite = true;
                     src[k * W + j] = o + 2;
                 }
@@ -449,8 +456,8 @@ final class BlockGroups {
             for (int k = 0; k < 4; k++) {
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, sub = a % at.blocks() % 8, o = copy.at(at.row(k + 4 * (j % 2), a), 144 * (a % at.blocks() / 8));
-                    int ds = base + 36 * W + 2 * (k * K_DS + j % 2 * K_SUPERS + j / 2 / 8);
-                    quads[base + (32 + k) * W + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
+                    int ds = base + K_FLOATS_AT + 2 * (k * K_DS + j % 2 * K_SUPERS + j / 2 / 8);
+                    quads[base + halvesAt(k) + j] = (short) Blocks.q4kScaleMin(b, o + Blocks.Q4K_SCALES, sub);
                     putFloat(quads, ds, Blocks.f16(b, o));
                     putFloat(quads, ds + 4 * K_SUPERS, -Blocks.f16(b, o + 2));
                     src[k * W + j] = o + Blocks.Q4K_QS + 32 * (sub / 2);
@@ -481,7 +488,7 @@ final class BlockGroups {
         byte[] b = copy.bytes;
         boolean nonFinite = false;
         for (int g = 0; g < at.groups(); g++) {
-            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * 34 * L;
+            int n = unitGroup(u, g, at.units(), at.groups(), at.panel()), base = n * Q8_GROUP;
             for (int j = 0; j < w; j++) {
                 int a = g * w + j, o = copy.at(at.row(0, a), 34 * (a % at.blocks()));
                 quants[base + 32 * L + 2 * j] = b[o];
@@ -632,7 +639,7 @@ final class BlockGroups {
                 if (g == mid) secondRow(scratch, k);
                 // the pass's d_w from their f16 bits: lane j holds lane j's in its low half, lane j + L's in its high one
                 ShortVector dot = ShortVector.fromArray(S, dots, k * W);
-                IntVector h = ShortVector.fromArray(S, quads, n * unitShorts + (32 + k) * W).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
+                IntVector h = ShortVector.fromArray(S, quads, n * unitShorts + halvesAt(k)).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
                 IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
                 ((FloatVector) dot.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
                 ((FloatVector) dot.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
@@ -767,9 +774,9 @@ final class BlockGroups {
                 int a = 2 * k * L;
                 if (g == mid) secondRow(scratch, k);
                 // lane j's scale in the low byte of short j, its min in the high byte
-                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, quads, n * unitShorts + (32 + k) * W);
+                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, quads, n * unitShorts + halvesAt(k));
                 ShortVector hs = h.and((short) 0xFF), hm = h.lanewise(LSHR, 8);
-                FloatVector ds = ShortVector.fromArray(S, quads, n * unitShorts + 36 * W + 2 * k * K_DS).reinterpretAsFloats();
+                FloatVector ds = ShortVector.fromArray(S, quads, n * unitShorts + K_FLOATS_AT + 2 * k * K_DS).reinterpretAsFloats();
                 FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(e0).mul(ds.rearrange(D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
                 FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(e1).mul(ds.rearrange(D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
                 ds.rearrange(M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, lo).fma(d0, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
@@ -812,7 +819,7 @@ final class BlockGroups {
         float[] dx = in.groupedD;
         FloatVector acc = FloatVector.zero(F);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 34 * L, xo = g * 32 * L;
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * Q8_GROUP, xo = g * 32 * L;
             IntVector lo = IntVector.zero(I), hi = lo;
             for (int i = 0; i < 32; i += 4) {
                 ShortVector a = (ShortVector) ByteVector.fromArray(B, quants, q + i * L).convertShape(B2S, S, 0);
