@@ -20,8 +20,8 @@ final class Activations {
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
     float[] groupedX = new float[0];     // F16, one input: see evenOdd                          [cols]
     short[] groupedXs = new short[0];    // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one input: see group  [groups * 32 or 16 * lanes]
-    float[] groupedD = new float[0];     // the same: d of each lane's block                   [groups * W]
-    float[] groupedSums = new float[0];  // Q4_K, Q5_K: each lane's quant sum                [groups * W]
+    float[] groupedD = new float[0];     // the same: d of each block (see group)               [groups * W]
+    float[] groupedSums = new float[0];  // Q4_K, Q5_K, Q6_K: each block's quant sum            [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K, Q5_K: 8 * each lane's quant sum, 16-bit [groups * W]
     short[] groupedSums32 = new short[0]; // Q6_K: 32 * the sums of each lane's first and last 8 quants [groups * 2W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
@@ -141,12 +141,12 @@ final class Activations {
     /**
      * The quants of one input regrouped as {@link BlockGroups} groups the weights, as 16-bit integers in lanes of e
      * elements, W lanes per group: element i of lane j's block at groupedXs[(g * e + i) * W + j] (Q8_0, W = L: at
-     * {@link BlockGroups#pairAt}), 8 times the block's quants' sum at groupedSums8[g * W + j], the d of the
-     * quantization block it lies in (dBlock elements) at groupedD[g * W + j], its quants' sum at
-     * groupedSums[g * W + j]; zeros past the last lane-block. Lane j's block is k = g * W + j, but for Q4_0 and Q4_K,
-     * whose lanes go in pairs on one block (two sets of rows), k = g * L + j / 2. Where BlockGroups lays out two rows
-     * as one sequence ({@link BlockGroups#setRows}), the input follows the same sequence: twice over, the second time
-     * from the middle group's high lanes.
+     * {@link BlockGroups#pairAt}), 8 times the block's quants' sum at groupedSums8[g * W + j]; per block b of the
+     * group (its blocksPerGroup), the d of the quantization block it lies in (dBlock elements) at groupedD[g * W + b]
+     * and its quants' sum at groupedSums[g * W + b]; zeros past the last block. Lane j's block is b = j, but for Q4_0
+     * and Q4_K, whose lanes go in pairs on one block (two sets of rows), b = j / 2. Where BlockGroups lays out two
+     * rows as one sequence ({@link BlockGroups#setRows}), the input follows the same sequence: twice over, the second
+     * time from the middle group's second half.
      */
     private void group(GgmlType type, int cols, int e, int dBlock) {
         int lanes = BlockGroups.shortLanes(type), groups = BlockGroups.groupsFor(type, cols), blocks = cols / e;
@@ -163,15 +163,15 @@ final class Activations {
         Arrays.fill(groupedSums, (groups - 1) * lanes, groups * lanes, 0f);
         Arrays.fill(groupedSums8, (groups - 1) * lanes, groups * lanes, (short) 0);
         int sequence = BlockGroups.setRows(type, cols) * blocks;     // one row's blocks, or a pair's
-        if (blockAt.length < lanes) blockAt = new int[lanes];
+        if (blockAt.length < per) blockAt = new int[per];
         for (int g = 0; g * per < sequence; g++) {
-            int count = Math.min(lanes, (sequence - g * per) * twin), o = g * e * lanes;
-            for (int j = 0; j < count; j++) {
-                int k = (g * per + j / twin) % blocks;
-                blockAt[j] = e * k;
-                groupedD[g * lanes + j] = d[e * k / dBlock];
+            int count = Math.min(per, sequence - g * per), o = g * e * lanes;     // real blocks
+            for (int b = 0; b < count; b++) {
+                int k = (g * per + b) % blocks;
+                blockAt[b] = e * k;
+                groupedD[g * lanes + b] = d[e * k / dBlock];
             }
-            Arrays.fill(blockAt, count, lanes, 0);      // padding lanes: read, then zeroed (see groupBlocks)
+            Arrays.fill(blockAt, count, per, 0);      // padding blocks: read, then zeroed (see groupBlocks)
             if (pairs) {
                 // Q8_0: plain loops over each lane's 32 quants. Gathered with the Vector API (as below), in some
                 // test runs the compiled gather allocated 1.3 KB per group (JFR: its index check and the gather's
@@ -180,19 +180,23 @@ final class Activations {
                 continue;
             }
             // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
+            if (VectorKernels.GATHER && twin == 2) {
+                VectorKernels.groupTwins(qf, e, blockAt, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
+                continue;
+            }
             if (VectorKernels.GATHER) {
                 VectorKernels.groupBlocks(qf, e, blockAt, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
                 continue;
             }
-            for (int j = 0; j < count; j++) {
+            for (int b = 0; b < count; b++) {
                 int sum = 0;
                 for (int i = 0; i < e; i++) {
-                    float q = qf[blockAt[j] + i];
-                    groupedXs[o + i * lanes + j] = (short) q;
+                    float q = qf[blockAt[b] + i];
+                    for (int t = 0; t < twin; t++) groupedXs[o + i * lanes + twin * b + t] = (short) q;
                     sum += (int) q;
                 }
-                groupedSums[g * lanes + j] = sum;
-                groupedSums8[g * lanes + j] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
+                groupedSums[g * lanes + b] = sum;
+                for (int t = 0; t < twin; t++) groupedSums8[g * lanes + twin * b + t] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
             }
         }
     }

@@ -69,7 +69,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   pair, block g * L + j / 2 of its two rows' blocks one after the other, and the pairs go in eights as rows do)
  *   halves[n * W + j]            Q5_K: its 6-bit scale | min &lt;&lt; 8; Q4_0 and Q4_K (in quads): Q4_0 its d, the
  *                                f16 bits (widened once per group: memory is what generation waits on, and a float
- *                                per block would be 6-11 % more bytes) at halfAt(j) instead of j, Q4_K as Q5_K
+ *                                per block would be 6-11 % more bytes), Q4_K as Q5_K
  *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
  *                                Q4_K: per set k + 4h and super-block s (8 blocks) of the group, d at
  *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n = 4u + k; the
@@ -103,13 +103,15 @@ final class BlockGroups {
     private static final int K_DS = 4 * K_SUPERS;  // Q4_K: per pair of sets and group: d, then -dmin, per set and super-block
     private static final int K_FLOATS_AT = 36 * W;  // Q4_K: where a unit's group's d and -dmin lie in quads (see unitShorts)
     private static final int Q8_GROUP = 34 * L;     // Q8_0: bytes per group in quants, its d bits after its 32 * L quants
-    // Q4_K: a lane's d (D) or -dmin (M), for the low (0) or high (1) L of a pair of sets' 2L lanes, from one load at
-    // the pair's K_DS values (see quadsK)
+    // Q4_K: a block's d (D) or -dmin (M), for a pass's set k (0) or k + 4 (1), from one load at the pass's K_DS
+    // values (see quadsK)
     private static final VectorShuffle<Float> D0 = shuffle(0, 0), D1 = shuffle(1, 0), M0 = shuffle(0, 1), M1 = shuffle(1, 1);
-    // a pair of sets' float lanes: the even ones set k's, the odd ones set k + 4's (see quads)
-    private static final VectorMask<Float> EVEN = VectorMask.fromLong(F, 0x5555555555555555L), ODD = EVEN.not();
-    // lastRows' tree: lane i + 2 (+ 4) for lane i, and the lanes taken from the second vector
+    // a pair's middle group: the lanes of its second rows' first blocks (see secondRow)
+    private static final VectorMask<Float> SECOND_HALF = VectorMask.fromLong(F, (1L << L) - (1L << L / 2)), FIRST_HALF = SECOND_HALF.not();
+    // lastRows' tree: lane i ^ 1, i + 2, i + 4 for lane i, and the lanes taken from the second vector (or, ODD, set k + 4's)
+    private static final VectorShuffle<Float> ON1 = VectorShuffle.fromOp(F, i -> i ^ 1);
     private static final VectorShuffle<Float> ON2 = VectorShuffle.fromOp(F, i -> (i + 2) % L), ON4 = VectorShuffle.fromOp(F, i -> (i + 4) % L);
+    private static final VectorMask<Float> ODD = VectorMask.fromLong(F, 0xAAAAAAAAAAAAAAAAL);
     private static final VectorMask<Float> SECOND2 = VectorMask.fromLong(F, 0xCCCCCCCCCCCCCCCCL), SECOND4 = VectorMask.fromLong(F, 0xF0F0F0F0F0F0F0F0L);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final int PANEL_INPUT = 6 * 1024;
@@ -217,11 +219,11 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_K: lane i of the low (half 0) or high (1) L of a pair of sets' lanes takes, of a load at the pair's K_DS
-     * values (see regroupQ4K), its set's d or, min 1, -dmin for its block's super-block.
+     * Q4_K: lane i (block i) of a pass's set k (set 0) or k + 4 (1) takes, of a load at the pass's K_DS values (see
+     * regroupQ4K), the set's d or, min 1, -dmin for its block's super-block.
      */
-    private static VectorShuffle<Float> shuffle(int half, int min) {
-        return VectorShuffle.fromOp(F, i -> (2 * min + i % 2) * K_SUPERS + (half * L + i) / 2 / 8);
+    private static VectorShuffle<Float> shuffle(int set, int min) {
+        return VectorShuffle.fromOp(F, i -> (2 * min + set) * K_SUPERS + i / 8);
     }
 
     /** Q4_0, Q4_K: one thread's eight sets' lane sums of a group and their float accumulators (see quads). */
@@ -425,7 +427,7 @@ final class BlockGroups {
                 for (int j = 0; j < W; j++) {
                     int a = g * L + j / 2, o = copy.at(at.row(k + 4 * (j % 2), a), 18 * (a % at.blocks()));
                     short h = (short) (b[o] & 0xFF | b[o + 1] << 8);
-                    quads[base + halvesAt(k) + halfAt(j)] = h;
+                    quads[base + halvesAt(k) + j] = h;
                     if ((h & 0x7C00) == 0x7C00) nonFinite = true;
                     src[k * W + j] = o + 2;
                 }
@@ -616,13 +618,15 @@ final class BlockGroups {
 
     /**
      * Q4_0 in 16-bit lanes, L blocks per group, eight sets of rows at a time (sets 8 * unit to 8 * unit + 7): each
-     * group's lane sums come from {@link #quadSums}, and each set's are scaled by d_w * d_x, as ggml does. Lane j
-     * holds block j / 2 of set k + 4 * (j % 2) in pass k: of each float accumulator the even lanes are set k's, the
-     * odd ones set k + 4's, which the row ends sum apart (see {@link #lastRows}). The sets
-     * are scaled in a loop over the scratch, not written out four times: written out, the method passed C2's
-     * inlining budget in some test runs, and the last set's scale operations were boxed (a JFR allocation sample in
-     * KernelAllocationTest's measured rounds: 2.5 KB per matmul). Each d_w is read as finite: a matrix with an inf or
-     * NaN one goes to the reference kernel (see {@link #reference}).
+     * group's lane sums come from {@link #quadSums}, and each set's are scaled by d_w * d_x, as ggml does. In pass k
+     * the int lane j holds block j's sums of set k in its low half and of set k + 4 in its high one; two shifts split
+     * them, so that one float accumulator holds set k's blocks and another set k + 4's, lane j block j, and one
+     * vector of d_x serves both. Taking the two halves of the short lanes apart instead (convertShape's parts 0
+     * and 1) compiled part 1 on AVX2 to a cross-lane shuffle of 8 instructions with two vectors spilled.
+     * The sets are scaled in a loop over the scratch, not written out four times: written out, the method passed
+     * C2's inlining budget in some test runs, and the last set's scale operations were boxed (a JFR allocation
+     * sample in KernelAllocationTest's measured rounds: 2.5 KB per matmul). Each d_w is read as finite: a matrix
+     * with an inf or NaN one goes to the reference kernel (see {@link #reference}).
      */
     private void quads(int unit, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
         short[] dots = scratch.dots;
@@ -630,19 +634,21 @@ final class BlockGroups {
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
         Arrays.fill(acc, 0);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + unit * (g1 - g0) + g - g0, o = g * W;
+            int n = g0 * units + unit * (g1 - g0) + g - g0;
             quadSums(n, g, in, dots);
             // d_x times 2^112, exact: an f16-rounded d_x is at most 65504, or inf (see the class's note on scales)
-            FloatVector d0 = FloatVector.fromArray(F, dx, o).mul(0x1p112f), d1 = FloatVector.fromArray(F, dx, o + L).mul(0x1p112f);
+            FloatVector d = FloatVector.fromArray(F, dx, g * W).mul(0x1p112f);
             for (int k = 0; k < 4; k++) {
                 int a = 2 * k * L;
                 if (g == mid) secondRow(scratch, k);
-                // the pass's d_w from their f16 bits: lane j holds lane j's in its low half, lane j + L's in its high one
-                ShortVector dot = ShortVector.fromArray(S, dots, k * W);
+                // the pass's d_w from their f16 bits, set k's in the low halves, set k + 4's in the high ones
+                IntVector dot = ShortVector.fromArray(S, dots, k * W).reinterpretAsInts();
                 IntVector h = ShortVector.fromArray(S, quads, n * unitShorts + halvesAt(k)).reinterpretAsInts(), u = h.lanewise(LSHL, 16);
                 IntVector lo = u.lanewise(ASHR, 3).and(0x8FFFE000), hi = h.lanewise(ASHR, 3).and(0x8FFFE000);
-                ((FloatVector) dot.convertShape(S2F, F, 0)).fma(lo.reinterpretAsFloats().mul(d0), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-                ((FloatVector) dot.convertShape(S2F, F, 1)).fma(hi.reinterpretAsFloats().mul(d1), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
+                ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                        .fma(lo.reinterpretAsFloats().mul(d), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+                ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0))
+                        .fma(hi.reinterpretAsFloats().mul(d), FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
                 if (g == mid) firstRow(scratch, k, out, unit, r0, r1);
             }
         }
@@ -690,42 +696,50 @@ final class BlockGroups {
         m3.sub(spill).sub(s8).intoArray(dots, 3 * W);
     }
 
-    /** At a pair's middle group, before its sums: pass k's high lanes so far end its two sets' first rows, and start again. */
+    /**
+     * At a pair's middle group, before its sums: pass k's second halves so far end its two sets' first rows, and start
+     * again (the middle group's second half is the second rows' first blocks).
+     */
     private static void secondRow(Scratch scratch, int k) {
-        int a = (2 * k + 1) * L;
-        FloatVector v = FloatVector.fromArray(F, scratch.acc, a);
-        scratch.first[k] = v.reduceLanes(ADD, EVEN);
-        scratch.first[k + 4] = v.reduceLanes(ADD, ODD);
-        FloatVector.zero(F).intoArray(scratch.acc, a);
+        for (int set = 0; set < 2; set++) {
+            int a = (2 * k + set) * L;
+            FloatVector v = FloatVector.fromArray(F, scratch.acc, a);
+            scratch.first[k + 4 * set] = v.reduceLanes(ADD, SECOND_HALF);
+            v.blend(0f, SECOND_HALF).intoArray(scratch.acc, a);
+        }
     }
 
     /**
-     * At a pair's middle group, after its sums: pass k's low lanes end its two sets' first rows, and start again. The
-     * middle group lies in the first panel (panelGroups), so the rows are whole here.
+     * At a pair's middle group, after its sums: pass k's first halves end its two sets' first rows, and start again.
+     * The middle group lies in the first panel (panelGroups), so the rows are whole here.
      */
     private void firstRow(Scratch scratch, int k, float[] out, int unit, int r0, int r1) {
-        int a = 2 * k * L;
-        FloatVector v = FloatVector.fromArray(F, scratch.acc, a);
-        put(out, 2 * (8 * unit + k), r0, r1, false, scratch.first[k] + v.reduceLanes(ADD, EVEN));
-        put(out, 2 * (8 * unit + k + 4), r0, r1, false, scratch.first[k + 4] + v.reduceLanes(ADD, ODD));
-        FloatVector.zero(F).intoArray(scratch.acc, a);
+        for (int set = 0; set < 2; set++) {
+            int a = (2 * k + set) * L;
+            FloatVector v = FloatVector.fromArray(F, scratch.acc, a);
+            put(out, 2 * (8 * unit + k + 4 * set), r0, r1, false, scratch.first[k + 4 * set] + v.reduceLanes(ADD, FIRST_HALF));
+            v.blend(0f, FIRST_HALF).intoArray(scratch.acc, a);
+        }
     }
 
     /**
-     * After a panel's last group: each set's last row; a later panel (add) adds to the earlier ones'. The four passes'
-     * accumulators are summed as a tree: each level adds every lane to the one 2 (then 4) lanes on, which holds the
-     * same set, and keeps half the lanes of each of two vectors, so that 8 lanes end up with the 8 sets' sums (lane i:
-     * pass (i / 2) % 2 + 2 * ((i / 4) % 2), set of it 4 * (i % 2) more; lanes 8 on repeat them). Eight masked
-     * reductions (the even lanes', the odd lanes') instead took one thread's Q4_0 matmul on AVX-512 from 274 to 350
-     * us (2048 x 5632, four panels), from 361 to 487 (5632 x 2048, two; 16 matrices from memory, one JVM, medians of
-     * 31, 2026-11-25).
+     * After a panel's last group: each set's last row; a later panel (add) adds to the earlier ones'. The eight
+     * accumulators (pass k's sets k and k + 4) are summed as a tree: the first level puts the sum of each even lane
+     * and the next of set k in the even lanes, set k + 4's in the odd ones; each further level adds every lane to
+     * the one 2 (then 4) lanes on, which holds the same set, and keeps half the lanes of each of two vectors, so that 8 lanes
+     * end up with the 8 sets' sums (lane i: pass (i / 2) % 2 + 2 * ((i / 4) % 2), set of it 4 * (i % 2) more; lanes
+     * 8 on repeat them). Eight masked reductions (of an earlier layout's even and odd lanes) instead took one
+     * thread's Q4_0 matmul on AVX-512 from 274 to 350 us (2048 x 5632, four panels), from 361 to 487 (5632 x 2048,
+     * two; 16 matrices from memory, one JVM, medians of 31, 2026-11-25).
      */
     private void lastRows(Scratch scratch, int unit, float[] out, int r0, int r1, boolean add) {
         float[] acc = scratch.acc, sums = scratch.sums;
-        FloatVector v0 = FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, L));
-        FloatVector v1 = FloatVector.fromArray(F, acc, 2 * L).add(FloatVector.fromArray(F, acc, 3 * L));
-        FloatVector v2 = FloatVector.fromArray(F, acc, 4 * L).add(FloatVector.fromArray(F, acc, 5 * L));
-        FloatVector v3 = FloatVector.fromArray(F, acc, 6 * L).add(FloatVector.fromArray(F, acc, 7 * L));
+        for (int a = 0; a < 8 * L; a += 2 * L) {
+            FloatVector v = FloatVector.fromArray(F, acc, a), w = FloatVector.fromArray(F, acc, a + L);
+            v.blend(w, ODD).add(w.blend(v, ODD).rearrange(ON1)).intoArray(acc, a);
+        }
+        FloatVector v0 = FloatVector.fromArray(F, acc, 0), v1 = FloatVector.fromArray(F, acc, 2 * L);
+        FloatVector v2 = FloatVector.fromArray(F, acc, 4 * L), v3 = FloatVector.fromArray(F, acc, 6 * L);
         FloatVector h01 = v0.add(v0.rearrange(ON2)).blend(v1.add(v1.rearrange(ON2)), SECOND2);
         FloatVector h23 = v2.add(v2.rearrange(ON2)).blend(v3.add(v3.rearrange(ON2)), SECOND2);
         if (L == 4) {
@@ -752,12 +766,12 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_K in quads, its sub-blocks of 32 as Q4_0's blocks ({@link #quadSums}); then per set each lane's sum gets the
-     * 8 back (in floats, exact), is scaled by d * scale, has dmin * min times the input sum taken off, and is
-     * multiplied by d_x. The d * scale and dmin * min are multiplied out here (exact): one load holds a set's d and
-     * -dmin per super-block of 8 lanes, and a constant shuffle puts them in their lanes; the 6-bit scales and mins are
-     * widened as shorts (S2F, the conversion the sums take anyway; as ints, C2 inlined convert(I2F, 0) late and did
-     * not intrinsify it: 80 bytes boxed per call, see VectorKernels). The sets are scaled in a loop, as in quads.
+     * Q4_K in quads, its sub-blocks of 32 as Q4_0's blocks ({@link #quadSums}), its sets split as Q4_0's; then per
+     * set each block's sum gets the 8 back (in floats, exact), is scaled by d * scale, has dmin * min times the input
+     * sum taken off, and is multiplied by d_x. The d * scale and dmin * min are multiplied out here (exact): one load
+     * holds the pass's two sets' d and -dmin per super-block of 8 blocks, and a constant shuffle puts them in their
+     * lanes. An int lane of a pass's halves holds its block's scale and min of set k and then of set k + 4, a byte
+     * each. The sets are scaled in a loop, as in quads.
      */
     private void quadsK(int unit, int g0, int g1, Activations in, float[] out, int r0, int r1, Scratch scratch) {
         short[] dots = scratch.dots;
@@ -765,22 +779,23 @@ final class BlockGroups {
         int mid = setRows == 2 ? groups / 2 : -1;     // a pair's group shared by its two rows
         Arrays.fill(acc, 0);
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + unit * (g1 - g0) + g - g0, o = g * W;
+            int n = g0 * units + unit * (g1 - g0) + g - g0;
             quadSums(n, g, in, dots);
-            FloatVector d0 = FloatVector.fromArray(F, dx, o), d1 = FloatVector.fromArray(F, dx, o + L);
-            FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
-            FloatVector e0 = x0.mul(8f), e1 = x1.mul(8f);
+            FloatVector d = FloatVector.fromArray(F, dx, g * W), x = FloatVector.fromArray(F, sums, g * W), e = x.mul(8f);
             for (int k = 0; k < 4; k++) {
                 int a = 2 * k * L;
                 if (g == mid) secondRow(scratch, k);
-                // lane j's scale in the low byte of short j, its min in the high byte
-                ShortVector dot = ShortVector.fromArray(S, dots, k * W), h = ShortVector.fromArray(S, quads, n * unitShorts + halvesAt(k));
-                ShortVector hs = h.and((short) 0xFF), hm = h.lanewise(LSHR, 8);
+                IntVector dot = ShortVector.fromArray(S, dots, k * W).reinterpretAsInts();
+                IntVector h = ShortVector.fromArray(S, quads, n * unitShorts + halvesAt(k)).reinterpretAsInts();
                 FloatVector ds = ShortVector.fromArray(S, quads, n * unitShorts + K_FLOATS_AT + 2 * k * K_DS).reinterpretAsFloats();
-                FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(e0).mul(ds.rearrange(D0).mul((FloatVector) hs.convertShape(S2F, F, 0)));
-                FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(e1).mul(ds.rearrange(D1).mul((FloatVector) hs.convertShape(S2F, F, 1)));
-                ds.rearrange(M0).mul((FloatVector) hm.convertShape(S2F, F, 0)).fma(x0, lo).fma(d0, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-                ds.rearrange(M1).mul((FloatVector) hm.convertShape(S2F, F, 1)).fma(x1, hi).fma(d1, FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
+                FloatVector lo = ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(e)
+                        .mul(ds.rearrange(D0).mul((FloatVector) h.and(0xFF).convertShape(I2F, F, 0)));
+                FloatVector hi = ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(e)
+                        .mul(ds.rearrange(D1).mul((FloatVector) h.lanewise(LSHR, 16).and(0xFF).convertShape(I2F, F, 0)));
+                ds.rearrange(M0).mul((FloatVector) h.lanewise(LSHR, 8).and(0xFF).convertShape(I2F, F, 0))
+                        .fma(x, lo).fma(d, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+                ds.rearrange(M1).mul((FloatVector) h.lanewise(LSHR, 24).convertShape(I2F, F, 0))
+                        .fma(x, hi).fma(d, FloatVector.fromArray(F, acc, a + L)).intoArray(acc, a + L);
                 if (g == mid) firstRow(scratch, k, out, unit, r0, r1);
             }
         }
@@ -797,7 +812,7 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0: where lane j's d lies among its group's W: lanes j and j + L side by side, so that the group's scales
+     * Q6_K: where lane j's scale lies among its group's W: lanes j and j + L side by side, so that the group's scales
      * read as L ints hold the first L lanes' in their low halves and the last L lanes' in their high halves.
      */
     private static int halfAt(int j) {

@@ -427,6 +427,27 @@ final class VectorKernels extends RowKernels {
                 .or(sum1.mul(8f).convertShape(VectorOperators.F2S, SHORTS, -1)).intoArray(sums8, so);
     }
 
+    /**
+     * {@link #groupBlocks} for Q4_0 and Q4_K, whose 2L lanes take each of L blocks twice (lanes 2j and 2j + 1 block
+     * j, see BlockGroups.quadSums): one gather per quant of L blocks, its value put in both halves of an int lane.
+     * The quant sums go to sums at so + j, one per block, and 8 times them to sums8 at so + 2j and so + 2j + 1.
+     * Gathering the 2L lanes as groupBlocks does took two gathers per quant of the same L blocks, and its two
+     * halves' conversion into one vector a shuffle.
+     */
+    static void groupTwins(float[] qf, int e, int[] at, int count, short[] xs, int o, float[] sums, short[] sums8, int so) {
+        FloatVector real = FloatVector.zero(F).blend(1f, F.indexInRange(0, count));
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < e; i++) {
+            FloatVector v = FloatVector.fromArray(F, qf, i, at, 0).mul(real);
+            sum = v.add(sum);         // at most 32 quants of at most 128: exact
+            IntVector q = (IntVector) v.convertShape(VectorOperators.F2I, I, 0);
+            q.and(0xFFFF).or(q.lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(xs, o + i * 2 * L);
+        }
+        sum.intoArray(sums, so);
+        IntVector s8 = (IntVector) sum.mul(8f).convertShape(VectorOperators.F2I, I, 0);
+        s8.and(0xFFFF).or(s8.lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(sums8, so);
+    }
+
     private static final float ROUNDER = 0x1.8p23f;   // v + 1.5 * 2^23 - 1.5 * 2^23 is rint(v) for |v| < 2^22
 
     /**
