@@ -143,8 +143,9 @@ final class Activations {
      * elements, W lanes per group: element i of lane j's block at groupedXs[(g * e + i) * W + j] (Q8_0, W = L: at
      * {@link BlockGroups#pairAt}), 8 times the block's quants' sum at groupedSums8[g * W + j]; per block b of the
      * group (its blocksPerGroup), the d of the quantization block it lies in (dBlock elements) at groupedD[g * W + b]
-     * and its quants' sum at groupedSums[g * W + b]; zeros past the last block. Lane j's block is b = j, but for Q4_0
-     * and Q4_K, whose lanes go in pairs on one block (two sets of rows), b = j / 2. Where BlockGroups lays out two
+     * and its quants' sum at groupedSums[g * W + b]; zeros past the last block. Lane j's block is b = j for Q8_0; for
+     * Q5_K and Q6_K lane {@link BlockGroups#laneOf}(b) holds block b; Q4_0 and Q4_K, whose lanes go in pairs on one
+     * block (two sets of rows), hold block b in lanes 2b and 2b + 1. Where BlockGroups lays out two
      * rows as one sequence ({@link BlockGroups#setRows}), the input follows the same sequence: twice over, the second
      * time from the middle group's second half.
      */
@@ -189,31 +190,33 @@ final class Activations {
                 continue;
             }
             for (int b = 0; b < count; b++) {
-                int sum = 0;
+                int sum = 0, lane = twin == 2 ? 2 * b : BlockGroups.laneOf(b);
                 for (int i = 0; i < e; i++) {
                     float q = qf[blockAt[b] + i];
-                    for (int t = 0; t < twin; t++) groupedXs[o + i * lanes + twin * b + t] = (short) q;
+                    for (int t = 0; t < twin; t++) groupedXs[o + i * lanes + lane + t] = (short) q;
                     sum += (int) q;
                 }
                 groupedSums[g * lanes + b] = sum;
-                for (int t = 0; t < twin; t++) groupedSums8[g * lanes + twin * b + t] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
+                for (int t = 0; t < twin; t++) groupedSums8[g * lanes + lane + t] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
             }
         }
     }
 
     /**
      * Q6_K, after {@link #group}: 32 times the sum of each lane's elements 0-7 at groupedSums32[g * 2W + j], of its
-     * elements 8-15 (the lane's sum, groupedSums, less the first 8's) W further, wrapped to 16 bits, as
-     * BlockGroups.q6K takes them off (see there).
+     * elements 8-15 W further, wrapped to 16 bits, as BlockGroups.q6K takes them off (see there).
      */
     private void halfSums32(int groups, int lanes) {
         if (groupedSums32.length < groups * 2 * lanes) groupedSums32 = new short[groups * 2 * lanes];
         for (int g = 0; g < groups; g++) {
             for (int j = 0; j < lanes; j++) {
-                int first = 0;
-                for (int i = 0; i < 8; i++) first += groupedXs[(g * 16 + i) * lanes + j];
+                int first = 0, last = 0;
+                for (int i = 0; i < 8; i++) {
+                    first += groupedXs[(g * 16 + i) * lanes + j];
+                    last += groupedXs[(g * 16 + i + 8) * lanes + j];
+                }
                 groupedSums32[g * 2 * lanes + j] = (short) (32 * first);
-                groupedSums32[g * 2 * lanes + lanes + j] = (short) (32 * ((int) groupedSums[g * lanes + j] - first));
+                groupedSums32[g * 2 * lanes + lanes + j] = (short) (32 * last);
             }
         }
     }

@@ -16,6 +16,8 @@ import static org.slm4j.tensor.VectorKernels.F;
 import static org.slm4j.tensor.VectorKernels.I;
 import static org.slm4j.tensor.VectorKernels.L;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -49,32 +51,29 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
- * B = 13 (Q6_K), 10 (Q5_K) or 34 (Q8_0) bytes per lane's block:
- *   quants[(n * B + i) * W + j]  byte i of block g * W + j       (blocks past the row's end: zero)
+ * G = Q6_GROUP, Q5_GROUP or Q8_GROUP bytes per group, each group one stream: its quants, then its scales:
+ *   quants[n * G + i * W + j]    byte i of block g * W + b, j = laneOf(b)    (blocks past the row's end: zero)
  *                                Q6_K: bytes 0-7 the low 4 bits of elements i and i + 8, bytes 8-11 the high 2
- *                                bits of elements i, i + 4, i + 8 and i + 12 (i = byte - 8), byte 12 the int8 scale
- *                                at halfAt(j) instead of j
+ *                                bits of elements i, i + 4, i + 8 and i + 12 (i = byte - 8), byte 12 the int8
+ *                                scale; after the 13 W bytes, d per super-block (16 lanes) as floats
  *                                Q5_K: bytes 0-7 the low 4 bits of elements i and i + 8, byte 8 (9) the high bits
- *                                of elements 0-7 (8-15), element e at bit e % 8
+ *                                of elements 0-7 (8-15), element e at bit e % 8; at 10 W + 2j its 6-bit scale,
+ *                                at 10 W + 2j + 1 its min; after the 12 W bytes d per super-block as floats, then -dmin
  *                                Q8_0: at n * Q8_GROUP + pairAt(0, i, j), bytes 2k and 2k + 1 side by side;
- *                                bytes 32 and 33 its d's f16 bits (little-endian) at n * Q8_GROUP + 32 * L + 2j,
- *                                read in the stream of quants (see quads)
+ *                                bytes 32 and 33 its d's f16 bits (little-endian) at n * Q8_GROUP + 32 * L + 2j
  *   quads[(u * 36 + i) * W + j]  Q4_0, Q4_K: element i of block (Q4_K: sub-block) g * L + j / 2 of the unit's
  *                                rows (sets) k + 4 * (j % 2), k = 0..3, set k's nibble at bit 4k, u =
  *                                unitGroup(r / 8, g, ..) (a last unit's missing rows: zeros); at i = 32 + k
- *                                what halves holds for the other types, of sets k and k + 4: read in the same
- *                                stream as the quants (with an array of their own, AVX2 TinyLlama Q4_0
- *                                generation on two threads took 40.0 instead of 45.4 tok/s, medians of 7)
+ *                                the block's scale bits of sets k and k + 4: Q4_0 its d, the f16 bits (widened
+ *                                once per group: memory is what generation waits on, and a float per block would
+ *                                be 6-11 % more bytes), Q4_K its 6-bit scale | min &lt;&lt; 8. Then Q4_K's d and
+ *                                -dmin per set k + 4h and super-block s (8 blocks) of the group, as floats, two
+ *                                shorts each, d at float [n * K_DS + h * K_SUPERS + s] (n = 4u + k) past
+ *                                K_FLOATS_AT, -dmin 2 * K_SUPERS further (see unitShorts). With the scale bits in
+ *                                an array of their own, AVX2 TinyLlama Q4_0 generation on two threads took 40.0
+ *                                instead of 45.4 tok/s (medians of 7): a second stream
  *   (Q4_0 and Q4_K rows of an odd number of half groups, to 4096 columns, go in pairs, see setRows: r is then the
  *   pair, block g * L + j / 2 of its two rows' blocks one after the other, and the pairs go in eights as rows do)
- *   halves[n * W + j]            Q5_K: its 6-bit scale | min &lt;&lt; 8; Q4_0 and Q4_K (in quads): Q4_0 its d, the
- *                                f16 bits (widened once per group: memory is what generation waits on, and a float
- *                                per block would be 6-11 % more bytes), Q4_K as Q5_K
- *   scales                       Q5_K: per super-block (16 lanes) d at [2n * SUPERS + s], -dmin at [(2n + 1) * SUPERS + s];
- *                                Q4_K: per set k + 4h and super-block s (8 blocks) of the group, d at
- *                                [n * K_DS + h * K_SUPERS + s], -dmin 2 * K_SUPERS further, n = 4u + k; the
- *                                floats' bits in quads after the unit's halves, two shorts each (see unitShorts);
- *                                Q6_K: per super-block (16 lanes) d at [n * SUPERS + s]
  * </pre>
  *
  * <p>The K-quants keep about the file's bytes (Q4_K 4.75, Q5_K 6, Q6_K 6.6 bits per weight against 4.5, 5.5 and
@@ -103,6 +102,10 @@ final class BlockGroups {
     private static final int K_DS = 4 * K_SUPERS;  // Q4_K: per pair of sets and group: d, then -dmin, per set and super-block
     private static final int K_FLOATS_AT = 36 * W;  // Q4_K: where a unit's group's d and -dmin lie in quads (see unitShorts)
     private static final int Q8_GROUP = 34 * L;     // Q8_0: bytes per group in quants, its d bits after its 32 * L quants
+    private static final int Q6_GROUP = 13 * W + 4 * SUPERS;    // Q6_K: its quants and scales, then d per super-block
+    private static final int Q5_GROUP = 12 * W + 8 * SUPERS;    // Q5_K: its quants, scales and mins, then d, -dmin
+    private static final VectorSpecies<Byte> BF = VectorSpecies.of(byte.class, F.vectorShape());    // 2W bytes
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     // Q4_K: a block's d (D) or -dmin (M), for a pass's set k (0) or k + 4 (1), from one load at the pass's K_DS
     // values (see quadsK)
     private static final VectorShuffle<Float> D0 = shuffle(0, 0), D1 = shuffle(1, 0), M0 = shuffle(0, 1), M1 = shuffle(1, 1);
@@ -119,10 +122,8 @@ final class BlockGroups {
     private final GgmlType type;
     private final byte[] quants;
     private final short[] quads;           // Q4_0, Q4_K: four sets' nibbles of one element to a short, and the sets' scales
-    private final short[] halves;          // Q5_K: per lane its 6-bit scale and min
     private final int[] words;             // F16: a row's elements 2j and 2j + 1 in int j's low and high half (see f16)
     private final boolean nonFinite;       // F16: some weight is inf or NaN; Q4_0, Q8_0: some block's d
-    private final float[] scales;          // K-quants: d (and -dmin) per super-block
     private final int cols;
     private final int rows;                // the matrix's (F16: each panel's)
     private final int panel;               // F16: columns per panel (see f16Rows); the last one may be narrower
@@ -132,13 +133,11 @@ final class BlockGroups {
     private final int unitShorts;          // Q4_0, Q4_K: a unit's group in quads (see unitShorts)
     private final int panelGroups;         // groups per panel (see panelGroups)
 
-    private BlockGroups(GgmlType type, byte[] quants, short[] quads, short[] halves, float[] scales, int[] words, boolean nonFinite,
+    private BlockGroups(GgmlType type, byte[] quants, short[] quads, int[] words, boolean nonFinite,
                         int rows, int cols) {
         this.type = type;
         this.quants = quants;
         this.quads = quads;
-        this.halves = halves;
-        this.scales = scales;
         this.words = words;
         this.nonFinite = nonFinite;
         this.cols = cols;
@@ -287,11 +286,11 @@ final class BlockGroups {
     static BlockGroups of(Matrix w) {
         if (w.type() == GgmlType.F16) return f16Rows(w);
         int bytes = switch (w.type()) {
-            // a lane's block: its quants, and but for Q5_K (halves) and Q6_K (scales) its scale bits, in one stream
-            case Q4_0, Q4_K -> 18;
-            case Q6_K -> 13;
-            case Q5_K -> 10;
-            case Q8_0 -> 34;
+            // a group's bytes: its lanes' quants and scale bits, in one stream (Q4_0, Q4_K: per group of a unit of 8 sets)
+            case Q4_0, Q4_K -> 2 * unitShorts(w.type()) / 8;
+            case Q6_K -> Q6_GROUP;
+            case Q5_K -> Q5_GROUP;
+            case Q8_0 -> Q8_GROUP;
             default -> throw new IllegalArgumentException(w.name() + ": " + w.type() + " is not regrouped");
         };
         boolean k = w.type() == GgmlType.Q4_K, five = w.type() == GgmlType.Q5_K, six = w.type() == GgmlType.Q6_K;
@@ -301,23 +300,18 @@ final class BlockGroups {
         sets = (sets + unitSets - 1) / unitSets * unitSets;      // the last unit's missing sets: zeros
         int units = units(w.type(), w.rows(), w.cols()), panel = panelGroups(w.type(), w.cols());
         boolean q40 = w.type() == GgmlType.Q4_0, quad = nibbleTypes(w.type());
-        if ((long) sets * groups * bytes * width > Integer.MAX_VALUE - 16) {
+        if ((long) sets * groups * bytes > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows of " + w.cols() + " are too many to regroup");
         }
         byte[] quants;
-        short[] quads, halves;
-        float[] scales;
+        short[] quads;
         int unitCount = sets * groups;
-        int halfCount = five ? unitCount * width : 0;
-        int floatCount = six ? unitCount * SUPERS : five ? unitCount * 2 * SUPERS : 0;
         try {
-            quants = new byte[quad ? 0 : unitCount * bytes * width];
+            quants = new byte[quad ? 0 : unitCount * bytes];
             quads = new short[quad ? unitCount / 8 * unitShorts(w.type()) + W : 0];     // W: Q4_K's last scales load
-            halves = new short[halfCount];
-            scales = new float[floatCount];
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException(w.name() + ": no room in the Java heap (-Xmx) for its regrouped copy of "
-                    + ((long) unitCount * bytes * width + 2L * halfCount + 4L * floatCount) / (1 << 20) + " MB; Q4_0, Q8_0 and"
+                    + (long) unitCount * bytes / (1 << 20) + " MB; Q4_0, Q8_0 and"
                     + " K-quant weights are held on the heap for generation (bin/slm4j allows 75% of the machine's memory)", e);
         }
         MemorySegment in = w.data();
@@ -339,37 +333,42 @@ final class BlockGroups {
                 }
                 return;
             }
-            // Q5_K, Q6_K (a mixed file's few matrices): a lane at a time from the mapping
+            // Q5_K, Q6_K (a mixed file's few matrices): a lane at a time from the mapping, block b of a group in
+            // lane laneOf(b) (see q6K)
             int[] q = new int[16];      // a lane's quants
             for (int r = u0 * unitRows; r < Math.min(w.rows(), u1 * unitRows); r++) {
                 for (int b = 0; b < blocks; b++) {
-                    int j = b % width, n = unitGroup(r, b / width, units, groups, panel);
-                    if (six) {          // a sub-block of 16: 6-bit quants in 12 bytes, its scale; d per 16 lanes (see q6K)
+                    int j = laneOf(b % width), n = unitGroup(r, b / width, units, groups, panel), super16 = b % width / 16;
+                    if (six) {          // a sub-block of 16: 6-bit quants in 12 bytes, its scale; d per 16 lanes
+                        int base = n * Q6_GROUP;
                         long block = r * rowBytes + 210L * (b / 16);
                         for (int i = 0; i < 16; i++) q[i] = Blocks.q6k(in, block, 16 * (b % 16) + i) + 32;
-                        for (int i = 0; i < 8; i++) quants[(n * 13 + i) * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
+                        for (int i = 0; i < 8; i++) quants[base + i * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
                         for (int i = 0; i < 4; i++) {
-                            quants[(n * 13 + 8 + i) * width + j] = (byte) (q[i] >> 4 | q[i + 4] >> 4 << 2 | q[i + 8] >> 4 << 4 | q[i + 12] >> 4 << 6);
+                            quants[base + (8 + i) * width + j] = (byte) (q[i] >> 4 | q[i + 4] >> 4 << 2 | q[i + 8] >> 4 << 4 | q[i + 12] >> 4 << 6);
                         }
-                        quants[(n * 13 + 12) * width + halfAt(j)] = in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
-                        scales[n * SUPERS + j / 16] = Blocks.f16(in, block + Blocks.Q6K_D);
+                        quants[base + 12 * width + j] = in.get(JAVA_BYTE, block + Blocks.Q6K_SCALES + b % 16);
+                        FLOAT.set(quants, base + 13 * width + 4 * super16, Blocks.f16(in, block + Blocks.Q6K_D));
                     } else if (five) {  // half a sub-block: 16 5-bit quants in 10 bytes, its scale and min; d, -dmin per 16 lanes
+                        int base = n * Q5_GROUP;
                         long block = r * rowBytes + 176L * (b / 16);
                         for (int i = 0; i < 16; i++) q[i] = Blocks.q5k(in, block, 16 * (b % 16) + i);
-                        for (int i = 0; i < 8; i++) quants[(n * 10 + i) * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
+                        for (int i = 0; i < 8; i++) quants[base + i * width + j] = (byte) (q[i] & 0xF | (q[i + 8] & 0xF) << 4);
                         for (int m = 0; m < 2; m++) {
                             int bits = 0;
                             for (int e = 0; e < 8; e++) bits |= q[8 * m + e] >> 4 << e;
-                            quants[(n * 10 + 8 + m) * width + j] = (byte) bits;
+                            quants[base + (8 + m) * width + j] = (byte) bits;
                         }
-                        halves[n * width + j] = (short) Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 16 / 2);
-                        scales[n * 2 * SUPERS + j / 16] = Blocks.f16(in, block);
-                        scales[n * 2 * SUPERS + SUPERS + j / 16] = -Blocks.f16(in, block + 2);
+                        int scaleMin = Blocks.q4kScaleMin(in, block + Blocks.Q4K_SCALES, b % 16 / 2);
+                        quants[base + 10 * width + 2 * j] = (byte) scaleMin;
+                        quants[base + 10 * width + 2 * j + 1] = (byte) (scaleMin >> 8);
+                        FLOAT.set(quants, base + 12 * width + 4 * super16, Blocks.f16(in, block));
+                        FLOAT.set(quants, base + 12 * width + 4 * (SUPERS + super16), -Blocks.f16(in, block + 2));
                     }
                 }
             }
         });
-        return new BlockGroups(w.type(), quants, quads, halves, scales, new int[0], nonFinite[0], w.rows(), w.cols());
+        return new BlockGroups(w.type(), quants, quads, new int[0], nonFinite[0], w.rows(), w.cols());
     }
 
     /** The groups' layout (see the class comment): a set's lanes, in groups of width, by unit and panel. */
@@ -446,7 +445,7 @@ final class BlockGroups {
 
     /**
      * Q4_K: unit u's groups as {@link #regroupQ40}'s, a lane a sub-block of 32 (its nibbles the low or high halves of
-     * 32 bytes), its scale and min in halves, its super-block's d and -dmin in scales. src, shift: 4 * width ints.
+     * 32 bytes), its scale and min, and its super-block's d and -dmin, in the quads' stream. src, shift: 4 * width ints.
      * One loop for both types, Q4_0 reading each byte twice with a shift per lane and element, regrouped TinyLlama
      * Q4_0's layers in 1.0-1.5 s where regroupQ40 takes 0.55-0.75 (later regroups in one JVM, two threads, 3 rounds
      * taking turns).
@@ -582,7 +581,7 @@ final class BlockGroups {
             for (int i = (int) (n * r0 / rows); i < (int) (n * r1 / rows); i++) flags |= (words[i] & 0x7C007C00) + 0x04000400;
             if ((flags & 0x80008000) != 0) any[0] = 1;
         });
-        return new BlockGroups(GgmlType.F16, new byte[0], new short[0], new short[0], new float[0], words, any[0] != 0, rows, cols);
+        return new BlockGroups(GgmlType.F16, new byte[0], new short[0], words, any[0] != 0, rows, cols);
     }
 
     /**
@@ -812,11 +811,11 @@ final class BlockGroups {
     }
 
     /**
-     * Q6_K: where lane j's scale lies among its group's W: lanes j and j + L side by side, so that the group's scales
-     * read as L ints hold the first L lanes' in their low halves and the last L lanes' in their high halves.
+     * Q5_K, Q6_K: the 16-bit lane of a group's block b: blocks b and b + L side by side, so that a vector of the
+     * group's lanes read as L ints holds the first L blocks in their low halves and the last L in their high halves.
      */
-    private static int halfAt(int j) {
-        return j < L ? 2 * j : 2 * (j - L) + 1;
+    static int laneOf(int b) {
+        return b < L ? 2 * b : 2 * (b - L) + 1;
     }
 
     /**
@@ -867,7 +866,7 @@ final class BlockGroups {
         float[] dx = in.groupedD, sums = in.groupedSums;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 10 * W, xo = g * 16 * W, o = g * W, d = n * 2 * SUPERS;
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * Q5_GROUP, xo = g * 16 * W, o = g * W, d = q + 12 * W;
             // bit e of byte 8 (9) is the high bit of element e (e + 8): shifted left 4, then right e, it is bit 4
             ShortVector hl = ((ShortVector) ByteVector.fromArray(B, quants, q + 8 * W).convertShape(ZERO_EXTEND_B2S, S, 0)).lanewise(LSHL, 4);
             ShortVector hh = ((ShortVector) ByteVector.fromArray(B, quants, q + 9 * W).convertShape(ZERO_EXTEND_B2S, S, 0)).lanewise(LSHL, 4);
@@ -877,15 +876,19 @@ final class BlockGroups {
                 s = p.and((short) 0xF).or(hl.lanewise(LSHR, i).and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + i * W)).add(s);
                 t = p.lanewise(LSHR, 4).or(hh.lanewise(LSHR, i).and((short) 0x10)).mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)).add(t);
             }
-            ShortVector dot = s.add(t).sub(ShortVector.fromArray(S, sums8, o).lanewise(LSHL, 1));    // 16 times the sum
-            ShortVector sm = ShortVector.fromArray(S, halves, n * W), sc = sm.and((short) 0xFF), mn = sm.lanewise(LSHR, 8);
+            ShortVector s8 = ShortVector.fromArray(S, sums8, o);
+            IntVector dot = s.add(t).sub(s8.add(s8)).reinterpretAsInts();     // less 16 times the sum
+            // an int lane: the scale and min of block j, then of block j + L, a byte each
+            IntVector sm = ByteVector.fromArray(BF, quants, q + 10 * W).reinterpretAsInts();
             FloatVector x0 = FloatVector.fromArray(F, sums, o), x1 = FloatVector.fromArray(F, sums, o + L);
-            FloatVector lo = ((FloatVector) dot.convertShape(S2F, F, 0)).add(x0.mul(16f));
-            FloatVector hi = ((FloatVector) dot.convertShape(S2F, F, 1)).add(x1.mul(16f));
-            lo = lo.mul(((FloatVector) sc.convertShape(S2F, F, 0)).mul(scales[d]));
-            hi = hi.mul(((FloatVector) sc.convertShape(S2F, F, 1)).mul(scales[d + L / 16]));
-            acc0 = ((FloatVector) mn.convertShape(S2F, F, 0)).mul(scales[d + SUPERS]).fma(x0, lo).fma(FloatVector.fromArray(F, dx, o), acc0);
-            acc1 = ((FloatVector) mn.convertShape(S2F, F, 1)).mul(scales[d + SUPERS + L / 16]).fma(x1, hi).fma(FloatVector.fromArray(F, dx, o + L), acc1);
+            FloatVector lo = ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(x0.mul(16f));
+            FloatVector hi = ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(x1.mul(16f));
+            lo = lo.mul(((FloatVector) sm.and(0xFF).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d)));
+            hi = hi.mul(((FloatVector) sm.lanewise(LSHR, 16).and(0xFF).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d + 4 * (L / 16))));
+            acc0 = ((FloatVector) sm.lanewise(LSHR, 8).and(0xFF).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d + 4 * SUPERS))
+                    .fma(x0, lo).fma(FloatVector.fromArray(F, dx, o), acc0);
+            acc1 = ((FloatVector) sm.lanewise(LSHR, 24).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d + 4 * (SUPERS + L / 16)))
+                    .fma(x1, hi).fma(FloatVector.fromArray(F, dx, o + L), acc1);
         }
         return acc0.add(acc1).reduceLanes(ADD);
     }
@@ -895,7 +898,7 @@ final class BlockGroups {
      * 2 high bits; products of q (0 to 63) by |q_x| &lt;= 127 are summed with 16-bit wrap-around in two halves of 8,
      * less 32 times each half's input sum (Activations.groupedSums32): the sums of (q - 32) * q_x, at most 8 * 32 *
      * 127 = 32512 in magnitude (all 16 could reach 65024), so the wrapped arithmetic gave their exact values. They are
-     * added as floats and scaled by d * scale (exact as a float) and d_x. Taking the 32 off each element had cost 4 of
+     * added as ints and scaled by d * scale (exact as a float) and d_x. Taking the 32 off each element had cost 4 of
      * the loop's 34 operations per 4 elements: JMH, `bench/kernels.sh -p type=Q6_K -p batch=1`, 512 x 2048 in cache
      * on one thread 63-69 -> 60 us, 16 of 5632 x 2048 from memory on two threads 367 -> 345 us (medians of 5, taking
      * turns, 2026-11-25). Four rows at a time as Q4_0's quads (a short of four rows' low nibbles, a byte of
@@ -909,7 +912,7 @@ final class BlockGroups {
         float[] dx = in.groupedD;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int g = g0; g < g1; g++) {
-            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * 13 * W, xo = g * 16 * W, o = g * W, d = n * SUPERS;
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * Q6_GROUP, xo = g * 16 * W, o = g * W, d = q + 13 * W;
             ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0;
             for (int i = 0; i < 4; i++) {
                 ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
@@ -924,14 +927,15 @@ final class BlockGroups {
                 t0 = c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)).add(t0);
                 t1 = e.mul(ShortVector.fromArray(S, x, xo + (i + 12) * W)).add(t1);
             }
-            // the sums of q * q_x, less 32 times the input's (wrapped: the sums of (q - 32) * q_x fit 16 bits)
-            ShortVector s = s0.add(s1).sub(ShortVector.fromArray(S, sums32, 2 * o)), t = t0.add(t1).sub(ShortVector.fromArray(S, sums32, 2 * o + W));
-            FloatVector lo = ((FloatVector) s.convertShape(S2F, F, 0)).add((FloatVector) t.convertShape(S2F, F, 0));
-            FloatVector hi = ((FloatVector) s.convertShape(S2F, F, 1)).add((FloatVector) t.convertShape(S2F, F, 1));
-            // lane k's scale in the low 16 bits of int lane k, lane k + L's in the high 16 (halfAt)
+            // the sums of q * q_x, less 32 times the input's (wrapped: the sums of (q - 32) * q_x fit 16 bits); an int
+            // lane holds block j's in its low half, block j + L's in its high one (laneOf), split by two shifts
+            IntVector s = s0.add(s1).sub(ShortVector.fromArray(S, sums32, 2 * o)).reinterpretAsInts();
+            IntVector t = t0.add(t1).sub(ShortVector.fromArray(S, sums32, 2 * o + W)).reinterpretAsInts();
+            FloatVector lo = (FloatVector) s.lanewise(LSHL, 16).lanewise(ASHR, 16).add(t.lanewise(LSHL, 16).lanewise(ASHR, 16)).convertShape(I2F, F, 0);
+            FloatVector hi = (FloatVector) s.lanewise(ASHR, 16).add(t.lanewise(ASHR, 16)).convertShape(I2F, F, 0);
             IntVector sc = ((ShortVector) ByteVector.fromArray(B, quants, q + 12 * W).convertShape(B2S, S, 0)).reinterpretAsInts();
-            FloatVector c0 = FloatVector.broadcast(F, scales[d]).mul((FloatVector) sc.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0));
-            FloatVector c1 = FloatVector.broadcast(F, scales[d + L / 16]).mul((FloatVector) sc.lanewise(ASHR, 16).convertShape(I2F, F, 0));
+            FloatVector c0 = FloatVector.broadcast(F, (float) FLOAT.get(quants, d)).mul((FloatVector) sc.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0));
+            FloatVector c1 = FloatVector.broadcast(F, (float) FLOAT.get(quants, d + 4 * (L / 16))).mul((FloatVector) sc.lanewise(ASHR, 16).convertShape(I2F, F, 0));
             acc0 = lo.fma(c0.mul(FloatVector.fromArray(F, dx, o)), acc0);
             acc1 = hi.fma(c1.mul(FloatVector.fromArray(F, dx, o + L)), acc1);
         }

@@ -399,15 +399,14 @@ final class VectorKernels extends RowKernels {
     static final boolean GATHER = L >= 8;
 
     /**
-     * Activations' grouping of one group of e-quant blocks in 2L lanes, lane j (the first {@code count} real) the
-     * block whose quants start at qf[at[j]]: quant i to xs at o + i * 2L + j, the block's quant sum to sums and 8
-     * times it to sums8 at so + j; lanes from count on get zeros (their at must be a valid index). Each quant of L
-     * lanes is one gather. Not a masked gather: in some test runs C2 left part of its mask handling out of line and
-     * it allocated 5 KB per Q4_0 matmul; the padding lanes are multiplied by 0 instead. The two halves' shorts are
-     * put together in one vector of {@link #SHORTS} (see the class's note on shapes) by a conversion into the upper
-     * half, which the JDK builds from a shuffle: a bigger method than this one should not hold it (it made the 4-bit
-     * decode fail to intrinsify its stores). Through bytes and widened, as that decode goes, a 512 x 2048
-     * Q4_0 matmul of one input in cache took 33.0 instead of 29.7 us.
+     * Activations' grouping of one group of e-quant blocks for Q5_K and Q6_K, 2L blocks, block b the one whose quants
+     * start at qf[at[b]] (the first {@code count} real): quant i to xs at o + i * 2L + BlockGroups.laneOf(b), so that
+     * blocks b and b + L share an int lane; the block's quant sum to sums at so + b and 8 times it to sums8 at so +
+     * laneOf(b); blocks from count on get zeros (their at must be a valid index). Each quant of L blocks is one
+     * gather, the two gathers' ints put together in one vector by a mask and a shift. Not a masked gather: in some
+     * test runs C2 left part of its mask handling out of line and it allocated 5 KB per Q4_0 matmul; the padding
+     * lanes are multiplied by 0 instead. Through bytes and widened, as that decode goes, a 512 x 2048 Q4_0 matmul of
+     * one input in cache took 33.0 instead of 29.7 us.
      */
     static void groupBlocks(float[] qf, int e, int[] at, int count, short[] xs, int o, float[] sums, short[] sums8, int so) {
         FloatVector real0 = FloatVector.zero(F).blend(1f, F.indexInRange(0, count));
@@ -418,21 +417,21 @@ final class VectorKernels extends RowKernels {
             FloatVector v1 = FloatVector.fromArray(F, qf, i, at, L).mul(real1);
             sum0 = v0.add(sum0);      // at most 32 quants of at most 128: exact
             sum1 = v1.add(sum1);
-            ((ShortVector) v0.convertShape(VectorOperators.F2S, SHORTS, 0))
-                    .or(v1.convertShape(VectorOperators.F2S, SHORTS, -1)).intoArray(xs, o + i * 2 * L);
+            IntVector q0 = (IntVector) v0.convertShape(VectorOperators.F2I, I, 0), q1 = (IntVector) v1.convertShape(VectorOperators.F2I, I, 0);
+            q0.and(0xFFFF).or(q1.lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(xs, o + i * 2 * L);
         }
         sum0.intoArray(sums, so);
         sum1.intoArray(sums, so + L);
-        ((ShortVector) sum0.mul(8f).convertShape(VectorOperators.F2S, SHORTS, 0))
-                .or(sum1.mul(8f).convertShape(VectorOperators.F2S, SHORTS, -1)).intoArray(sums8, so);
+        IntVector s0 = (IntVector) sum0.mul(8f).convertShape(VectorOperators.F2I, I, 0), s1 = (IntVector) sum1.mul(8f).convertShape(VectorOperators.F2I, I, 0);
+        s0.and(0xFFFF).or(s1.lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(sums8, so);
     }
 
     /**
      * {@link #groupBlocks} for Q4_0 and Q4_K, whose 2L lanes take each of L blocks twice (lanes 2j and 2j + 1 block
      * j, see BlockGroups.quadSums): one gather per quant of L blocks, its value put in both halves of an int lane.
      * The quant sums go to sums at so + j, one per block, and 8 times them to sums8 at so + 2j and so + 2j + 1.
-     * Gathering the 2L lanes as groupBlocks does took two gathers per quant of the same L blocks, and its two
-     * halves' conversion into one vector a shuffle.
+     * Gathering the 2L lanes, two gathers per quant of the same L blocks, and putting the two halves' shorts
+     * together by a conversion into the upper half (a shuffle) had cost more.
      */
     static void groupTwins(float[] qf, int e, int[] at, int count, short[] xs, int o, float[] sums, short[] sums8, int so) {
         FloatVector real = FloatVector.zero(F).blend(1f, F.indexInRange(0, count));
