@@ -918,10 +918,15 @@ final class BlockGroups {
                 ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 4) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector h = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 8) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector a = p.and((short) 0xF).or(h.lanewise(LSHL, 4).and((short) 0x30));
-                ShortVector b = u.and((short) 0xF).or(h.lanewise(LSHL, 2).and((short) 0x30));
-                ShortVector c = p.lanewise(LSHR, 4).or(h.and((short) 0x30));
-                ShortVector e = u.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2).and((short) 0x30));
+                // int shifts (a short's shift by a constant compiles on AVX2 to a move of the count and a shift by
+                // register): a left shift of bytes by 4 or less stays in its short; the bits a right shift moves from
+                // the high short into the low one are masked off
+                IntVector hi = h.reinterpretAsInts();
+                ShortVector a = p.and((short) 0xF).or(hi.lanewise(LSHL, 4).reinterpretAsShorts().and((short) 0x30));
+                ShortVector b = u.and((short) 0xF).or(hi.lanewise(LSHL, 2).reinterpretAsShorts().and((short) 0x30));
+                ShortVector c = p.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30));
+                ShortVector e = u.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsShorts().and((short) 0xF)
+                        .or(hi.lanewise(LSHR, 2).reinterpretAsShorts().and((short) 0x30));
                 s0 = a.mul(ShortVector.fromArray(S, x, xo + i * W)).add(s0);
                 s1 = b.mul(ShortVector.fromArray(S, x, xo + (i + 4) * W)).add(s1);
                 t0 = c.mul(ShortVector.fromArray(S, x, xo + (i + 8) * W)).add(t0);
