@@ -207,7 +207,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   BANDWIDTH_GBS to a bandwidth measured on the machine at hand for a true ceiling.
   On AVX2 alone (the table above; before the script took `AVX2=1`, two runs of three rounds by hand on 2026-11-25
   gave TinyLlama Q4_0 pp 1.21 and 1.16, tg 0.91 and 0.94; Q8_0 pp 0.98, tg 1.06; F16 pp 0.74 and 0.81, tg 0.78 and
-  0.97) the gaps are F16 prompts and generation and Q4_0 generation. F16 prompts (0.83 in another run, 77 vs 93
+  0.97) the gaps are F16 prompts and generation (and were Q4_0 generation, until 2026-11-26). F16 prompts (0.83 in another run, 77 vs 93
   tok/s): `Gemm`'s AVX2 float tile (4 rows by 2 vectors) runs near the FMA's peak: a loop of 12 independent 256-bit FMAs does 6.3
   per ns on a core, and a 2048 x 2048 F16 matmul of 512 positions 5.7 per ns per core (90 %) on one thread or
   two. llama.cpp's 93 tok/s is 90 GMAC/s, 90 % of both cores' peak over the whole prompt. With 5 rows C2 loaded
@@ -336,6 +336,20 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (45.4; llama.cpp 48.6, medians of 7). Q8_0's d and Q4_K's d and -dmin moved the same way: AVX2, two threads,
   Q8_0 26.8 -> 32.7, Q4_K 37.6 -> 39.1 (34.5 before the int shifts; llama.cpp 46.3). Two threads here wait on
   memory, so the table's Q4_0 `tg` cells moved only within their spread.
+  Then the scaling after each group stopped splitting a vector of 16-bit sums into floats with `convertShape`'s
+  parts 0 and 1: on AVX2 C2 compiles part 1 as a cross-lane shuffle of about 8 instructions (a permute, two
+  byte shuffles, two blends) and spilled two vectors around it; on AVX-512 it is one `vpermw`. An int lane now
+  holds one block's sums of set k in its low half and of set k + 4 in its high one, and two shifts split them:
+  one float accumulator per set, lane j block j, and one vector of d_x (and of Q4_K's input sums) for both. The
+  input is gathered once per block and put in both halves of an int (it was gathered twice). Q5_K and Q6_K, whose
+  lanes are blocks, hold blocks b and b + L in one int lane the same way, and their scales and super-block d (Q5_K
+  its mins, -dmin) moved into the quants' array, one stream. Q6_K's shifts of its quants' bits became int shifts
+  with a mask for what crosses into the next short (Q5_K's, carried from one step to the next, made its matmul
+  allocate, and stayed). AVX2, one thread, TinyLlama `tg64` (medians of 3, taking turns, 2026-11-26): Q4_0 32.4
+  -> 36.4 tok/s, Q4_K (every matrix) 24.1 -> 28.6, Q6_K 12.2 -> 16.4; two threads Q4_0 43.4 -> 45.7 (llama.cpp
+  43.8), Q4_K 41.4 -> 43.9 (46.8), Q4_K_M 36.8 -> 42.2 (44.2, medians of 4; one thread 21.8 -> 27.3, llama.cpp
+  30.4). On AVX-512 the Q4 types were unchanged within the noise (JMH 2048 × 5632, one thread, 0.30 vs 0.29 ms);
+  Q5_K_M on two threads 27.8 -> 30.5 (34.1). The table's AVX2 Q4_0 `tg` cells went from 0.89-1.03 to 0.98-1.08.
   A block's f16 scale becomes a float in 4 operations per 2L scales (the F16 loop's shift and mask, times 2^112),
   with the per-lane inf/NaN check only for a matrix that holds such a scale. Rows whose grouped input passes
   12 KB fell off a cliff: two threads read Q4_0 rows of 6144 columns (12 KB of input) at 35 GB/s and of 6912
@@ -424,7 +438,7 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   Tried first: broadcasting the bytes in the tile (25.4 ms), widening them in a plain loop (27.2), and putting two
   halves of L shorts together with a conversion into the upper half (part -1) and an `or` (21.1 ms, but the JDK
   builds that conversion from a shuffle, and the bigger decode failed to intrinsify two stores in 1 of 2 logged
-  full runs). The input grouping for generation still uses the part -1 form; no run has caught it boxing. A forked JVM without tiered compilation (every type profiled
+  full runs). The input grouping for generation used the part -1 form until 2026-11-26 (now a mask and a shift of int lanes). A forked JVM without tiered compilation (every type profiled
   together before C2 compiles any) was tried as a stricter test and dropped: methods deoptimized there run
   interpreted for long stretches, so it failed on kernels whose compiled code was clean. It did find Q4_1's
   per-row kernel returning block sums from a helper compiled on its own first; that kernel is written out now.
