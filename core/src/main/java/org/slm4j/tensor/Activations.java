@@ -21,7 +21,7 @@ final class Activations {
     float[] groupedX = new float[0];     // F16, one input: see evenOdd                          [cols]
     short[] groupedXs = new short[0];    // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one input: see group  [groups * 32 or 16 * lanes]
     float[] groupedD = new float[0];     // the same: d of each block (see group)               [groups * W]
-    float[] groupedSums = new float[0];  // Q4_K, Q5_K, Q6_K: each block's quant sum            [groups * W]
+    float[] groupedSums = new float[0];  // Q4_K, Q5_K: each block's quant sum                  [groups * W]
     short[] groupedSums8 = new short[0]; // Q4_0, Q4_K, Q5_K: 8 * each lane's quant sum, 16-bit [groups * W]
     short[] groupedSums32 = new short[0]; // Q6_K: 32 * the sums of each lane's first and last 8 quants [groups * 2W]
     int version;                        // bumped by every prepare: Gemm reuses its transposed copy while it holds
