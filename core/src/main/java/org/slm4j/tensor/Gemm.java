@@ -77,6 +77,7 @@ final class Gemm implements Parallel.RangeTask {
     private boolean quantized;                     // block sums scaled per block (dxt); Q8_0 is not: see scaled
     private boolean scaled;                        // Q8_0: weights and inputs carry their block scales, as floats
     private boolean shorts;                        // Q4_0, Q4_K: 16-bit products summed per block in 16-bit lanes
+    private boolean halves;                        // F16: rows read from the regrouped copy (BlockGroups.f16Floats)
     private int span;                              // elements summed before one scaling: a block, or more (class doc)
     private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
     private int rt;                                // rows per register tile: ROWS, or NIBBLE_ROWS for 16-bit sums
@@ -122,6 +123,7 @@ final class Gemm implements Parallel.RangeTask {
         scaled = w.type() == GgmlType.Q8_0;
         quantized = w.type().blockSize() > 1 && !scaled;
         shorts = w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q4_K;
+        halves = w.type() == GgmlType.F16;
         span = w.type() == GgmlType.Q5_K ? 64 : QK;
         rt = shorts ? NIBBLE_ROWS : ROWS;
         tiles = (w.rows() + rt - 1) / rt;
@@ -168,7 +170,11 @@ final class Gemm implements Parallel.RangeTask {
         }
         for (int p = g0 * G; p < g1 * G; p++) {
             int base = p / G * n * G + p % G;
-            if (!shorts) for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : scaled ? x[p * n + i] * in.d[p * nb + i / QK] : x[p * n + i];
+            if (halves) {
+                for (int i = 0; i < n; i++) xt[base + BlockGroups.evenOdd(i, n) * G] = p >= batch ? 0 : x[p * n + i];
+            } else if (!shorts) {
+                for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : scaled ? x[p * n + i] * in.d[p * nb + i / QK] : x[p * n + i];
+            }
             if (!quantized) continue;
             base = p / G * nb * G + p % G;
             boolean real = p < batch, superBlocks = w.type().blockSize() == QK_K;

@@ -156,6 +156,7 @@ final class VectorKernels extends RowKernels {
     @Override
     boolean batched(Matrix w, Activations in, int batch, float[] out) {
         if (!Gemm.supports(w.type())) return false;
+        if (w.type() == GgmlType.F16) w.groups();          // Gemm reads F16 rows from there (on every thread)
         Gemm.multiply(w, in, batch, out);
         // generation reads Q4_0 and Q8_0 from their regrouped copy: the prompt's pass need not keep the file's pages
         if (BlockGroups.regroups(w.type())) w.releasePages();
@@ -196,7 +197,6 @@ final class VectorKernels extends RowKernels {
         short[] q = new short[0];        // the same as shorts, which Gemm's 16-bit tile broadcasts (see widenQuants)
         float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
         float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
-        short[] halves = new short[0];   // F16: one row's bits [cols]
         byte[] raw = new byte[0];        // Q8_0, Q4_0, Q4_1, Q4_K: one row's bytes, which the vector loads read (see rowBytes)
         boolean nonFinite;               // Q8_0: some block scale decoded since fit is inf or NaN
 
@@ -225,7 +225,8 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Row r of w into dec at wo, and for quantized types the block scales at wo / 32, exact integers times a scale
+     * Row r of w into dec at wo (F16 from generation's copy, in BlockGroups.evenOdd's order, as Gemm's transposition
+     * orders the input), and for quantized types the block scales at wo / 32, exact integers times a scale
      * per block of 32 (Q4_0 and Q4_K: see decodeNibbles; Q8_0: the quants times their scale, exact floats, no
      * scales): Q4_1 nibbles with their min at wo / 32; Q6_K (q - 32) times the int8 sub-block scale. A method per block
      * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
@@ -237,15 +238,9 @@ final class VectorKernels extends RowKernels {
         long row = r * w.rowBytes();
         switch (w.type()) {
             case F32 -> MemorySegment.copy(s, Blocks.FLOAT, row, dec.w, wo, n);
+            case F16 -> w.groups().f16Floats(r, dec.w, wo);     // in BlockGroups.evenOdd's order
             case BF16 -> {
                 for (int i = 0; i < n; i++) dec.w[wo + i] = HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
-            }
-            case F16 -> {
-                // bits to an array first: C2 turns a loop of float16ToFloat over an array into vcvtph2ps (exact,
-                // inf and NaN included), where one over the mapping ran a conversion per element (9 % of prefill)
-                if (dec.halves.length < n) dec.halves = new short[n];
-                MemorySegment.copy(s, Blocks.SHORT, row, dec.halves, 0, n);
-                HalfFloats.toFloats(dec.halves, 0, dec.w, wo, n);
             }
             case Q8_0 -> decodeQ8_0(s, row, n, dec, wo);
             case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 and Q4_K have decodeNibbles

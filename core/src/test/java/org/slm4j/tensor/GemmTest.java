@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The blocked batch multiply ({@link VectorKernels#wholeBatches}: the kernels otherwise take small batches of
  * regrouped types one position at a time) against the scalar reference at its edges: row counts around its tiles (4, 8 and 12
  * rows) and unit (48 rows), batches around its position groups (2 to 9, one vector, two vectors and one more), columns
- * around its passes of 256 elements, odd columns for the float types. Tolerance as in {@link KernelTwinTest}: the
+ * around its passes of 256 elements, odd columns for the float types, F16 rows past one panel. Tolerance as in {@link KernelTwinTest}: the
  * same exact products or block sums, added in another order. {@link VectorWidthTest} runs these cases again at the
  * narrower widths, whose tiles are other code.
  */
@@ -43,6 +43,8 @@ class GemmTest {
                 }
             }
         }
+        // F16 rows come from generation's copy, in column panels of 1024: a narrower last panel, an odd one
+        for (int c : new int[] {1040, 2047}) for (int batch : new int[] {3, 2 * l + 1}) cases.add(Arguments.of(GgmlType.F16, 49, c, batch));
         return cases.stream();
     }
 
@@ -154,7 +156,8 @@ class GemmTest {
 
     /**
      * F16 values that are not finite (a hostile or broken file), as block scales or as F16 weights, give what the
-     * scalar kernel gives: generation widens them from their f16 bits in vectors, prompts decode them one by one.
+     * scalar kernel gives: generation and prompts widen F16 weights from their bits in vectors, prompts decode block
+     * scales one by one.
      */
     @ParameterizedTest(name = "{0} batch {1}")
     @CsvSource({"Q4_0, 1", "Q4_0, 3", "Q8_0, 1", "Q8_0, 3", "F16, 1", "F16, 3"})
@@ -164,10 +167,10 @@ class GemmTest {
         Random rnd = new Random(7);
         ByteBuffer buf = ByteBuffer.allocate((int) type.bytesFor(cols) * rows).order(ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < rows; r++) {
-            for (int k = 0; k < cols / 32; k++) {       // block 1's scale, or F16 element 40, is special
+            for (int k = 0; k < cols / 32; k++) {       // block 1's scale, or F16 element 40 + r % 2, is special
                 if (type == GgmlType.F16) {
                     for (int i = 0; i < 32; i++) {
-                        buf.putShort(32 * k + i == 40 ? special[r] : Float.floatToFloat16((float) rnd.nextGaussian()));
+                        buf.putShort(32 * k + i == 40 + r % 2 ? special[r] : Float.floatToFloat16((float) rnd.nextGaussian()));
                     }
                     continue;
                 }
