@@ -49,7 +49,7 @@ final class Activations {
             case F16 -> {
                 f = rounded = grow(rounded, n);
                 for (int i = 0; i < n; i++) f[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-                if (simd && batch == 1) evenOdd(cols);
+                if (simd && batch <= VectorKernels.F16_BATCH) evenOdd(cols, batch);
             }
             case BF16 -> {
                 f = rounded = grow(rounded, n);
@@ -127,13 +127,15 @@ final class Activations {
      * F16 generation's input (see BlockGroups.f16): of each 2L rounded elements the even ones, then the odd ones,
      * times 2^112, into groupedX; the elements past the last whole 2L are left in f.
      */
-    private void evenOdd(int cols) {
+    private void evenOdd(int cols, int batch) {
         int l = VectorKernels.L;
-        if (groupedX.length < cols) groupedX = new float[cols];
-        for (int c = 0; c + 2 * l <= cols; c += 2 * l) {
-            for (int k = 0; k < l; k++) {
-                groupedX[c + k] = f[c + 2 * k] * 0x1p112f;
-                groupedX[c + l + k] = f[c + 2 * k + 1] * 0x1p112f;
+        if (groupedX.length < batch * cols) groupedX = new float[batch * cols];
+        for (int p = 0; p < batch * cols; p += cols) {
+            for (int c = p; c + 2 * l <= p + cols; c += 2 * l) {
+                for (int k = 0; k < l; k++) {
+                    groupedX[c + k] = f[c + 2 * k] * 0x1p112f;
+                    groupedX[c + l + k] = f[c + 2 * k + 1] * 0x1p112f;
+                }
             }
         }
     }

@@ -87,6 +87,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class BlockGroups {
     private static final int W = 2 * L;    // lanes per group but Q8_0's: 16-bit lanes, a full vector of them
+    private static final int F16_ROW_BLOCK = 64;  // F16 rows a batch's inputs pass over in turn: 128 KB of a panel
     private static final VectorSpecies<Short> S = VectorKernels.SHORTS;
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * W));
     // A block's f16 scale to float, which the Vector API lacks, written out in each loop (a helper boxes, see
@@ -507,8 +508,11 @@ final class BlockGroups {
         return nonFinite;
     }
 
-    /** out[r] = row r times the grouped input (see {@link Activations#prepare}), for rows [r0, r1). */
-    void rows(int r0, int r1, Activations in, float[] out) {
+    /**
+     * out[p * rows + r] = row r times grouped input p (see {@link Activations#prepare}), for rows [r0, r1) and p below
+     * batch: 1, or for F16 up to {@link VectorKernels#F16_BATCH}.
+     */
+    void rows(int r0, int r1, Activations in, int batch, float[] out) {
         switch (type) {
             case Q4_0, Q4_K -> {
                 Scratch s = SCRATCH.get();
@@ -521,10 +525,22 @@ final class BlockGroups {
                 }
             }
             case F16 -> {
+                // four inputs' panel (16 KB at 1024 columns) stays in L1 over a block of rows, which stays in L2
+                // for the next four
                 for (int c0 = 0; c0 < cols; c0 += panel) {
                     int width = Math.min(panel, cols - c0), stride = (width + 1) / 2, base = rows * (c0 / 2);
-                    if (c0 == 0) for (int r = r0; r < r1; r++) out[r] = f16(base + r * stride, c0, width, in);
-                    else for (int r = r0; r < r1; r++) out[r] += f16(base + r * stride, c0, width, in);
+                    for (int rb = r0; rb < r1; rb += F16_ROW_BLOCK) {
+                        int re = Math.min(r1, rb + F16_ROW_BLOCK), p = 0;
+                        for (; p + 4 <= batch; p += 4) {
+                            for (int r = rb; r < re; r++) f16x4(base + r * stride, c0, width, in, p, out, r);
+                        }
+                        for (; p < batch; p++) {
+                            for (int r = rb; r < re; r++) {
+                                float dot = f16(base + r * stride, c0, width, in, p * cols);
+                                out[p * rows + r] = (c0 == 0 ? 0 : out[p * rows + r]) + dot;
+                            }
+                        }
+                    }
                 }
             }
             default -> {        // a row at a time
@@ -627,9 +643,10 @@ final class BlockGroups {
      * finite value, so a matrix that holds one (no trained model does) gets the float's all-ones exponent put in per
      * lane.
      */
-    private float f16(int o, int c0, int n, Activations in) {
+    private float f16(int o, int c0, int n, Activations in, int xo) {
         float[] x = in.groupedX, f = in.f;
         int i = 0;
+        c0 += xo;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (; i <= n - 2 * L; i += 2 * L) {
             IntVector v = IntVector.fromArray(I, words, o + i / 2), u = v.lanewise(LSHL, 16);
@@ -644,6 +661,50 @@ final class BlockGroups {
         float sum = a0.add(a1).reduceLanes(ADD);
         for (; i < n; i++) sum += Float.float16ToFloat((short) (words[o + i / 2] >> 16 * (i % 2))) * f[c0 + i];
         return sum;
+    }
+
+    /**
+     * {@link #f16} for inputs p to p + 3 at once, into out[(p + q) * rows + r] (added to it past the first panel): a
+     * short prompt's positions, or several sequences' steps. Each weight vector, read and widened once, serves four
+     * inputs' multiply-adds, where Gemm would widen the whole matrix into an array first.
+     */
+    private void f16x4(int o, int c0, int n, Activations in, int p, float[] out, int r) {
+        float[] x = in.groupedX, f = in.f;
+        int cols = this.cols, xo = p * cols + c0, i = 0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0s = a0, c1s = a0, d0 = a0, d1 = a0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            IntVector v = IntVector.fromArray(I, words, o + i / 2), u = v.lanewise(LSHL, 16);
+            IntVector even = u.lanewise(ASHR, 3).and(0x8FFFE000), odd = v.lanewise(ASHR, 3).and(0x8FFFE000);
+            if (nonFinite) {
+                even = even.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
+                odd = odd.lanewise(OR, 0x70000000, v.and(0x7C000000).compare(EQ, 0x7C000000));
+            }
+            FloatVector we = even.reinterpretAsFloats(), wo = odd.reinterpretAsFloats();
+            int e = xo + i;
+            a0 = we.fma(FloatVector.fromArray(F, x, e), a0);
+            a1 = wo.fma(FloatVector.fromArray(F, x, e + L), a1);
+            b0 = we.fma(FloatVector.fromArray(F, x, e + cols), b0);
+            b1 = wo.fma(FloatVector.fromArray(F, x, e + cols + L), b1);
+            c0s = we.fma(FloatVector.fromArray(F, x, e + 2 * cols), c0s);
+            c1s = wo.fma(FloatVector.fromArray(F, x, e + 2 * cols + L), c1s);
+            d0 = we.fma(FloatVector.fromArray(F, x, e + 3 * cols), d0);
+            d1 = wo.fma(FloatVector.fromArray(F, x, e + 3 * cols + L), d1);
+        }
+        float s0 = a0.add(a1).reduceLanes(ADD), s1 = b0.add(b1).reduceLanes(ADD);
+        float s2 = c0s.add(c1s).reduceLanes(ADD), s3 = d0.add(d1).reduceLanes(ADD);
+        for (; i < n; i++) {
+            float w = Float.float16ToFloat((short) (words[o + i / 2] >> 16 * (i % 2)));
+            s0 += w * f[xo + i];
+            s1 += w * f[xo + cols + i];
+            s2 += w * f[xo + 2 * cols + i];
+            s3 += w * f[xo + 3 * cols + i];
+        }
+        int at = p * rows + r;
+        boolean add = c0 > 0;
+        out[at] = (add ? out[at] : 0) + s0;
+        out[at + rows] = (add ? out[at + rows] : 0) + s1;
+        out[at + 2 * rows] = (add ? out[at + 2 * rows] : 0) + s2;
+        out[at + 3 * rows] = (add ? out[at + 3 * rows] : 0) + s3;
     }
 
     /**

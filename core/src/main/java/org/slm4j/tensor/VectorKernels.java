@@ -143,8 +143,7 @@ final class VectorKernels extends RowKernels {
      */
     @Override
     boolean byPosition(GgmlType type, int batch) {
-        return smallBatchesByPosition && BlockGroups.regroups(type) && batch <= switch (type) {
-            case F16 -> 8;
+        return smallBatchesByPosition && BlockGroups.regroups(type) && type != GgmlType.F16 && batch <= switch (type) {
             case Q8_0 -> 20;
             case Q6_K -> 48;
             case Q5_K -> 64;
@@ -152,21 +151,33 @@ final class VectorKernels extends RowKernels {
         };
     }
 
+    /**
+     * F16 batches up to this many are multiplied in one pass over the weights' heap copy, four positions per widened
+     * weight vector (BlockGroups.f16x4); larger ones go to Gemm.
+     */
+    static final int F16_BATCH = 16;
+
     /** A batch of two or more inputs of a type {@link Gemm} handles goes there: a blocked multiply. */
     @Override
     boolean batched(Matrix w, Activations in, int batch, float[] out) {
         if (!Gemm.supports(w.type())) return false;
-        if (w.type() == GgmlType.F16) w.groups();          // Gemm reads F16 rows from there (on every thread)
+        if (w.type() == GgmlType.F16) {
+            if (smallBatchesByPosition && batch <= F16_BATCH) return false;       // to rows: BlockGroups.f16x4
+            w.groups();          // Gemm reads F16 rows from there (on every thread)
+        }
         Gemm.multiply(w, in, batch, out);
         // generation reads Q4_0 and Q8_0 from their regrouped copy: the prompt's pass need not keep the file's pages
         if (BlockGroups.regroups(w.type())) w.releasePages();
         return true;
     }
 
-    /** Regrouped types (one input) go straight to their rows: no byte offset to divide back into a row per dot. */
+    /**
+     * Regrouped types (one input; F16 a batch up to {@link #F16_BATCH}) go straight to their rows: no byte offset to
+     * divide back into a row per dot.
+     */
     @Override
     void rows(Matrix w, int r0, int r1, Activations in, int batch, float[] out) {
-        if (batch != 1 || !BlockGroups.regroups(w.type())) {
+        if (!BlockGroups.regroups(w.type()) || batch != 1 && w.type() != GgmlType.F16) {
             super.rows(w, r0, r1, in, batch, out);
             return;
         }
@@ -174,7 +185,7 @@ final class VectorKernels extends RowKernels {
         if (groups.reference()) {
             for (int r = r0; r < r1; r++) out[r] = ScalarKernels.INSTANCE.dot(w, r * w.rowBytes(), in, 0);
         } else {
-            groups.rows(r0, r1, in, out);
+            groups.rows(r0, r1, in, batch, out);
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -61,6 +62,11 @@ class KernelTwinTest {
         // F16 rows wider than 1024 are copied panel by panel (BlockGroups.panelWidth), the last panel narrower (2047:
         // odd, as 1021's one panel); a thread's rows then span several chunks of 16 in one call
         for (int c : new int[] {1021, 1280, 2047, 2560}) for (int rows : new int[] {1, 17, 33, 100}) cases.add(Arguments.of(GgmlType.F16, c, 1, rows));
+        // small F16 batches go through that copy too, four inputs at a time and the rest one by one, over blocks of
+        // 64 rows (BlockGroups.f16x4): 4, 6 and 9 inputs, up to 300 rows (a thread's share past one block)
+        for (int c : new int[] {1021, 2047}) {
+            for (int batch : new int[] {4, 6, 9}) for (int rows : new int[] {17, 100, 300}) cases.add(Arguments.of(GgmlType.F16, c, batch, rows));
+        }
         return cases.stream();
     }
 
@@ -69,6 +75,31 @@ class KernelTwinTest {
     void vectorMatchesScalar(GgmlType type, int cols, int batch, int rows) {
         String failure = compare(Kernels.vector(), type, cols, batch, rows);
         assertEquals(null, failure);
+    }
+
+    /**
+     * A small F16 batch over more rows than one block of 64 in a single call (BlockGroups.f16x4's row blocks; the
+     * thread split cuts a matmul into smaller calls than that), 9 inputs: two passes of four and one alone.
+     */
+    @Test
+    void f16SmallBatchInOneCallOverSeveralRowBlocks() {
+        Kernels oneCall = new Kernels() {
+            @Override
+            public void matmul(Matrix w, float[] x, int batch, float[] out) {
+                Activations in = new Activations(true);
+                in.prepare(w.type(), x, batch, w.cols());
+                w.groups().rows(0, w.rows(), in, batch, out);
+            }
+
+            @Override
+            public void matmul(Matrix[] ws, float[] x, int batch, float[][] outs) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        Random rnd = new Random(5);
+        int rows = 200, cols = 1280, batch = 9;
+        RandomWeights w = RandomWeights.of(GgmlType.F16, rows, cols, rnd);
+        assertEquals(null, compare(oneCall, w, randomInput(rnd, batch * cols, 32), batch));
     }
 
     /**
