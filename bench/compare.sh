@@ -245,8 +245,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   136 and 131 in the same rounds (0.56 -> 0.93). 4 rows' 8 accumulators
   only just covered the FMA's latency: 16 took a microbenchmark from 103 to 127 GMAC/s per core, TinyLlama F16
   prompts 166 -> 189 tok/s, a JMH Q8_0 matmul 74 -> 69 ms; AVX2's 16 registers keep 4 rows (8 spill: 56 -> 31).
-  F16 rows are decoded by a loop C2 compiles to `vcvtph2ps` (it converted one element at a time from the
-  mapping: 9 % of F16 prefill). Attention over a prompt is tiled the same way
+  F16 rows were decoded by a loop C2 compiles to `vcvtph2ps` (it converted one element at a time from the
+  mapping: 9 % of F16 prefill); since 2026-11-26 they are widened from generation's heap copy (below), in vectors,
+  in that copy's order of even and odd elements (the transposed input follows it). Attention over a prompt is tiled the same way
   (`model/Attention`, 32 queries × 4 keys), 2-3 % of prefill time. Where Q8_0 prompts stand: in a `perf` profile of
   TinyLlama Q8_0 `pp512` 88 % of the samples are in the 8 × 32 float tile, which there runs at about 56 GMAC/s per
   core, while the same tile in a standalone loop with its data in L1 peaks at 57.7 (one 512-bit FMA per cycle).
@@ -368,8 +369,18 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (llama.cpp 29.7), 4 rounds taking turns. Decode attention sums the weighted values in registers and takes the
   softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
-  its run). Prompts of more than 28 positions (Q8_0: 20, Q6_K: 48, Q5_K: 64, F16: 8) still read the file's layout, and its pages
-  are let go after each pass, so the weights are not held twice. Smaller batches (a short prompt; later, a
+  its run). Prompts of more than 28 positions (Q8_0: 20, Q6_K: 48, Q5_K: 64) still read the file's layout, and its pages
+  are let go after each pass, so the weights are not held twice. F16 prompts read generation's heap copy instead:
+  from the file, each matmul faulted its pages back in and let them go, a third of a 16-position prompt's time
+  (AVX2 TinyLlama F16 `pp16` 29.8 -> 48.3 tok/s, `pp512` 80.2 -> 82.8, llama.cpp 65.1 and 94.2, medians of 3 rounds
+  taking turns). F16 batches of up to 16 go through that copy in one pass: each weight vector, read and widened
+  once, serves four inputs' multiply-adds (`BlockGroups.f16x4`), over blocks of 64 rows, so four inputs' panel
+  stays in L1 while the block stays in L2. AVX2 TinyLlama F16 prompts (tok/s, medians of 3 rounds taking turns,
+  before -> after, llama.cpp): `pp4` 19.9 -> 40.1 (36.7), `pp8` 22.2 -> 43.3 (56.2), `pp12` 39.2 -> 49.1 (69.4),
+  `pp16` 53.6 -> 49.5 (76.2); AVX-512 `pp8` 23.9 -> 42.3 (60.9), `pp16` 38.9 -> 45.5 (80.1). The kernel runs at about
+  half the FMA's peak: a batch of 8 on one thread (JMH, 5632 × 2048) took 5.6 ms with each row passed over by
+  every four inputs in turn (their inputs no longer fit L1 beside each other) and 4.1 ms in row blocks.
+  Smaller batches of the other types (a short prompt; later, a
   server's few sequences per step) go one position at a time through the regrouped weights: `Gemm` decodes each
   matrix whole per call, about 300 ms of a TinyLlama Q4_0 forward pass at any batch size, where a position costs
   about 14 ms (forward passes of 2, 8, 16, 24 positions: 370, 400, 370, 380 ms through `Gemm`, 50, 115, 220, 340

@@ -46,7 +46,8 @@ import jdk.incubator.vector.VectorSpecies;
  * memory for every type in the minutes when this machine's memory gives two threads about 45 GB/s (in others
  * it gives nearly twice that, and one core's streaming rate decides: see docs/PERFORMANCE.md). The input is
  * regrouped the same way once per matmul ({@link Activations}). Prompts
- * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass.
+ * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass; F16 ones from
+ * this copy ({@link #f16Floats}), and small F16 batches through {@link #rows} four inputs at a time.
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
