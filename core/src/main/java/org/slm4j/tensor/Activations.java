@@ -18,7 +18,7 @@ final class Activations {
     float[] d = new float[0];           // Q8_0, Q8_1: f16-rounded scale; Q8_K: float scale      [batch * cols / block]
     float[] s = new float[0];           // Q8_1: f16(d * sum of the block's quants)              [batch * cols / 32]
     int[] bsums = new int[0];           // Q8_K: sum of each 16 quants                           [batch * cols / 16]
-    float[] groupedX = new float[0];     // F16, one input: see evenOdd                          [cols]
+    float[] groupedX = new float[0];     // F16: see evenOdd                                     [batch * cols]
     short[] groupedXs = new short[0];    // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one input: see group  [groups * 32 or 16 * lanes]
     float[] groupedD = new float[0];     // the same: d of each block (see group)               [groups * W]
     float[] groupedSums = new float[0];  // Q4_K, Q5_K: each block's quant sum                  [groups * W]
@@ -49,7 +49,7 @@ final class Activations {
             case F16 -> {
                 f = rounded = grow(rounded, n);
                 for (int i = 0; i < n; i++) f[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-                if (simd && batch <= VectorKernels.F16_BATCH) evenOdd(cols, batch);
+                if (simd) evenOdd(cols, batch);
             }
             case BF16 -> {
                 f = rounded = grow(rounded, n);
@@ -124,8 +124,9 @@ final class Activations {
     }
 
     /**
-     * F16 generation's input (see BlockGroups.f16): of each 2L rounded elements the even ones, then the odd ones,
-     * times 2^112, into groupedX; the elements past the last whole 2L are left in f.
+     * F16's input for the vector kernels, each position's at p * cols (see BlockGroups.f16, f16x4 and f16Floats):
+     * of each 2L rounded elements the even ones, then the odd ones, times 2^112, into groupedX; the elements past
+     * the last whole 2L are left in f.
      */
     private void evenOdd(int cols, int batch) {
         int l = VectorKernels.L;

@@ -601,10 +601,11 @@ final class BlockGroups {
     }
 
     /**
-     * F16, for a prompt's matmul (Gemm): row r as floats at dst[o ..), in {@link #evenOdd}'s order, widened as
-     * {@link #f16} widens them and then times 2^112, exact. Read from this copy, a prompt does not fault the file's
-     * pages back in (they are let go after every pass): TinyLlama F16 prompts of 16 positions spent a third of their
-     * time in those faults and copies.
+     * F16, for a prompt's matmul (Gemm): row r as floats at dst[o ..) in the order of generation's input
+     * (Activations.evenOdd: each whole 2L columns' even ones, then their odd ones; panels start at multiples of 2L),
+     * widened as {@link #f16} widens them, times 2^-112, which that input carries; the last cols % 2L as they are, as
+     * the input's. Read from this copy, a prompt does not fault the file's pages back in (they are let go after every
+     * pass): TinyLlama F16 prompts of 16 positions spent a third of their time in those faults and copies.
      */
     void f16Floats(int r, float[] dst, int o) {
         for (int c0 = 0; c0 < cols; c0 += panel) {
@@ -616,20 +617,11 @@ final class BlockGroups {
                     even = even.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
                     odd = odd.lanewise(OR, 0x70000000, v.and(0x7C000000).compare(EQ, 0x7C000000));
                 }
-                even.reinterpretAsFloats().mul(0x1p112f).intoArray(dst, o + c0 + i);
-                odd.reinterpretAsFloats().mul(0x1p112f).intoArray(dst, o + c0 + i + L);
+                even.reinterpretAsFloats().intoArray(dst, o + c0 + i);
+                odd.reinterpretAsFloats().intoArray(dst, o + c0 + i + L);
             }
             for (; i < width; i++) dst[o + c0 + i] = Float.float16ToFloat((short) (words[src + i / 2] >> 16 * (i % 2)));
         }
-    }
-
-    /**
-     * Where {@link #f16Floats} puts column i of a row of n: each whole 2L columns' even ones and then their odd ones
-     * (panels start at multiples of 2L), the last n % 2L in place.
-     */
-    static int evenOdd(int i, int n) {
-        int j = i % (2 * L);
-        return i >= n - n % (2 * L) ? i : i - j + j % 2 * L + j / 2;
     }
 
     /**

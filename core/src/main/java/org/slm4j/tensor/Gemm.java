@@ -77,7 +77,7 @@ final class Gemm implements Parallel.RangeTask {
     private boolean quantized;                     // block sums scaled per block (dxt); Q8_0 is not: see scaled
     private boolean scaled;                        // Q8_0: weights and inputs carry their block scales, as floats
     private boolean shorts;                        // Q4_0, Q4_K: 16-bit products summed per block in 16-bit lanes
-    private boolean halves;                        // F16: rows read from the regrouped copy (BlockGroups.f16Floats)
+    private boolean halves;                        // F16: rows from the regrouped copy, inputs as generation's (f16Floats)
     private int span;                              // elements summed before one scaling: a block, or more (class doc)
     private int minBlock;                          // elements per min term scale: Q4_1, Q5_1 32; Q4_K, Q5_K 256; else 0
     private int rt;                                // rows per register tile: ROWS, or NIBBLE_ROWS for 16-bit sums
@@ -171,7 +171,9 @@ final class Gemm implements Parallel.RangeTask {
         for (int p = g0 * G; p < g1 * G; p++) {
             int base = p / G * n * G + p % G;
             if (halves) {
-                for (int i = 0; i < n; i++) xt[base + BlockGroups.evenOdd(i, n) * G] = p >= batch ? 0 : x[p * n + i];
+                // generation's input, whose order and scale f16Floats follows; the last n % 2L elements are in x
+                int whole = n - n % (2 * L);
+                for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : i < whole ? in.groupedX[p * n + i] : x[p * n + i];
             } else if (!shorts) {
                 for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : scaled ? x[p * n + i] * in.d[p * nb + i / QK] : x[p * n + i];
             }

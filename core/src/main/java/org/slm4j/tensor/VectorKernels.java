@@ -167,7 +167,8 @@ final class VectorKernels extends RowKernels {
         }
         Gemm.multiply(w, in, batch, out);
         // generation reads Q4_0 and Q8_0 from their regrouped copy: the prompt's pass need not keep the file's pages
-        if (BlockGroups.regroups(w.type())) w.releasePages();
+        // (F16's pass read that copy, not the file)
+        if (BlockGroups.regroups(w.type()) && w.type() != GgmlType.F16) w.releasePages();
         return true;
     }
 
@@ -236,8 +237,8 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Row r of w into dec at wo (F16 from generation's copy, in BlockGroups.evenOdd's order, as Gemm's transposition
-     * orders the input), and for quantized types the block scales at wo / 32, exact integers times a scale
+     * Row r of w into dec at wo (F16 from generation's copy, in the order and scale of its input, see
+     * BlockGroups.f16Floats), and for quantized types the block scales at wo / 32, exact integers times a scale
      * per block of 32 (Q4_0 and Q4_K: see decodeNibbles; Q8_0: the quants times their scale, exact floats, no
      * scales): Q4_1 nibbles with their min at wo / 32; Q6_K (q - 32) times the int8 sub-block scale. A method per block
      * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
@@ -249,7 +250,7 @@ final class VectorKernels extends RowKernels {
         long row = r * w.rowBytes();
         switch (w.type()) {
             case F32 -> MemorySegment.copy(s, Blocks.FLOAT, row, dec.w, wo, n);
-            case F16 -> w.groups().f16Floats(r, dec.w, wo);     // in BlockGroups.evenOdd's order
+            case F16 -> w.groups().f16Floats(r, dec.w, wo);
             case BF16 -> {
                 for (int i = 0; i < n; i++) dec.w[wo + i] = HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
             }
