@@ -12,6 +12,8 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class KernelsTest {
     @Test
@@ -34,17 +36,18 @@ class KernelsTest {
     }
 
     /**
-     * A small batch of a regrouped type goes through the weights one position at a time (VectorKernels.byPosition;
-     * F16 all positions in one pass, four per weight vector, each summed as generation sums it): each position's
-     * outputs are what that position alone gives (what generation computes), in its own slot, for one matrix and for
-     * several sharing the input. Within 1e-5 of the largest output, not bit for bit (see below): Gemm's results would
-     * be as close, so the test also checks that these batches take that route.
+     * A small batch of a regrouped type goes through the weights as generation does, each position by itself
+     * (VectorKernels.byPosition, a block of rows at a time past every position; F16 all positions in one pass, four
+     * per weight vector, each summed as generation sums it): each position's outputs are what that position alone
+     * gives (what generation computes), in its own slot, for one matrix and for several sharing the input. Within
+     * 1e-5 of the largest output, not bit for bit (see below): Gemm's results would be as close, so the test also
+     * checks that these batches take that route. At 4096 columns, 2048 rows hand a thread runs of more than one block.
      */
-    @Test
-    void aSmallBatchGivesWhatEachPositionGivesAlone() {
+    @ParameterizedTest
+    @ValueSource(ints = {512, 4096})
+    void aSmallBatchGivesWhatEachPositionGivesAlone(int cols) {
         Random rnd = new Random(9);
-        int cols = 512;
-        Matrix[] ws = {RandomWeights.of(GgmlType.Q4_0, 100, cols, rnd).matrix(), RandomWeights.of(GgmlType.Q4_0, 36, cols, rnd).matrix(),
+        Matrix[] ws = {RandomWeights.of(GgmlType.Q4_0, 2048, cols, rnd).matrix(), RandomWeights.of(GgmlType.Q4_0, 36, cols, rnd).matrix(),
                 RandomWeights.of(GgmlType.Q8_0, 52, cols, rnd).matrix(), RandomWeights.of(GgmlType.F16, 20, cols, rnd).matrix(),
                 RandomWeights.of(GgmlType.Q6_K, 24, cols, rnd).matrix()};
         for (int batch : new int[] {2, 5, 8, 16, 20, 28, 40}) {
