@@ -2,6 +2,7 @@ package org.slm4j.tensor;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
@@ -46,8 +47,9 @@ import jdk.incubator.vector.VectorSpecies;
  * memory for every type in the minutes when this machine's memory gives two threads about 45 GB/s (in others
  * it gives nearly twice that, and one core's streaming rate decides: see docs/PERFORMANCE.md). The input is
  * regrouped the same way once per matmul ({@link Activations}). Prompts
- * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass; F16 ones from
- * this copy ({@link #f16Floats}), and small F16 batches through {@link #rows} four inputs at a time.
+ * (batches) go through {@link Gemm} from the file's layout, whose pages are let go after each pass; F16 and Q8_0
+ * ones from this copy ({@link #f16Floats}, {@link #q8Floats}), and small F16 batches through {@link #rows} four
+ * inputs at a time.
  *
  * <pre>
  * group g of row r, n = unitGroup(r, g, ..): rows one after the other, or panel by panel (see panelGroups);
@@ -226,10 +228,11 @@ final class BlockGroups {
         return VectorShuffle.fromOp(F, i -> (2 * min + set) * K_SUPERS + i / 8);
     }
 
-    /** Q4_0, Q4_K: one thread's eight sets' lane sums of a group and their float accumulators (see quads). */
+    /** One thread's scratch: Q4_0's and Q4_K's eight sets' lane sums of a group and their float accumulators (see quads). */
     private static final class Scratch {
         final short[] dots = new short[4 * W];
         final float[] acc = new float[8 * L], first = new float[8], sums = new float[Math.max(8, L)];
+        final float[] pairD = new float[2 * L];   // Q8_0 prompts: each block's d twice (see q8Floats)
     }
 
     /** Blocks per group: W for Q5_K and Q6_K, L for Q8_0 (sums in 32-bit lanes) and for Q4_0 and Q4_K (a block in two lanes). */
@@ -622,6 +625,54 @@ final class BlockGroups {
             }
             for (; i < width; i++) dst[o + c0 + i] = Float.float16ToFloat((short) (words[src + i / 2] >> 16 * (i % 2)));
         }
+    }
+
+    /**
+     * Q8_0, for a prompt's matmul (Gemm): row r's quants times their block's d (exact floats) at dst[o ..), each whole
+     * group of L blocks in this copy's order (see {@link #q8Column}), the blocks of a last, partial one in row order.
+     * Read from this copy, a prompt does not fault the file's pages back in, as F16's do not (see f16Floats): they
+     * were a third of a 16-position TinyLlama Q8_0 prompt through Gemm. Returns whether some d is inf or NaN.
+     */
+    boolean q8Floats(int r, float[] dst, int o) {
+        float[] pairD = SCRATCH.get().pairD;
+        int blocks = cols / 32;
+        boolean nonFinite = false;
+        for (int g = 0; g < groups; g++) {
+            int base = unitGroup(r, g, units, groups, panelGroups) * Q8_GROUP, count = Math.min(L, blocks - g * L), at = o + g * 32 * L;
+            for (int j = 0; j < count; j++) {
+                int b = base + 32 * L + 2 * j;
+                float d = Float.float16ToFloat((short) (quants[b] & 0xFF | quants[b + 1] << 8));
+                nonFinite |= !Float.isFinite(d);
+                pairD[2 * j] = pairD[2 * j + 1] = d;
+            }
+            if (count < L) {
+                for (int j = 0; j < count; j++) {
+                    for (int i = 0; i < 32; i++) dst[at + 32 * j + i] = quants[base + pairAt(0, i, j)] * pairD[2 * j];
+                }
+                continue;
+            }
+            // a load of 2L bytes holds two quants of each block, side by side: the d pattern repeats every 2L
+            FloatVector d0 = FloatVector.fromArray(F, pairD, 0), d1 = FloatVector.fromArray(F, pairD, L);
+            for (int k = 0; k < 32 * L; k += VectorKernels.BYTES) {
+                ByteVector q = ByteVector.fromArray(VectorKernels.B, quants, base + k);
+                for (int part = 0; part < VectorKernels.PARTS; part++) {
+                    int e = k + part * L;
+                    ((FloatVector) q.convertShape(B2F, F, part)).mul(e % (2 * L) == 0 ? d0 : d1).intoArray(dst, at + e);
+                }
+            }
+        }
+        return nonFinite;
+    }
+
+    /**
+     * Q8_0: the column of a row that {@link #q8Floats} puts at i: in a whole group, byte pair i / 2L's quants of its
+     * L blocks, block by block; past the last whole group, i.
+     */
+    static int q8Column(int i, int cols) {
+        int whole = cols / (32 * L) * 32 * L;
+        if (i >= whole) return i;
+        int e = i % (32 * L), lane = e % (2 * L);
+        return i - e + lane / 2 * 32 + e / (2 * L) * 2 + lane % 2;
     }
 
     /**

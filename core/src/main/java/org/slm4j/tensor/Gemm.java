@@ -174,8 +174,14 @@ final class Gemm implements Parallel.RangeTask {
                 // generation's input, whose order and scale f16Floats follows; the last n % 2L elements are in x
                 int whole = n - n % (2 * L);
                 for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : i < whole ? in.groupedX[p * n + i] : x[p * n + i];
+            } else if (scaled) {
+                // in the order of the rows from generation's copy (BlockGroups.q8Floats)
+                for (int i = 0; i < n; i++) {
+                    int c = BlockGroups.q8Column(i, n);
+                    xt[base + i * G] = p >= batch ? 0 : x[p * n + c] * in.d[p * nb + c / QK];
+                }
             } else if (!shorts) {
-                for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : scaled ? x[p * n + i] * in.d[p * nb + i / QK] : x[p * n + i];
+                for (int i = 0; i < n; i++) xt[base + i * G] = p >= batch ? 0 : x[p * n + i];
             }
             if (!quantized) continue;
             base = p / G * nb * G + p % G;

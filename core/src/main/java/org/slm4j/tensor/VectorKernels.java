@@ -139,12 +139,15 @@ final class VectorKernels extends RowKernels {
      * matrix, llama-quantize --pure) B = 28 60 vs 60, 36 54 vs 54. Q5_K and Q6_K run Gemm's float tiles, slower for
      * few positions: Q6_K (--pure) B = 28 27 vs 37, 48 32 vs 36, 64 41 vs 35; Q5_K_M B = 28 18 vs 35, 64 33 vs 33.
      * It also computes what generation computes, position by position, and a process's first prompt need not wait
-     * for Gemm's code to be compiled as well as generation's.
+     * for Gemm's code to be compiled as well as generation's. Since Gemm reads Q8_0 rows from generation's copy
+     * (BlockGroups.q8Floats; it had faulted the file's pages back in on every call), Q8_0 meets it sooner, where the
+     * tiles' lanes are mostly filled: AVX2 (tiles of 16 positions) B = 8 32 vs 27 tok/s, 12 39 vs 43, 16 44 vs 48;
+     * AVX-512 (32) B = 12 47 vs 26, 20 48 vs 45 (medians of 3, by position vs Gemm, 2026-11-26).
      */
     @Override
     boolean byPosition(GgmlType type, int batch) {
         return smallBatchesByPosition && BlockGroups.regroups(type) && type != GgmlType.F16 && batch <= switch (type) {
-            case Q8_0 -> 20;
+            case Q8_0 -> 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
             case Q6_K -> 48;
             case Q5_K -> 64;
             default -> 28;
@@ -161,14 +164,13 @@ final class VectorKernels extends RowKernels {
     @Override
     boolean batched(Matrix w, Activations in, int batch, float[] out) {
         if (!Gemm.supports(w.type())) return false;
-        if (w.type() == GgmlType.F16) {
-            if (smallBatchesByPosition && batch <= F16_BATCH) return false;       // to rows: BlockGroups.f16x4
-            w.groups();          // Gemm reads F16 rows from there (on every thread)
-        }
+        if (w.type() == GgmlType.F16 && smallBatchesByPosition && batch <= F16_BATCH) return false;     // to rows: BlockGroups.f16x4
+        // Gemm reads F16 and Q8_0 rows from generation's copy (on every thread), the other types from the file
+        boolean fromCopy = w.type() == GgmlType.F16 || w.type() == GgmlType.Q8_0;
+        if (fromCopy) w.groups();
         Gemm.multiply(w, in, batch, out);
-        // generation reads Q4_0 and Q8_0 from their regrouped copy: the prompt's pass need not keep the file's pages
-        // (F16's pass read that copy, not the file)
-        if (BlockGroups.regroups(w.type()) && w.type() != GgmlType.F16) w.releasePages();
+        // generation reads the other regrouped types from their copy: the prompt's pass need not keep the file's pages
+        if (BlockGroups.regroups(w.type()) && !fromCopy) w.releasePages();
         return true;
     }
 
@@ -237,8 +239,8 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * Row r of w into dec at wo (F16 from generation's copy, in the order and scale of its input, see
-     * BlockGroups.f16Floats), and for quantized types the block scales at wo / 32, exact integers times a scale
+     * Row r of w into dec at wo (F16 and Q8_0 from generation's copy, in its order, see BlockGroups.f16Floats and
+     * q8Floats), and for quantized types the block scales at wo / 32, exact integers times a scale
      * per block of 32 (Q4_0 and Q4_K: see decodeNibbles; Q8_0: the quants times their scale, exact floats, no
      * scales): Q4_1 nibbles with their min at wo / 32; Q6_K (q - 32) times the int8 sub-block scale. A method per block
      * format: in one, C2 spent its inlining budget on the formats it compiled first and left the Vector API calls of
@@ -254,7 +256,7 @@ final class VectorKernels extends RowKernels {
             case BF16 -> {
                 for (int i = 0; i < n; i++) dec.w[wo + i] = HalfFloats.bf16ToFloat(s.get(Blocks.SHORT, row + 2L * i));
             }
-            case Q8_0 -> decodeQ8_0(s, row, n, dec, wo);
+            case Q8_0 -> dec.nonFinite |= w.groups().q8Floats(r, dec.w, wo);
             case Q4_1 -> decodeQ4_1(s, row, n, dec, wo);      // Q4_0 and Q4_K have decodeNibbles
             case Q6_K -> decodeQ6K(s, row, n, dec, wo);
             case Q5_0, Q5_1, Q5_K -> Q5Dots.decode(w, r, dec, wo);
@@ -273,19 +275,6 @@ final class VectorKernels extends RowKernels {
         if (dec.raw.length < bytes) dec.raw = new byte[bytes];
         MemorySegment.copy(s, JAVA_BYTE, row, dec.raw, 0, bytes);
         return dec.raw;
-    }
-
-    private static void decodeQ8_0(MemorySegment s, long row, int n, Decoded dec, int wo) {
-        byte[] raw = rowBytes(s, row, 34 * (n / QK), dec);
-        for (int k = 0; k < n / QK; k++) {
-            float d = f16(raw, 34 * k);
-            if (!Float.isFinite(d)) dec.nonFinite = true;
-            for (int i = 0; i < QK; i += BYTES) {
-                ByteVector q = ByteVector.fromArray(B, raw, 34 * k + 2 + i);
-                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dec.w, wo + QK * k + i);
-                if (PARTS == 2) ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dec.w, wo + QK * k + i + L);
-            }
-        }
     }
 
     private static void decodeQ4_1(MemorySegment s, long row, int n, Decoded dec, int wo) {

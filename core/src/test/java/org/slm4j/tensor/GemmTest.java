@@ -45,6 +45,8 @@ class GemmTest {
         }
         // F16 rows come from generation's copy, in column panels of 1024: a narrower last panel, an odd one
         for (int c : new int[] {1040, 2047}) for (int batch : new int[] {3, 2 * l + 1}) cases.add(Arguments.of(GgmlType.F16, 49, c, batch));
+        // so do Q8_0 rows, in groups of L blocks: two whole groups and a partial one; then past one panel
+        for (int c : new int[] {64 * l + 96, 128 * l + 3200}) for (int batch : new int[] {3, 2 * l + 1}) cases.add(Arguments.of(GgmlType.Q8_0, 49, c, batch));
         return cases.stream();
     }
 

@@ -54,7 +54,7 @@ class KernelsTest {
             for (Matrix w : ws) {
                 boolean expected = switch (w.type()) {
                     case F16 -> false;
-                    case Q8_0 -> batch <= 20;
+                    case Q8_0 -> batch <= 5 * VectorKernels.L / 4;
                     case Q6_K -> true;
                     default -> batch <= 28;
                 };
