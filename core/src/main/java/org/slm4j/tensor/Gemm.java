@@ -67,6 +67,8 @@ final class Gemm implements Parallel.RangeTask {
     private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
     private float[] mst = new float[0];            // Q4_1, Q5_1: s_x; Q4_K, Q5_K: sum of the block's quants  [groups * cols / 32 * G]
     private float[] mdt = new float[0];            // scale of mst: Q4_1, Q5_1 1; Q4_K, Q5_K d_x per min block  [groups * cols / 32 * G]
+    private int[] q8Order = new int[0];            // Q8_0: the column at each place of a row from the copy (q8Column)
+    private int q8OrderCols;                       // the width q8Order was made for
     private final Parallel.RangeTask transpose = this::transpose;
     private Matrix w;
     private Activations in;
@@ -143,6 +145,11 @@ final class Gemm implements Parallel.RangeTask {
         // a matrix sharing the previous call's prepared input (Kernels' several-matrix matmul) shares its transposition
         if (in == lastIn && in.version == lastVersion && w.type() == lastType) return;
         lastIn = null;
+        if (scaled && q8OrderCols != n) {
+            if (q8Order.length < n) q8Order = new int[n];
+            for (int i = 0; i < n; i++) q8Order[i] = BlockGroups.q8Column(i, n);
+            q8OrderCols = n;
+        }
         if ((long) batch * n < SERIAL_WORK) transpose(0, groups);
         else Parallel.forRange(groups, transpose);
         lastIn = in;
@@ -177,7 +184,7 @@ final class Gemm implements Parallel.RangeTask {
             } else if (scaled) {
                 // in the order of the rows from generation's copy (BlockGroups.q8Floats)
                 for (int i = 0; i < n; i++) {
-                    int c = BlockGroups.q8Column(i, n);
+                    int c = q8Order[i];
                     xt[base + i * G] = p >= batch ? 0 : x[p * n + c] * in.d[p * nb + c / QK];
                 }
             } else if (!shorts) {
