@@ -72,7 +72,7 @@ for k in keys:
     print(f"| {k[0]} | {k[1]} | {k[2]} | {prompt} | {statistics.median(a):.2f} | {statistics.median(b):.2f} | {ratio:.2f} |")
 print("""
 "Hello" is 9 tokens with BOS, "Once upon a time" 26, the sentence about a king 85: the random models' vocabulary
-spells text in bytes. slm4j takes up to 28 Q4_0 positions (Q8_0: 20) one at a time through the regrouped weights, more
+spells text in bytes. slm4j takes up to 28 Q4_0 positions (Q8_0: 10 on AVX2, 20 on AVX-512) one at a time through the regrouped weights, more
 as one batch (`tensor/Gemm`), so only the last prompt goes through `Gemm`.
 
 Where slm4j's time goes (TinyLlama Q4_0, a probe timing each step of one process, 2026-11-25): the JVM and opening

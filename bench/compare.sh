@@ -369,8 +369,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   (llama.cpp 29.7), 4 rounds taking turns. Decode attention sums the weighted values in registers and takes the
   softmax's exps in vectors (each key's values had been added into memory, every FMA waiting on the last
   key's store): 5.6 -> 3.7 % of a TinyLlama Q4_0 `tg256` run on two threads (llama.cpp's flash attention: 7 % of
-  its run). Prompts of more than 28 positions (Q8_0: 20, Q6_K: 48, Q5_K: 64) still read the file's layout, and its pages
-  are let go after each pass, so the weights are not held twice. F16 prompts read generation's heap copy instead:
+  its run). Prompts of more than 28 positions (Q6_K: 48, Q5_K: 64) still read the file's layout, and its pages
+  are let go after each pass, so the weights are not held twice. F16 and Q8_0 prompts read generation's heap copy instead:
   from the file, each matmul faulted its pages back in and let them go, a third of a 16-position prompt's time
   (AVX2 TinyLlama F16 `pp16` 29.8 -> 48.3 tok/s, `pp512` 80.2 -> 82.8, llama.cpp 65.1 and 94.2, medians of 3 rounds
   taking turns). F16 batches of up to 16 go through that copy in one pass: each weight vector, read and widened
@@ -385,7 +385,15 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   matrix whole per call, about 300 ms of a TinyLlama Q4_0 forward pass at any batch size, where a position costs
   about 14 ms (forward passes of 2, 8, 16, 24 positions: 370, 400, 370, 380 ms through `Gemm`, 50, 115, 220, 340
   ms by position; where they meet, prompts of 24, 28 and 48 positions ran at 61, 71 and 81 tok/s through `Gemm`,
-  68, 72 and 73 by position, Q8_0 at 20 and 24 positions 43 and 52 against 48 and 49). Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
+  68, 72 and 73 by position, Q8_0 at 20 and 24 positions 43 and 52 against 48 and 49). By position, a thread
+  now takes a block of rows (128 KB) past every position in turn, so the weights come from memory once per matmul.
+  Q8_0 rows, decoded for `Gemm` from the regrouped copy (`BlockGroups.q8Floats`, in its order, the input
+  transposed to match) instead of from the file's pages faulted back in, made `Gemm` the faster past 5L/4
+  positions (AVX2 10, AVX-512 20). AVX2 TinyLlama `pp16`, each run's median of 10, medians of 3 runs taking turns
+  (2026-11-26), before -> after (llama.cpp, `-r 10`): Q8_0 46.1 -> 60.5 (70.1), Q4_0 70.6 -> 72.6 (90.9), Q4_K_M 58.7
+  -> 60.5 (97.8). Q4_0 and Q4_K_M are bound by their kernels' work per position (`quadSums` and the block
+  scaling: 70-90 % of the samples); several positions per weight load would share only the loads and shifts.
+  Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
   from the mapping, each short or-ed four times, TinyLlama Q4_0's layers took 1.0-1.7 s before the first token
   (now 0.63-0.67 s, about half of it the kernel handing over fresh memory). F16 rows are copied to the heap the same way (a
   Java array's bounds are proven once per loop, a mapping's are not: 10 % faster on one thread), two halves to an
