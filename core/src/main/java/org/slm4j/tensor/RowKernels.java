@@ -14,6 +14,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
     // matrices read the weights from memory per position: AVX2 TinyLlama 16-position prompts, medians of 5 rounds
     // taking turns, Q8_0 41.0 -> 45.1 tok/s, Q4_K_M 48.9 -> 55.5 (Q4_0 64 either way: bound by its kernel's work)
     private static final long BLOCK_BYTES = 1 << 17;
+    private static final long PARALLEL_PREPARE = 1 << 14;   // byPosition: input elements quantized on one thread below
     private static final ThreadLocal<Job> JOBS = ThreadLocal.withInitial(Job::new);
 
     @Override
@@ -110,7 +111,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         final Activations in = new Activations();
         final Matrix[] one = new Matrix[1];
         final float[][] oneOut = new float[1][];
-        float[] position = new float[0];        // byPosition: one position's input while it is prepared
+        float[][] positionX = new float[0][];            // byPosition: each position's input
         Activations[] positions = new Activations[0];   // byPosition: each position's prepared input
         float[][][] positionOuts = new float[0][][];    // byPosition: [p][i], matrix i's outputs for position p
         RowKernels kernels;
@@ -118,6 +119,9 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         float[][] outs;
         int first, batch;
         int inputs;                       // 1: in, with the batch; more: positions, one input each
+        GgmlType prepareType;             // byPosition: what the positions are prepared for
+        int prepareCols;
+        final Parallel.RangeTask preparePositions = this::preparePositions;
         int[] chunkStart = new int[4];    // chunkStart[i - first]: the first chunk of matrix i in the job's range
 
         /** outs[i] = ws[i] times the prepared input, for i in [from, to). */
@@ -158,7 +162,6 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
          */
         void byPosition(RowKernels kernels, Matrix[] ws, int from, int to, float[] x, int batch, float[][] outs) {
             int cols = ws[from].cols();
-            if (position.length < cols) position = new float[cols];
             if (positions.length < batch) {
                 int had = positions.length;
                 positions = Arrays.copyOf(positions, batch);
@@ -168,19 +171,30 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
                     positionOuts[p] = new float[0][];
                 }
             }
+            if (positionX.length < batch) positionX = Arrays.copyOf(positionX, batch);
             for (int p = 0; p < batch; p++) {
-                System.arraycopy(x, p * cols, position, 0, cols);
-                positions[p].prepare(ws[from].type(), position, 1, cols);
+                if (positionX[p] == null || positionX[p].length < cols) positionX[p] = new float[cols];
+                System.arraycopy(x, p * cols, positionX[p], 0, cols);
                 if (positionOuts[p].length < to) positionOuts[p] = Arrays.copyOf(positionOuts[p], to);
                 for (int i = from; i < to; i++) {
                     float[] o = positionOuts[p][i];
                     if (o == null || o.length < ws[i].rows()) positionOuts[p][i] = new float[ws[i].rows()];
                 }
             }
+            // the positions are quantized on every thread: on the caller's alone the others waited (2-3 % of a
+            // 16-position prompt)
+            prepareType = ws[from].type();
+            prepareCols = cols;
+            if ((long) batch * cols < PARALLEL_PREPARE) preparePositions(0, batch);
+            else Parallel.forRange(batch, preparePositions);
             multiply(kernels, ws, from, to, 1, null, batch);
             for (int p = 0; p < batch; p++) {
                 for (int i = from; i < to; i++) System.arraycopy(positionOuts[p][i], 0, outs[i], p * ws[i].rows(), ws[i].rows());
             }
+        }
+
+        private void preparePositions(int p0, int p1) {
+            for (int p = p0; p < p1; p++) positions[p].prepare(prepareType, positionX[p], 1, prepareCols);
         }
 
         void release() {
