@@ -106,6 +106,12 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         }
     }
 
+    /** {@link #rows} for two inputs of one position each, a into outA and b into outB. */
+    void rows2(Matrix w, int r0, int r1, Activations a, Activations b, float[] outA, float[] outB) {
+        rows(w, r0, r1, a, 1, outA);
+        rows(w, r0, r1, b, 1, outB);
+    }
+
     /** One thread's matmul in progress, reused by its next call so a matmul allocates nothing. */
     private static final class Job implements Parallel.RangeTask {
         final Activations in = new Activations();
@@ -225,7 +231,11 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
                     int block = Math.max(ROWS_PER_CHUNK, (int) (BLOCK_BYTES / w.rowBytes()) / ROWS_PER_CHUNK * ROWS_PER_CHUNK);
                     for (int b0 = r0; b0 < r1; b0 += block) {
                         int b1 = Math.min(r1, b0 + block);
-                        for (int p = 0; p < inputs; p++) kernels.rows(w, b0, b1, positions[p], 1, positionOuts[p][first + i]);
+                        int p = 0;
+                        for (; p + 1 < inputs; p += 2) {
+                            kernels.rows2(w, b0, b1, positions[p], positions[p + 1], positionOuts[p][first + i], positionOuts[p + 1][first + i]);
+                        }
+                        if (p < inputs) kernels.rows(w, b0, b1, positions[p], 1, positionOuts[p][first + i]);
                     }
                 }
                 c = last;

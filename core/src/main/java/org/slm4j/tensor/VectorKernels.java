@@ -192,6 +192,13 @@ final class VectorKernels extends RowKernels {
         }
     }
 
+    /** Q4_0 rows (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
+    @Override
+    void rows2(Matrix w, int r0, int r1, Activations a, Activations b, float[] outA, float[] outB) {
+        if (w.type() == GgmlType.Q4_0 && w.groups().twoInputs()) w.groups().rows2(r0, r1, a, b, outA, outB);
+        else super.rows2(w, r0, r1, a, b, outA, outB);
+    }
+
     /** Q4_0, Q8_0 and the K-quants regroup on their first matmul, here on the calling thread before the rows split. */
     @Override
     void prepare(Matrix w) {
