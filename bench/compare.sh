@@ -392,7 +392,9 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   positions (AVX2 10, AVX-512 20). AVX2 TinyLlama `pp16`, each run's median of 10, medians of 3 runs taking turns
   (2026-11-26), before -> after (llama.cpp, `-r 10`): Q8_0 46.1 -> 60.5 (70.1), Q4_0 70.6 -> 72.6 (90.9), Q4_K_M 58.7
   -> 60.5 (97.8). Q4_0 and Q4_K_M are bound by their kernels' work per position (`quadSums` and the block
-  scaling: 70-90 % of the samples); several positions per weight load would share only the loads and shifts.
+  scaling: 70-90 % of the samples). On AVX-512 Q4_0 takes two positions per pass (`BlockGroups.quads2`: each weight
+  load, its shifts and each pass's d_w serve both): native `pp16` 81.9 -> 92.6 tok/s (llama.cpp 131-133, with VNNI).
+  With AVX2's 16 registers that loop spilled (76.1 -> 69.3), so there each position still goes alone.
   Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
   from the mapping, each short or-ed four times, TinyLlama Q4_0's layers took 1.0-1.7 s before the first token
   (now 0.63-0.67 s, about half of it the kernel handing over fresh memory). F16 rows are copied to the heap the same way (a
