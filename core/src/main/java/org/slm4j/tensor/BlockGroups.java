@@ -885,7 +885,11 @@ final class BlockGroups {
         m3.sub(spill).sub(s8).intoArray(dots, 3 * W);
     }
 
-    /** {@link #quadSums} for two inputs, a's sums into dotsA and b's into dotsB: one weight load and its shifts serve both. */
+    /**
+     * {@link #quadSums} for two inputs, a's sums into dotsA and b's into dotsB: one weight load and its shifts serve
+     * both. The sums' last step is written out for each, as in quadSums: a helper taking the vectors is boxed where
+     * C2 does not inline it (see VectorKernels).
+     */
     private void quadSums2(int n, int g, Activations a, Activations b, short[] dotsA, short[] dotsB) {
         short[] xa = a.groupedXs, xb = b.groupedXs;
         int q = n * unitShorts, xo = g * 32 * W;
