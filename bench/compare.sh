@@ -394,7 +394,8 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   -> 60.5 (97.8). Q4_0 and Q4_K_M are bound by their kernels' work per position (`quadSums` and the block
   scaling: 70-90 % of the samples). On AVX-512 Q4_0 takes two positions per pass (`BlockGroups.quads2`: each weight
   load, its shifts and each pass's d_w serve both): native `pp16` 81.9 -> 92.6 tok/s (llama.cpp 131-133, with VNNI).
-  With AVX2's 16 registers that loop spilled (76.1 -> 69.3), so there each position still goes alone.
+  So does Q4_K (`quadsK2`): native Q4_K_M `pp16` 65.9 -> 74.2. With AVX2's 16 registers that loop spilled (76.1 ->
+  69.3), so there each position still goes alone.
   Regrouping writes each short once, in order, from a copy of four rows: read a byte at a time
   from the mapping, each short or-ed four times, TinyLlama Q4_0's layers took 1.0-1.7 s before the first token
   (now 0.63-0.67 s, about half of it the kernel handing over fresh memory). F16 rows are copied to the heap the same way (a

@@ -565,13 +565,13 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 rows (not pairs, see setRows) for two inputs at once ({@link #quads2}), where there are 32 vector
+     * Q4_0 and Q4_K rows (not pairs, see setRows) for two inputs at once ({@link #quads2}, {@link #quadsK2}), where there are 32 vector
      * registers (AVX-512): its loop holds 8 sums, the weights and their 3 shifts, the input and the products. With 16
      * (AVX2) it spilled: TinyLlama Q4_0 pp16 76.1 -> 69.3 tok/s, where AVX-512 went 81.7 -> 94.3 (each run's median
      * of 10, medians of 3 runs taking turns, 2026-11-26).
      */
     boolean twoInputs() {
-        return type == GgmlType.Q4_0 && setRows == 1 && !nonFinite && L >= 16;
+        return nibbleTypes(type) && setRows == 1 && !nonFinite && L >= 16;
     }
 
     /** {@link #rows} of one input each for inputs a and b, into outA and outB; {@link #twoInputs} must hold. */
@@ -579,7 +579,10 @@ final class BlockGroups {
         Scratch sa = SCRATCH.get(), sb = SECOND.get();
         for (int g0 = 0; g0 < groups; g0 += panelGroups) {
             int g1 = Math.min(groups, g0 + panelGroups);
-            for (int unit = r0 / 8; 8 * unit < r1; unit++) quads2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
+            for (int unit = r0 / 8; 8 * unit < r1; unit++) {
+                if (type == GgmlType.Q4_0) quads2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
+                else quadsK2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
+            }
         }
     }
 
@@ -1028,6 +1031,42 @@ final class BlockGroups {
             }
         }
         lastRows(scratch, unit, out, r0, r1, g0 > 0);
+    }
+
+    /** {@link #quadsK} for two inputs, as {@link #quads2}: the sums' loads and shifts and the sets' scales serve both. */
+    private void quadsK2(int unit, int g0, int g1, Activations a, Activations b, float[] outA, float[] outB, int r0, int r1,
+                         Scratch sa, Scratch sb) {
+        short[] dotsA = sa.dots, dotsB = sb.dots;
+        float[] accA = sa.acc, accB = sb.acc;
+        Arrays.fill(accA, 0);
+        Arrays.fill(accB, 0);
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + unit * (g1 - g0) + g - g0;
+            quadSums2(n, g, a, b, dotsA, dotsB);
+            FloatVector da = FloatVector.fromArray(F, a.groupedD, g * W), xa = FloatVector.fromArray(F, a.groupedSums, g * W), ea = xa.mul(8f);
+            FloatVector db = FloatVector.fromArray(F, b.groupedD, g * W), xb = FloatVector.fromArray(F, b.groupedSums, g * W), eb = xb.mul(8f);
+            for (int k = 0; k < 4; k++) {
+                int at = 2 * k * L;
+                IntVector h = ShortVector.fromArray(S, quads, n * unitShorts + halvesAt(k)).reinterpretAsInts();
+                FloatVector ds = ShortVector.fromArray(S, quads, n * unitShorts + K_FLOATS_AT + 2 * k * K_DS).reinterpretAsFloats();
+                FloatVector scLo = ds.rearrange(D0).mul((FloatVector) h.and(0xFF).convertShape(I2F, F, 0));
+                FloatVector scHi = ds.rearrange(D1).mul((FloatVector) h.lanewise(LSHR, 16).and(0xFF).convertShape(I2F, F, 0));
+                FloatVector minLo = ds.rearrange(M0).mul((FloatVector) h.lanewise(LSHR, 8).and(0xFF).convertShape(I2F, F, 0));
+                FloatVector minHi = ds.rearrange(M1).mul((FloatVector) h.lanewise(LSHR, 24).convertShape(I2F, F, 0));
+                IntVector dot = ShortVector.fromArray(S, dotsA, k * W).reinterpretAsInts();
+                FloatVector lo = ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(ea).mul(scLo);
+                FloatVector hi = ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(ea).mul(scHi);
+                minLo.fma(xa, lo).fma(da, FloatVector.fromArray(F, accA, at)).intoArray(accA, at);
+                minHi.fma(xa, hi).fma(da, FloatVector.fromArray(F, accA, at + L)).intoArray(accA, at + L);
+                dot = ShortVector.fromArray(S, dotsB, k * W).reinterpretAsInts();
+                lo = ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(eb).mul(scLo);
+                hi = ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(eb).mul(scHi);
+                minLo.fma(xb, lo).fma(db, FloatVector.fromArray(F, accB, at)).intoArray(accB, at);
+                minHi.fma(xb, hi).fma(db, FloatVector.fromArray(F, accB, at + L)).intoArray(accB, at + L);
+            }
+        }
+        lastRows(sa, unit, outA, r0, r1, g0 > 0);
+        lastRows(sb, unit, outB, r0, r1, g0 > 0);
     }
 
     /**

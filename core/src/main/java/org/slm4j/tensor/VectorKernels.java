@@ -192,10 +192,10 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /** Q4_0 rows (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
+    /** Q4_0 and Q4_K rows (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
     @Override
     void rows2(Matrix w, int r0, int r1, Activations a, Activations b, float[] outA, float[] outB) {
-        if (w.type() == GgmlType.Q4_0 && w.groups().twoInputs()) w.groups().rows2(r0, r1, a, b, outA, outB);
+        if (BlockGroups.regroups(w.type()) && w.groups().twoInputs()) w.groups().rows2(r0, r1, a, b, outA, outB);
         else super.rows2(w, r0, r1, a, b, outA, outB);
     }
 
