@@ -571,7 +571,7 @@ final class BlockGroups {
      * of 10, medians of 3 runs taking turns, 2026-11-26).
      */
     boolean twoInputs() {
-        return nibbleTypes(type) && setRows == 1 && !nonFinite && L >= 16;
+        return nibbleTypes(type) && setRows == 1 && !reference() && L >= 16;
     }
 
     /** {@link #rows} of one input each for inputs a and b, into outA and outB; {@link #twoInputs} must hold. */
@@ -654,19 +654,16 @@ final class BlockGroups {
      * Q8_0, for a prompt's matmul (Gemm): row r's quants times their block's d (exact floats) at dst[o ..), each whole
      * group of L blocks in this copy's order (see {@link #q8Column}), the blocks of a last, partial one in row order.
      * Read from this copy, a prompt does not fault the file's pages back in, as F16's do not (see f16Floats): they
-     * were a third of a 16-position TinyLlama Q8_0 prompt through Gemm. Returns whether some d is inf or NaN.
+     * were a third of a 16-position TinyLlama Q8_0 prompt through Gemm. Returns whether some d of the matrix is inf
+     * or NaN (then its rows are for the reference kernel, see Gemm.run).
      */
     boolean q8Floats(int r, float[] dst, int o) {
         float[] pairD = SCRATCH.get().pairD;
         int blocks = cols / 32;
-        boolean nonFinite = false;
         for (int g = 0; g < groups; g++) {
             int base = unitGroup(r, g, units, groups, panelGroups) * Q8_GROUP, count = Math.min(L, blocks - g * L), at = o + g * 32 * L;
             for (int j = 0; j < count; j++) {
-                int b = base + 32 * L + 2 * j;
-                float d = Float.float16ToFloat((short) (quants[b] & 0xFF | quants[b + 1] << 8));
-                nonFinite |= !Float.isFinite(d);
-                pairD[2 * j] = pairD[2 * j + 1] = d;
+                pairD[2 * j] = pairD[2 * j + 1] = Blocks.f16(quants, base + 32 * L + 2 * j);
             }
             if (count < L) {
                 for (int j = 0; j < count; j++) {

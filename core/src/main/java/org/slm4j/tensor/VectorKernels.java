@@ -129,7 +129,9 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * A short prompt, or a few sequences' steps at once, through the regrouped weights one position at a time: Gemm
+     * A short prompt, or a few sequences' steps at once, through the regrouped weights, each position as generation
+     * computes it (RowKernels takes a block of rows past every position in turn; Q4_0 and Q4_K, on AVX-512, two
+     * positions per pass: BlockGroups.rows2; the figures below are from before, one position after the other). Gemm
      * decodes a whole matrix per call and fills tiles of 32 or 64 positions, which cost a TinyLlama Q4_0 forward pass
      * about 300 ms at any batch size up to 32, where reading the regrouped weights costs about 14 ms per position
      * (Q8_0 21, F16 44). Forward passes of B positions, medians of later passes in one JVM, Gemm vs by position:
@@ -218,7 +220,7 @@ final class VectorKernels extends RowKernels {
         short[] q = new short[0];        // the same as shorts, which Gemm's 16-bit tile broadcasts (see widenQuants)
         float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
         float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
-        byte[] raw = new byte[0];        // Q8_0, Q4_0, Q4_1, Q4_K: one row's bytes, which the vector loads read (see rowBytes)
+        byte[] raw = new byte[0];        // Q4_0, Q4_1, Q4_K: one row's bytes, which the vector loads read (see rowBytes)
         boolean nonFinite;               // Q8_0: some block scale decoded since fit is inf or NaN
 
         Decoded fit(int rows, int cols, boolean shorts) {
