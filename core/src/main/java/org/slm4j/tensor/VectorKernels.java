@@ -158,9 +158,12 @@ final class VectorKernels extends RowKernels {
 
     /**
      * F16 batches up to this many are multiplied in one pass over the weights' heap copy, four positions per widened
-     * weight vector (BlockGroups.f16x4); larger ones go to Gemm.
+     * weight vector (BlockGroups.f16x4); larger ones go to Gemm, which is faster once a tile of 2L positions is
+     * filled. TinyLlama F16 prompt tok/s (`slm4j bench -p B -n 0 -r 10`, medians of 3-5 runs taking turns), f16x4 vs
+     * Gemm: AVX2 B = 12 48.6 vs 40.9, 16 49.9 vs 57.5 (each of 5 pairs Gemm's); AVX-512 (tiles of 32) B = 16 39.6 vs
+     * 37.8, 24 47.2 vs 57.8 (2026-11-26).
      */
-    static final int F16_BATCH = 16;
+    static final int F16_BATCH = Math.min(16, 2 * L - 1);
 
     /** A batch of two or more inputs of a type {@link Gemm} handles goes there: a blocked multiply. */
     @Override
