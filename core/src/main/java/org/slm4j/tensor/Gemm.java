@@ -67,8 +67,8 @@ final class Gemm implements Parallel.RangeTask {
     private float[] dxt = new float[0];            // input block scales by group, block, lane [groups * cols / 32 * G]
     private float[] mst = new float[0];            // Q4_1, Q5_1: s_x; Q4_K, Q5_K: sum of the block's quants  [groups * cols / 32 * G]
     private float[] mdt = new float[0];            // scale of mst: Q4_1, Q5_1 1; Q4_K, Q5_K d_x per min block  [groups * cols / 32 * G]
-    private int[] q8Order = new int[0];            // Q8_0: the column at each place of a row from the copy (q8Column)
-    private int q8OrderCols;                       // the width q8Order was made for
+    private int[] q8Order;                         // Q8_0: the column at each place of a row from the copy (q8Column)
+    private int[][] q8Orders = new int[0][];       // q8Order for each row width met: a model's 2 or 3, made once
     private final Parallel.RangeTask transpose = this::transpose;
     private Matrix w;
     private Activations in;
@@ -145,16 +145,25 @@ final class Gemm implements Parallel.RangeTask {
         // a matrix sharing the previous call's prepared input (Kernels' several-matrix matmul) shares its transposition
         if (in == lastIn && in.version == lastVersion && w.type() == lastType) return;
         lastIn = null;
-        if (scaled && q8OrderCols != n) {
-            if (q8Order.length < n) q8Order = new int[n];
-            for (int i = 0; i < n; i++) q8Order[i] = BlockGroups.q8Column(i, n);
-            q8OrderCols = n;
-        }
+        if (scaled) q8Order = q8Order(n);
         if ((long) batch * n < SERIAL_WORK) transpose(0, groups);
         else Parallel.forRange(groups, transpose);
         lastIn = in;
         lastVersion = in.version;
         lastType = w.type();
+    }
+
+    /**
+     * The columns of a Q8_0 row of width n in the copy's order. Kept per width: one table remade whenever the width
+     * changed was remade twice per layer (down's 5632 columns, then the next layer's 2048).
+     */
+    private int[] q8Order(int n) {
+        for (int[] order : q8Orders) if (order.length == n) return order;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = BlockGroups.q8Column(i, n);
+        q8Orders = Arrays.copyOf(q8Orders, q8Orders.length + 1);
+        q8Orders[q8Orders.length - 1] = order;
+        return order;
     }
 
     /** Groups [g0, g1) of the inputs (and their block scales) into xt (and dxt); positions past the batch are 0. */

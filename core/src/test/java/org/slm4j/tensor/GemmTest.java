@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -55,6 +56,20 @@ class GemmTest {
     void matchesScalar(GgmlType type, int rows, int cols, int batch) {
         String failure = compare(type, rows, cols, batch);
         if (failure != null) fail(failure);
+    }
+
+    /**
+     * Q8_0 widths one after the other on one thread, as a model's layers alternate them (Gemm keeps the copy's column
+     * order per width): a wide row, then a narrower one whose last group is partial, then the wide one again. A table
+     * made for another width would put some inputs against the wrong weights.
+     */
+    @Test
+    void q8_0WidthsInTurnEachMatchScalar() {
+        int l = VectorKernels.L;
+        for (int cols : new int[] {128 * l + 3200, 64 * l + 96, 128 * l + 3200}) {
+            String failure = compare(GgmlType.Q8_0, 49, cols, 2 * l + 1);
+            if (failure != null) fail(failure);
+        }
     }
 
     /** null when the vector kernels' batch multiply agrees with the scalar one on this case, else what differs. */
