@@ -96,16 +96,25 @@ final class Q5Dots {
                 }
             }
             case Q5_K -> {
+                byte[] raw = VectorKernels.rowBytes(s, row, 176 * (n / QK_K), dec);
                 for (int k = 0; k < n / QK_K; k++) {
-                    long block = row + 176L * k;
-                    float d = f16(s, block);
-                    dec.dm[wo / QK_K + k] = -f16(s, block + 2);
-                    for (int j = 0; j < 8; j++) {
-                        int sm = Blocks.q4kScaleMin(s, block + Blocks.Q4K_SCALES, j), b = wo / QK + 8 * k + j;
-                        dec.d[b] = d;
-                        dec.m[b] = sm >>> 8;
-                        int sc = sm & 0xFF;
-                        for (int e = 32 * j; e < 32 * j + 32; e++) dec.w[wo + QK_K * k + e] = Blocks.q5k(s, block, e) * sc;
+                    int block = 176 * k;
+                    float d = f16(raw, block);
+                    dec.dm[wo / QK_K + k] = -f16(raw, block + 2);
+                    for (int c = 0; c < 4; c++) {    // 32 bytes: sub-block 2c in low nibbles, 2c + 1 in high ones
+                        int j = 2 * c, b = wo / QK + 8 * k + j, e = wo + QK_K * k + 64 * c;
+                        int lo = Blocks.q4kScaleMin(raw, block + Blocks.Q4K_SCALES, j), hi = Blocks.q4kScaleMin(raw, block + Blocks.Q4K_SCALES, j + 1);
+                        dec.d[b] = dec.d[b + 1] = d;
+                        dec.m[b] = lo >>> 8;
+                        dec.m[b + 1] = hi >>> 8;
+                        float s0 = lo & 0xFF, s1 = hi & 0xFF;
+                        // element l's fifth bit is bit j (j + 1) of qh[l]
+                        for (int l = 0; l < 32; l += L) {
+                            IntVector q = VectorKernels.uint8s(raw, block + Blocks.Q5K_QS + 32 * c + l);
+                            IntVector h = VectorKernels.uint8s(raw, block + Blocks.Q5K_QH + l).lanewise(LSHR, j);
+                            VectorKernels.floats(q.and(0xF).or(h.and(1).lanewise(LSHL, 4))).mul(s0).intoArray(dec.w, e + l);
+                            VectorKernels.floats(q.lanewise(LSHR, 4).or(h.and(2).lanewise(LSHL, 3))).mul(s1).intoArray(dec.w, e + 32 + l);
+                        }
                     }
                 }
             }
