@@ -138,8 +138,11 @@ final class VectorKernels extends RowKernels {
      * Q4_0 B = 2 370 vs 50 ms, 8 400 vs 115, 16 370 vs 220; F16 B = 8 510 vs 350, 16 510 vs 620. Where the two meet,
      * TinyLlama's prompt tok/s from {@code slm4j bench -p B -n 0}, medians of 3 rounds taking turns, Gemm vs by
      * position: Q4_0 B = 24 61 vs 68, 28 71 vs 72, 48 81 vs 73; Q8_0 B = 20 43 vs 48, 24 52 vs 49; Q4_K (every
-     * matrix, llama-quantize --pure) B = 28 60 vs 60, 36 54 vs 54. Q5_K and Q6_K run Gemm's float tiles, slower for
-     * few positions: Q6_K (--pure) B = 28 27 vs 37, 48 32 vs 36, 64 41 vs 35; Q5_K_M B = 28 18 vs 35, 64 33 vs 33.
+     * matrix, llama-quantize --pure) B = 28 60 vs 60, 36 54 vs 54. Q5_K and Q6_K run Gemm's float tiles; since their
+     * rows are decoded L elements at a time (it had been element by element, and Gemm lost up to 48 and 64 positions),
+     * they meet at about 3L / 2 positions: Q6_K (--pure) AVX-512 B = 16 44.0 vs 30.5, 20 43.2 vs 37.7, 24 44.7 vs
+     * 46.2, 32 44.3 vs 60.0; AVX2 B = 12 34.1 vs 35.1, 16 36.9 vs 41.7; Q5_K_M AVX-512 B = 16 42.0 vs 32.9, 24 42.3
+     * vs 46.2, 32 43.7 vs 62.9; AVX2 B = 12 27.9 vs 27.2 (medians of 3, by position vs Gemm, 2026-11-26).
      * It also computes what generation computes, position by position, and a process's first prompt need not wait
      * for Gemm's code to be compiled as well as generation's. Since Gemm reads Q8_0 rows from generation's copy
      * (BlockGroups.q8Floats; it had faulted the file's pages back in on every call), Q8_0 meets it sooner, where the
@@ -150,8 +153,7 @@ final class VectorKernels extends RowKernels {
     boolean byPosition(GgmlType type, int batch) {
         return smallBatchesByPosition && BlockGroups.regroups(type) && type != GgmlType.F16 && batch <= switch (type) {
             case Q8_0 -> 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
-            case Q6_K -> 48;
-            case Q5_K -> 64;
+            case Q5_K, Q6_K -> 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
             default -> 28;
         };
     }
