@@ -1,16 +1,22 @@
 package org.slm4j.tensor;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
 import static org.slm4j.tensor.Blocks.QK;
 import static org.slm4j.tensor.Blocks.QK_K;
 import static org.slm4j.tensor.Blocks.f16;
+import static org.slm4j.tensor.VectorKernels.B;
+import static org.slm4j.tensor.VectorKernels.BYTES;
 import static org.slm4j.tensor.VectorKernels.F;
+import static org.slm4j.tensor.VectorKernels.FIRST_L;
 import static org.slm4j.tensor.VectorKernels.I;
 import static org.slm4j.tensor.VectorKernels.L;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -110,10 +116,14 @@ final class Q5Dots {
                         float s0 = lo & 0xFF, s1 = hi & 0xFF;
                         // element l's fifth bit is bit j (j + 1) of qh[l]
                         for (int l = 0; l < 32; l += L) {
-                            IntVector q = VectorKernels.uint8s(raw, block + Blocks.Q5K_QS + 32 * c + l);
-                            IntVector h = VectorKernels.uint8s(raw, block + Blocks.Q5K_QH + l).lanewise(LSHR, j);
-                            VectorKernels.floats(q.and(0xF).or(h.and(1).lanewise(LSHL, 4))).mul(s0).intoArray(dec.w, e + l);
-                            VectorKernels.floats(q.lanewise(LSHR, 4).or(h.and(2).lanewise(LSHL, 3))).mul(s1).intoArray(dec.w, e + 32 + l);
+                            // written out: a helper taking or returning a vector boxed where C2 left it out of line
+                            int qs = block + Blocks.Q5K_QS + 32 * c + l, qh = block + Blocks.Q5K_QH + l;
+                            ByteVector bq = BYTES == L ? ByteVector.fromArray(B, raw, qs) : ByteVector.fromArray(B, raw, qs, FIRST_L);
+                            ByteVector bh = BYTES == L ? ByteVector.fromArray(B, raw, qh) : ByteVector.fromArray(B, raw, qh, FIRST_L);
+                            IntVector q = (IntVector) bq.convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector h = ((IntVector) bh.convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, j);
+                            ((FloatVector) q.and(0xF).or(h.and(1).lanewise(LSHL, 4)).convertShape(I2F, F, 0)).mul(s0).intoArray(dec.w, e + l);
+                            ((FloatVector) q.lanewise(LSHR, 4).or(h.and(2).lanewise(LSHL, 3)).convertShape(I2F, F, 0)).mul(s1).intoArray(dec.w, e + 32 + l);
                         }
                     }
                 }

@@ -330,11 +330,19 @@ final class VectorKernels extends RowKernels {
                 for (int l = 0; l < 32; l += L) {
                     int sub = l / 16;
                     float s0 = raw[sc + sub], s1 = raw[sc + 2 + sub], s2 = raw[sc + 4 + sub], s3 = raw[sc + 6 + sub];
-                    IntVector a = uint8s(raw, ql + l), c = uint8s(raw, ql + 32 + l), h = uint8s(raw, qh + l);
-                    floats(a.and(0xF).or(h.and(3).lanewise(LSHL, 4)).sub(32)).mul(s0).intoArray(dec.w, e + l);
-                    floats(c.and(0xF).or(h.and(0xC).lanewise(LSHL, 2)).sub(32)).mul(s1).intoArray(dec.w, e + 32 + l);
-                    floats(a.lanewise(LSHR, 4).or(h.and(0x30)).sub(32)).mul(s2).intoArray(dec.w, e + 64 + l);
-                    floats(c.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2).and(0x30)).sub(32)).mul(s3).intoArray(dec.w, e + 96 + l);
+                    // written out, no helper taking or returning a vector: one left out of line boxed (see the class's note)
+                    ByteVector ba = BYTES == L ? ByteVector.fromArray(B, raw, ql + l) : ByteVector.fromArray(B, raw, ql + l, FIRST_L);
+                    ByteVector bc = BYTES == L ? ByteVector.fromArray(B, raw, ql + 32 + l) : ByteVector.fromArray(B, raw, ql + 32 + l, FIRST_L);
+                    ByteVector bh = BYTES == L ? ByteVector.fromArray(B, raw, qh + l) : ByteVector.fromArray(B, raw, qh + l, FIRST_L);
+                    IntVector a = (IntVector) ba.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector c = (IntVector) bc.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector h = (IntVector) bh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector q0 = a.and(0xF).or(h.and(3).lanewise(LSHL, 4)), q1 = c.and(0xF).or(h.and(0xC).lanewise(LSHL, 2));
+                    IntVector q2 = a.lanewise(LSHR, 4).or(h.and(0x30)), q3 = c.lanewise(LSHR, 4).or(h.lanewise(LSHR, 2).and(0x30));
+                    ((FloatVector) q0.sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s0).intoArray(dec.w, e + l);
+                    ((FloatVector) q1.sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s1).intoArray(dec.w, e + 32 + l);
+                    ((FloatVector) q2.sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s2).intoArray(dec.w, e + 64 + l);
+                    ((FloatVector) q3.sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s3).intoArray(dec.w, e + 96 + l);
                 }
             }
         }
