@@ -434,6 +434,18 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
     threads, medians of three alternating rounds with llama-bench (2026-11-24, 22:45Z): Q4_K_M 34.1 (before these
     two changes) -> 36.4 tok/s, llama.cpp 41.9 (0.81 -> 0.87); Q5_K_M 23.7 -> 25.5, llama.cpp 32.7 (0.73 -> 0.78).
     An earlier pair of rounds had Q4_K_M 36.9 -> 40.0 for the Q4_K change alone.
+  * A prompt of K-quants goes through Gemm's tiles, which decode each row first. The Q6_K and Q5_K decoders read the
+    mapped file one element at a time, and at 64 positions the decode took about as long as the tiles it fed
+    (TinyLlama Q4_K_M `pp64`: `decodeQ6K` 9 % of the samples, for about a fifth of the weights). They now decode a
+    vector at a time from the row's bytes: AVX-512 `pp64` Q6_K 46.6 -> 71.1 tok/s, Q4_K_M 87.0 -> 95.3; Q5_K_M
+    `pp128` 51.0 -> 78.7; AVX2 Q4_K_M `pp64` 76.2 -> 79.2 (medians of three runs taking turns, 2026-11-26). Gemm
+    then beats going position by position from 3L/2 positions (12 on AVX2, 24 on AVX-512); before, by position won
+    up to 48 (Q6_K) and 64 (Q5_K).
+  * Q4_K_M against llama.cpp on the same day: AVX-512 `pp512` 113.6 vs 116.6 tok/s (0.97), `pp64` about 93 vs 99-118,
+    `tg` 40.2 vs 52.8 (0.76); AVX2 `pp64` 79.2 vs 100.6 (0.79), `tg` 37.2 vs 37.2. One core's Q4_K generation loop is
+    bound by its vector operations (13 per 128 nibbles in 512-bit registers, about two per cycle: 22.7 GB/s on one
+    core from the L3 cache); llama.cpp's integer dot products multiply and add pairs in one instruction, which the
+    Vector API lacks.
   * A lesson of the Q4_K loop: C2 inlines many Vector API calls late, and a late-inlined `convert(I2F, 0)`, whose
     species is derived rather than named, was not intrinsified; its vectors were boxed, 80 bytes per call
     (`-XX:+LogCompilation` showed the fallback's code inlined). Conversions now name their species
