@@ -225,7 +225,7 @@ final class VectorKernels extends RowKernels {
         short[] q = new short[0];        // the same as shorts, which Gemm's 16-bit tile broadcasts (see widenQuants)
         float[] m8 = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: 8 times the sub-block's 6-bit scale
         float[] dd = new float[0];       // [rows * cols / 32] Q4_K in 16 bits: d per super-block, the scale of m8
-        byte[] raw = new byte[0];        // Q4_0, Q4_1, Q4_K: one row's bytes, which the vector loads read (see rowBytes)
+        byte[] raw = new byte[0];        // Q4_0, Q4_1, Q4_K, Q5_K, Q6_K: one row's bytes, which the vector loads read (see rowBytes)
         boolean nonFinite;               // Q8_0: the matrix has an inf or NaN block scale (BlockGroups.q8Floats)
 
         Decoded fit(int rows, int cols, boolean shorts) {
