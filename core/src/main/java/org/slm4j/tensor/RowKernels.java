@@ -25,7 +25,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
         try {
             job.one[0] = w;
             job.oneOut[0] = out;
-            if (batch > 1 && byPosition(w.type(), batch)) {
+            if (batch > 1 && byPosition(w, batch)) {
                 job.byPosition(this, job.one, 0, 1, x, batch, job.oneOut);
                 return;
             }
@@ -47,7 +47,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
                 // one rounding of x serves every matrix of the same type and width that follows, and one parallel
                 // job runs them all: Q, K and V (or gate and up) wait for their slowest thread once, not three times
                 for (j = i + 1; j < ws.length && ws[j].type() == ws[i].type() && ws[j].cols() == ws[i].cols(); j++) {}
-                if (batch > 1 && byPosition(ws[i].type(), batch)) {
+                if (batch > 1 && byPosition(ws[i], batch)) {
                     job.byPosition(this, ws, i, j, x, batch, outs);
                     continue;
                 }
@@ -84,7 +84,7 @@ abstract sealed class RowKernels implements Kernels permits ScalarKernels, Vecto
      * True where a batch this small is multiplied faster one input at a time, as generation does, than all at once
      * ({@link #batched}).
      */
-    boolean byPosition(GgmlType type, int batch) {
+    boolean byPosition(Matrix w, int batch) {
         return false;
     }
 

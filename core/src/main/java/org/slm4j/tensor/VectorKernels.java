@@ -147,14 +147,22 @@ final class VectorKernels extends RowKernels {
      * for Gemm's code to be compiled as well as generation's. Since Gemm reads Q8_0 rows from generation's copy
      * (BlockGroups.q8Floats; it had faulted the file's pages back in on every call), Q8_0 meets it sooner, where the
      * tiles' lanes are mostly filled: AVX2 (tiles of 16 positions) B = 8 32 vs 27 tok/s, 12 39 vs 43, 16 44 vs 48;
-     * AVX-512 (32) B = 12 47 vs 26, 20 48 vs 45 (medians of 3, by position vs Gemm, 2026-11-26).
+     * AVX-512 (32) B = 12 47 vs 26, 20 48 vs 45 (medians of 3, by position vs Gemm, 2026-11-26). Where Q4_0 and
+     * Q4_K take two positions per pass, they go by position until Gemm's pair of tiles (4L positions) is nearly
+     * full: TinyLlama AVX-512, `slm4j bench -p B -n 4 -r 8`, medians of 3 rounds taking turns, by position vs Gemm:
+     * Q4_0 B = 32 96.1 vs 83.1, 48 97.9 vs 83.4, 56 99.1 vs 99.7, 64 91.8 vs 110.3; Q4_K (--pure) B = 32 86.1 vs
+     * 72.9, 48 86.8 vs 77.1, 56 82.5 vs 77.7 (2026-11-26).
      */
     @Override
-    boolean byPosition(GgmlType type, int batch) {
-        return smallBatchesByPosition && BlockGroups.regroups(type) && type != GgmlType.F16 && batch <= switch (type) {
-            case Q8_0 -> 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
-            case Q5_K, Q6_K -> 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
-            default -> 28;
+    boolean byPosition(Matrix w, int batch) {
+        GgmlType type = w.type();
+        if (!smallBatchesByPosition || !BlockGroups.regroups(type) || type == GgmlType.F16) return false;
+        return switch (type) {
+            case Q8_0 -> batch <= 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
+            case Q5_K, Q6_K -> batch <= 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
+            // two positions per pass until Gemm nearly fills two tiles of 2L positions (see above); the copy is
+            // asked for only then, so a long prompt's matmul does not make it before generation needs it
+            default -> batch <= 28 || batch <= 7 * L / 2 && w.groups().twoInputs();
         };
     }
 

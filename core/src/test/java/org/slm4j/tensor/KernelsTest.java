@@ -50,15 +50,15 @@ class KernelsTest {
         Matrix[] ws = {RandomWeights.of(GgmlType.Q4_0, 2048, cols, rnd).matrix(), RandomWeights.of(GgmlType.Q4_0, 36, cols, rnd).matrix(),
                 RandomWeights.of(GgmlType.Q8_0, 52, cols, rnd).matrix(), RandomWeights.of(GgmlType.F16, 20, cols, rnd).matrix(),
                 RandomWeights.of(GgmlType.Q6_K, 24, cols, rnd).matrix()};
-        for (int batch : new int[] {2, 5, 8, 16, 20, 28, 40}) {
+        for (int batch : new int[] {2, 5, 8, 16, 20, 28, 40, 56, 57}) {
             for (Matrix w : ws) {
                 boolean expected = switch (w.type()) {
                     case F16 -> false;
                     case Q8_0 -> batch <= 5 * VectorKernels.L / 4;
                     case Q6_K -> batch <= 3 * VectorKernels.L / 2 - 1;
-                    default -> batch <= 28;
+                    default -> batch <= (VectorKernels.L >= 16 ? 7 * VectorKernels.L / 2 : 28);
                 };
-                assertEquals(expected, VectorKernels.instance().byPosition(w.type(), batch), w + ", batch " + batch);
+                assertEquals(expected, VectorKernels.instance().byPosition(w, batch), w + ", batch " + batch);
             }
             float[] x = KernelTwinTest.randomInput(rnd, batch * cols, 32);
             float[][] together = new float[ws.length][], alone = new float[ws.length][];
