@@ -2,6 +2,7 @@ package org.slm4j.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,6 +80,26 @@ class KernelsTest {
                 assertClose(alone[i], single, ws[i] + " alone, batch " + batch);
             }
         }
+    }
+
+    /**
+     * Past 28 positions a Q4_0 batch goes by position only where its rows take two inputs per pass: paired rows (a
+     * width of an odd number of half groups, see BlockGroups.setRows) take one, and there Gemm is the faster from
+     * 29 on, as it was for every matrix before the two-input pass.
+     */
+    @Test
+    void pairedRowsLeaveSmallBatchesToGemmPast28() {
+        int l = VectorKernels.L;
+        Random rnd = new Random(5);
+        Matrix paired = RandomWeights.of(GgmlType.Q4_0, 64, 32 * (l / 2) * 3, rnd).matrix();
+        Matrix single = RandomWeights.of(GgmlType.Q4_0, 64, 32 * l * 3, rnd).matrix();
+        assertFalse(paired.groups().twoInputs(), "rows of " + paired.cols() + " columns are paired");
+        assertEquals(l >= 16, single.groups().twoInputs());
+        VectorKernels k = VectorKernels.instance();
+        assertTrue(k.byPosition(paired, 28));
+        assertFalse(k.byPosition(paired, 29));
+        assertEquals(l >= 16, k.byPosition(single, 29));
+        assertEquals(l >= 16, k.byPosition(single, 7 * l / 2));
     }
 
     private static void assertClose(float[] expected, float[] actual, String what) {
