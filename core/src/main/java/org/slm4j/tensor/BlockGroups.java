@@ -569,13 +569,13 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K rows (not pairs, see setRows) for two inputs at once ({@link #quads2}, {@link #quadsK2}), where there are 32 vector
-     * registers (AVX-512): its loop holds 8 sums, the weights and their 3 shifts, the input and the products. With 16
-     * (AVX2) it spilled: TinyLlama Q4_0 pp16 76.1 -> 69.3 tok/s, where AVX-512 went 81.7 -> 94.3 (each run's median
-     * of 10, medians of 3 runs taking turns, 2026-11-26).
+     * Q4_0 and Q4_K rows (not pairs, see setRows) take two inputs at once ({@link #quads2}, {@link #quadsK2}): each
+     * pass's scales serve both, and where there are 32 vector registers (AVX-512) each weight load and its shifts
+     * too (see quadSums2). TinyLlama pp16, each run's median of 10, medians of 3 runs taking turns (2026-11-26):
+     * AVX-512 Q4_0 81.7 -> 94.3 tok/s; AVX2 Q4_K_M 63.2 -> 68.1 and Q4_0 80.4 -> 82.0, every round in their favour.
      */
     boolean twoInputs() {
-        return nibbleTypes(type) && setRows == 1 && !reference() && L >= 16;
+        return nibbleTypes(type) && setRows == 1 && !reference();
     }
 
     /** {@link #rows} of one input each for inputs a and b, into outA and outB; {@link #twoInputs} must hold. */
@@ -895,9 +895,16 @@ final class BlockGroups {
     /**
      * {@link #quadSums} for two inputs, a's sums into dotsA and b's into dotsB: one weight load and its shifts serve
      * both. The sums' last step is written out for each, as in quadSums: a helper taking the vectors is boxed where
-     * C2 does not inline it (see VectorKernels).
+     * C2 does not inline it (see VectorKernels). With 16 vector registers (AVX2) the loop's 8 sums, 4 shifted weights
+     * and the inputs spilled (TinyLlama Q4_0 pp16 76.1 -> 69.3 tok/s against one input at a time), so there each
+     * input takes a loop of its own.
      */
     private void quadSums2(int n, int g, Activations a, Activations b, short[] dotsA, short[] dotsB) {
+        if (L < 16) {
+            quadSums(n, g, a, dotsA);
+            quadSums(n, g, b, dotsB);
+            return;
+        }
         short[] xa = a.groupedXs, xb = b.groupedXs;
         int q = n * unitShorts, xo = g * 32 * W;
         ShortVector m0 = ShortVector.zero(S), m1 = m0, m2 = m0, m3 = m0, p0 = m0, p1 = m0, p2 = m0, p3 = m0;

@@ -130,7 +130,7 @@ final class VectorKernels extends RowKernels {
 
     /**
      * A short prompt, or a few sequences' steps at once, through the regrouped weights, each position as generation
-     * computes it (RowKernels takes a block of rows past every position in turn; Q4_0 and Q4_K, on AVX-512, two
+     * computes it (RowKernels takes a block of rows past every position in turn; Q4_0 and Q4_K two
      * positions per pass: BlockGroups.rows2; the figures below are from before, one position after the other). Gemm
      * decodes a whole matrix per call and fills tiles of 32 or 64 positions, which cost a TinyLlama Q4_0 forward pass
      * about 300 ms at any batch size up to 32, where reading the regrouped weights costs about 14 ms per position
@@ -148,10 +148,13 @@ final class VectorKernels extends RowKernels {
      * (BlockGroups.q8Floats; it had faulted the file's pages back in on every call), Q8_0 meets it sooner, where the
      * tiles' lanes are mostly filled: AVX2 (tiles of 16 positions) B = 8 32 vs 27 tok/s, 12 39 vs 43, 16 44 vs 48;
      * AVX-512 (32) B = 12 47 vs 26, 20 48 vs 45 (medians of 3, by position vs Gemm, 2026-11-26). Where Q4_0 and
-     * Q4_K take two positions per pass, they go by position until Gemm's pair of tiles (4L positions) is nearly
-     * full: TinyLlama AVX-512, `slm4j bench -p B -n 4 -r 8`, medians of 3 rounds taking turns, by position vs Gemm:
-     * Q4_0 B = 32 96.1 vs 83.1, 48 97.9 vs 83.4, 56 99.1 vs 99.7, 64 91.8 vs 110.3; Q4_K (--pure) B = 32 86.1 vs
-     * 72.9, 48 86.8 vs 77.1, 56 82.5 vs 77.7 (2026-11-26).
+     * Q4_K take two positions per pass, they go by position up to 56 positions, where Gemm's tiles are nearly full
+     * (on AVX-512 a pair of 2L, on AVX2 two pairs): TinyLlama, `slm4j bench -p B -n 4 -r 8`, medians of 3 rounds
+     * taking turns, by position vs Gemm: AVX-512 Q4_0 B = 32 96.1 vs 83.1, 48 97.9 vs 83.4, 56 99.1 vs 99.7, 64
+     * 91.8 vs 110.3; Q4_K (--pure) B = 32 86.1 vs 72.9, 48 86.8 vs 77.1, 56 82.5 vs 77.7; AVX2 (-n 0) Q4_0 B = 32 89.2
+     * vs 79.6, 40 87.8 vs 73.8, 48 89.6 vs 88.8, 56 89.8 vs 89.5, 64 89.7 vs 98.3; Q4_K_M B = 32 73.3 vs 64.6, 40
+     * 73.2 vs 58.3, 48 74.1 vs 70.8, 56 75.9 vs 71.7, 64 76.8 vs 82.3 (2026-11-26). At 128 bits nothing was measured:
+     * 28 there, as before the two-position pass.
      */
     @Override
     boolean byPosition(Matrix w, int batch) {
@@ -160,9 +163,9 @@ final class VectorKernels extends RowKernels {
         return switch (type) {
             case Q8_0 -> batch <= 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
             case Q5_K, Q6_K -> batch <= 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
-            // two positions per pass until Gemm nearly fills two tiles of 2L positions (see above); the copy is
-            // asked for only then, so a long prompt's matmul does not make it before generation needs it
-            default -> batch <= 28 || batch <= 7 * L / 2 && w.groups().twoInputs();
+            // two positions per pass until Gemm's tiles are nearly full (see above); the copy is asked for only
+            // then, so a long prompt's matmul does not make it before generation needs it
+            default -> batch <= 28 || L >= 8 && batch <= 56 && w.groups().twoInputs();
         };
     }
 
