@@ -395,9 +395,12 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
   scaling: 70-90 % of the samples). On AVX-512 Q4_0 takes two positions per pass (`BlockGroups.quads2`: each weight
   load, its shifts and each pass's d_w serve both): native `pp16` 81.9 -> 92.6 tok/s (llama.cpp 131-133, with VNNI).
   So does Q4_K (`quadsK2`): native Q4_K_M `pp16` 65.9 -> 74.2. With AVX2's 16 registers that loop spilled (76.1 ->
-  69.3), so there each position still goes alone. Two positions per pass also moved where `Gemm` pays: on AVX-512
-  Q4_0 and Q4_K now go by position up to 7L/2 = 56 positions, not 28 (`Gemm` needs two tiles of 32 to run its
-  paired loop; with one, its per-call decode, scaling and page faults were a third of the time). TinyLlama
+  69.3), so there each position's sums take a loop of their own and only each pass's scales serve both: AVX2 `pp16`
+  Q4_0 79.3 -> 83.0, Q4_K_M 63.0 -> 65.1. Two positions per pass also moved where `Gemm` pays: Q4_0 and Q4_K now
+  go by position up to 56 positions, not 28 (on AVX-512 `Gemm` needs two tiles of 32 to run its paired loop; with
+  one, its per-call decode, scaling and page faults were a third of the time). AVX2 `pp40`: Q4_0 64.6 -> 84.5,
+  Q4_K_M 57.8 -> 68.4 (llama.cpp's AVX2 build about 91 for Q4_K_M: its int8 dot products do twice the products
+  per multiply of our 16-bit ones). Native TinyLlama
   `pp40`, `-r 8`, medians of 3 rounds taking turns (2026-11-26): Q4_0 72.4 -> 95.4 tok/s, Q4_K_M 59.6 -> 79.7
   (llama.cpp 123.9 and 112.4); by position vs `Gemm`, Q4_0 at 32, 48, 56, 64 positions 96.1 vs 83.1, 97.9 vs 83.4,
   99.1 vs 99.7, 91.8 vs 110.3. Storing each 8 rows' sums as one vector in row order, not one checked store at a
