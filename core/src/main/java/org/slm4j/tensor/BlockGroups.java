@@ -569,13 +569,15 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K rows (not pairs, see setRows) take two inputs at once ({@link #quads2}, {@link #quadsK2}): each
-     * pass's scales serve both, and where there are 32 vector registers (AVX-512) each weight load and its shifts
-     * too (see quadSums2). TinyLlama pp16, each run's median of 10, medians of 3 runs taking turns (2026-11-26):
-     * AVX-512 Q4_0 81.7 -> 94.3 tok/s; AVX2 Q4_K_M 63.2 -> 68.1 and Q4_0 80.4 -> 82.0, every round in their favour.
+     * Q4_0 and Q4_K rows (not pairs, see setRows) and Q6_K rows take two inputs at once ({@link #quads2},
+     * {@link #quadsK2}, {@link #q6K2}). Q4_0 and Q4_K: each pass's scales serve both, and where there are 32 vector
+     * registers (AVX-512) each weight load and its shifts too (see quadSums2). TinyLlama pp16, each run's median of
+     * 10, medians of 3 runs taking turns (2026-11-26): AVX-512 Q4_0 81.7 -> 94.3 tok/s; AVX2 Q4_K_M 63.2 -> 68.1 and
+     * Q4_0 80.4 -> 82.0, every round in their favour. Q6_K (llama-quantize --pure), each run's median of 6: AVX-512
+     * pp16 37.8 -> 54.0; AVX2 pp8 35.2 -> 47.6, pp16 42.3 -> 48.1.
      */
     boolean twoInputs() {
-        return nibbleTypes(type) && setRows == 1 && !reference();
+        return nibbleTypes(type) && setRows == 1 && !reference() || type == GgmlType.Q6_K;
     }
 
     /** {@link #rows} of one input each for inputs a and b, into outA and outB; {@link #twoInputs} must hold. */
@@ -583,6 +585,10 @@ final class BlockGroups {
         Scratch sa = SCRATCH.get(), sb = SECOND.get();
         for (int g0 = 0; g0 < groups; g0 += panelGroups) {
             int g1 = Math.min(groups, g0 + panelGroups);
+            if (type == GgmlType.Q6_K) {
+                for (int r = r0; r < r1; r++) q6K2(r, g0, g1, a, b, outA, outB);
+                continue;
+            }
             for (int unit = r0 / 8; 8 * unit < r1; unit++) {
                 if (type == GgmlType.Q4_0) quads2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
                 else quadsK2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
@@ -1238,5 +1244,57 @@ final class BlockGroups {
             acc1 = hi.fma(c1.mul(FloatVector.fromArray(F, dx, o + L)), acc1);
         }
         return acc0.add(acc1).reduceLanes(ADD);
+    }
+
+    /**
+     * {@link #q6K} for two inputs, a's dot into outA[r] and b's into outB[r] (added to them past the first panel):
+     * each load of the row's bytes and the putting together of its 6-bit quants, 23 of the loop's 34 operations per
+     * 4 elements, serve both.
+     */
+    private void q6K2(int r, int g0, int g1, Activations a, Activations b, float[] outA, float[] outB) {
+        short[] xa = a.groupedXs, xb = b.groupedXs;
+        FloatVector accA0 = FloatVector.zero(F), accA1 = accA0, accB0 = accA0, accB1 = accA0;
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * Q6_GROUP, xo = g * 16 * W, o = g * W, d = q + 13 * W;
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, t0 = s0, t1 = s0, v0 = s0, v1 = s0, w0 = s0, w1 = s0;
+            for (int i = 0; i < 4; i++) {
+                ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector u = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 4) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector h = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 8) * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                IntVector hi = h.reinterpretAsInts();
+                ShortVector qa = p.and((short) 0xF).or(hi.lanewise(LSHL, 4).reinterpretAsShorts().and((short) 0x30));
+                ShortVector qb = u.and((short) 0xF).or(hi.lanewise(LSHL, 2).reinterpretAsShorts().and((short) 0x30));
+                ShortVector qc = p.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30));
+                ShortVector qe = u.reinterpretAsInts().lanewise(LSHR, 4).reinterpretAsShorts().and((short) 0xF)
+                        .or(hi.lanewise(LSHR, 2).reinterpretAsShorts().and((short) 0x30));
+                s0 = qa.mul(ShortVector.fromArray(S, xa, xo + i * W)).add(s0);
+                s1 = qb.mul(ShortVector.fromArray(S, xa, xo + (i + 4) * W)).add(s1);
+                t0 = qc.mul(ShortVector.fromArray(S, xa, xo + (i + 8) * W)).add(t0);
+                t1 = qe.mul(ShortVector.fromArray(S, xa, xo + (i + 12) * W)).add(t1);
+                v0 = qa.mul(ShortVector.fromArray(S, xb, xo + i * W)).add(v0);
+                v1 = qb.mul(ShortVector.fromArray(S, xb, xo + (i + 4) * W)).add(v1);
+                w0 = qc.mul(ShortVector.fromArray(S, xb, xo + (i + 8) * W)).add(w0);
+                w1 = qe.mul(ShortVector.fromArray(S, xb, xo + (i + 12) * W)).add(w1);
+            }
+            IntVector sc = ((ShortVector) ByteVector.fromArray(B, quants, q + 12 * W).convertShape(B2S, S, 0)).reinterpretAsInts();
+            FloatVector c0 = FloatVector.broadcast(F, (float) FLOAT.get(quants, d)).mul((FloatVector) sc.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0));
+            FloatVector c1 = FloatVector.broadcast(F, (float) FLOAT.get(quants, d + 4 * (L / 16))).mul((FloatVector) sc.lanewise(ASHR, 16).convertShape(I2F, F, 0));
+            // each input's sums as in q6K, written out for each: a helper taking the vectors is boxed where C2 does
+            // not inline it (see VectorKernels)
+            IntVector s = s0.add(s1).sub(ShortVector.fromArray(S, a.groupedSums32, 2 * o)).reinterpretAsInts();
+            IntVector t = t0.add(t1).sub(ShortVector.fromArray(S, a.groupedSums32, 2 * o + W)).reinterpretAsInts();
+            FloatVector lo = (FloatVector) s.lanewise(LSHL, 16).lanewise(ASHR, 16).add(t.lanewise(LSHL, 16).lanewise(ASHR, 16)).convertShape(I2F, F, 0);
+            FloatVector hi = (FloatVector) s.lanewise(ASHR, 16).add(t.lanewise(ASHR, 16)).convertShape(I2F, F, 0);
+            accA0 = lo.fma(c0.mul(FloatVector.fromArray(F, a.groupedD, o)), accA0);
+            accA1 = hi.fma(c1.mul(FloatVector.fromArray(F, a.groupedD, o + L)), accA1);
+            s = v0.add(v1).sub(ShortVector.fromArray(S, b.groupedSums32, 2 * o)).reinterpretAsInts();
+            t = w0.add(w1).sub(ShortVector.fromArray(S, b.groupedSums32, 2 * o + W)).reinterpretAsInts();
+            lo = (FloatVector) s.lanewise(LSHL, 16).lanewise(ASHR, 16).add(t.lanewise(LSHL, 16).lanewise(ASHR, 16)).convertShape(I2F, F, 0);
+            hi = (FloatVector) s.lanewise(ASHR, 16).add(t.lanewise(ASHR, 16)).convertShape(I2F, F, 0);
+            accB0 = lo.fma(c0.mul(FloatVector.fromArray(F, b.groupedD, o)), accB0);
+            accB1 = hi.fma(c1.mul(FloatVector.fromArray(F, b.groupedD, o + L)), accB1);
+        }
+        outA[r] = (g0 == 0 ? 0 : outA[r]) + accA0.add(accA1).reduceLanes(ADD);
+        outB[r] = (g0 == 0 ? 0 : outB[r]) + accB0.add(accB1).reduceLanes(ADD);
     }
 }

@@ -154,7 +154,10 @@ final class VectorKernels extends RowKernels {
      * 91.8 vs 110.3; Q4_K (--pure) B = 32 86.1 vs 72.9, 48 86.8 vs 77.1, 56 82.5 vs 77.7; AVX2 (-n 0) Q4_0 B = 32 89.2
      * vs 79.6, 40 87.8 vs 73.8, 48 89.6 vs 88.8, 56 89.8 vs 89.5, 64 89.7 vs 98.3; Q4_K_M B = 32 73.3 vs 64.6, 40
      * 73.2 vs 58.3, 48 74.1 vs 70.8, 56 75.9 vs 71.7, 64 76.8 vs 82.3 (2026-11-26). At 128 bits nothing was measured:
-     * 28 there, as before the two-position pass.
+     * 28 there, as before the two-position pass. Q6_K, two positions per pass (BlockGroups.q6K2) against Gemm's float
+     * tiles, meets it at 7L/2 positions (--pure, `-n 0`, each run's median of 5-6, medians of 3 rounds taking turns,
+     * 2026-11-26): AVX2 B = 24 49.1 vs 41.9, 32 49.1 vs 53.6, 40 49.9 vs 50.0, 48 48.5 vs 57.2; AVX-512 B = 24 59.5 vs
+     * 45.6, 32 60.3 vs 59.8, 48 61.1 vs 53.5, 64 61.6 vs 70.0, 96 61.5 vs 74.7.
      */
     @Override
     boolean byPosition(Matrix w, int batch) {
@@ -162,7 +165,8 @@ final class VectorKernels extends RowKernels {
         if (!smallBatchesByPosition || !BlockGroups.regroups(type) || type == GgmlType.F16) return false;
         return switch (type) {
             case Q8_0 -> batch <= 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
-            case Q5_K, Q6_K -> batch <= 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
+            case Q5_K -> batch <= 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
+            case Q6_K -> batch <= (L >= 8 ? 7 * L / 2 : 3 * L / 2 - 1);     // two positions per pass: AVX2 28, AVX-512 56
             // two positions per pass until Gemm's tiles are nearly full (see above); the copy is asked for only
             // then, so a long prompt's matmul does not make it before generation needs it
             default -> batch <= 28 || L >= 8 && batch <= 56 && w.groups().twoInputs();

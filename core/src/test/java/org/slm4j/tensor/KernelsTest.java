@@ -56,7 +56,7 @@ class KernelsTest {
                 boolean expected = switch (w.type()) {
                     case F16 -> false;
                     case Q8_0 -> batch <= 5 * VectorKernels.L / 4;
-                    case Q6_K -> batch <= 3 * VectorKernels.L / 2 - 1;
+                    case Q6_K -> batch <= (VectorKernels.L >= 8 ? 7 * VectorKernels.L / 2 : 3 * VectorKernels.L / 2 - 1);
                     default -> batch <= (VectorKernels.L >= 8 ? 56 : 28);
                 };
                 assertEquals(expected, VectorKernels.instance().byPosition(w, batch), w + ", batch " + batch);
