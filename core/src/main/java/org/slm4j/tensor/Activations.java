@@ -29,6 +29,7 @@ final class Activations {
     private static final int PARALLEL_WORK = 1 << 16;
     private float[] rounded = new float[0];
     private int[] blockAt = new int[0];   // group: where each lane's block starts in qf
+    private float[] blockQuants = new float[0];     // group: quant i of a group's block b at i * blocks per group + b
     private final boolean simd;
 
     Activations() {
@@ -175,33 +176,26 @@ final class Activations {
                 blockAt[b] = e * k;
                 groupedD[g * lanes + b] = d[e * k / dBlock];
             }
-            Arrays.fill(blockAt, count, per, 0);      // padding blocks: read, then zeroed (see groupBlocks)
             if (pairs) {
-                // Q8_0: plain loops over each lane's 32 quants. Gathered with the Vector API (as below), in some
+                // Q8_0: plain loops over each lane's 32 quants. Gathered with the Vector API, in some
                 // test runs the compiled gather allocated 1.3 KB per group (JFR: its index check and the gather's
                 // fallback), and which runs did was not found
                 pairs(g, count);
                 continue;
             }
-            // one element at a time, this left the other thread waiting 3 % of a Danube Q4_0 token
-            if (VectorKernels.GATHER && twin == 2) {
-                VectorKernels.groupTwins(qf, e, blockAt, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
-                continue;
-            }
-            if (VectorKernels.GATHER) {
-                VectorKernels.groupBlocks(qf, e, blockAt, count, groupedXs, o, groupedSums, groupedSums8, g * lanes);
-                continue;
-            }
+            // the blocks' quants side by side, quant by quant (padding blocks 0), so that the vector loops load each
+            // quant of the group's blocks as one vector. Those loops had gathered them (one element at a time had
+            // left the other thread waiting 3 % of a Danube Q4_0 token), and in some runs, even in a JVM doing
+            // nothing else, the compiled gather's index check allocated (JFR: 3 KB per Q6_K matmul)
+            if (blockQuants.length < e * per) blockQuants = new float[e * per];
             for (int b = 0; b < count; b++) {
-                int sum = 0, lane = twin == 2 ? 2 * b : BlockGroups.laneOf(b);
-                for (int i = 0; i < e; i++) {
-                    float q = qf[blockAt[b] + i];
-                    for (int t = 0; t < twin; t++) groupedXs[o + i * lanes + lane + t] = (short) q;
-                    sum += (int) q;
-                }
-                groupedSums[g * lanes + b] = sum;
-                for (int t = 0; t < twin; t++) groupedSums8[g * lanes + lane + t] = (short) (8 * sum);     // |sum| <= 32 * 128: fits
+                for (int i = 0, from = blockAt[b], to = b; i < e; i++, to += per) blockQuants[to] = qf[from + i];
             }
+            for (int b = count; b < per; b++) {
+                for (int i = 0, to = b; i < e; i++, to += per) blockQuants[to] = 0;
+            }
+            if (twin == 2) VectorKernels.groupTwins(blockQuants, e, groupedXs, o, groupedSums, groupedSums8, g * lanes);
+            else VectorKernels.groupBlocks(blockQuants, e, groupedXs, o, groupedSums, groupedSums8, g * lanes);
         }
     }
 

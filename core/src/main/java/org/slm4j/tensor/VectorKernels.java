@@ -130,7 +130,7 @@ final class VectorKernels extends RowKernels {
 
     /**
      * A short prompt, or a few sequences' steps at once, through the regrouped weights, each position as generation
-     * computes it (RowKernels takes a block of rows past every position in turn; Q4_0 and Q4_K two
+     * computes it (RowKernels takes a block of rows past every position in turn; Q4_0, Q4_K and Q6_K two
      * positions per pass: BlockGroups.rows2; the figures below are from before, one position after the other). Gemm
      * decodes a whole matrix per call and fills tiles of 32 or 64 positions, which cost a TinyLlama Q4_0 forward pass
      * about 300 ms at any batch size up to 32, where reading the regrouped weights costs about 14 ms per position
@@ -214,7 +214,7 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /** Q4_0 and Q4_K rows (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
+    /** Q4_0, Q4_K and Q6_K rows (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
     @Override
     void rows2(Matrix w, int r0, int r1, Activations a, Activations b, float[] outA, float[] outB) {
         if (BlockGroups.regroups(w.type()) && w.groups().twoInputs()) w.groups().rows2(r0, r1, a, b, outA, outB);
@@ -435,26 +435,16 @@ final class VectorKernels extends RowKernels {
         return m.reduceLanes(VectorOperators.MAX);
     }
 
-    // gathers in one instruction on x86 (AVX2, AVX-512); NEON's 128-bit shapes would loop in Java
-    static final boolean GATHER = L >= 8;
-
     /**
-     * Activations' grouping of one group of e-quant blocks for Q5_K and Q6_K, 2L blocks, block b the one whose quants
-     * start at qf[at[b]] (the first {@code count} real): quant i to xs at o + i * 2L + BlockGroups.laneOf(b), so that
-     * blocks b and b + L share an int lane; the block's quant sum to sums at so + b and 8 times it to sums8 at so +
-     * laneOf(b); blocks from count on get zeros (their at must be a valid index). Each quant of L blocks is one
-     * gather, the two gathers' ints put together in one vector by a mask and a shift. Not a masked gather: in some
-     * test runs C2 left part of its mask handling out of line and it allocated 5 KB per Q4_0 matmul; the padding
-     * lanes are multiplied by 0 instead. Through bytes and widened, as that decode goes, a 512 x 2048 Q4_0 matmul of
-     * one input in cache took 33.0 instead of 29.7 us.
+     * Activations' grouping of one group of e-quant blocks for Q5_K and Q6_K, 2L blocks, quant i of block b at
+     * t[i * 2L + b] (padding blocks zero): quant i to xs at o + i * 2L + BlockGroups.laneOf(b), so that blocks b and
+     * b + L share an int lane; the block's quant sum to sums at so + b and 8 times it to sums8 at so + laneOf(b).
+     * Each quant of L blocks is one load, the two loads' ints put together in one vector by a mask and a shift.
      */
-    static void groupBlocks(float[] qf, int e, int[] at, int count, short[] xs, int o, float[] sums, short[] sums8, int so) {
-        FloatVector real0 = FloatVector.zero(F).blend(1f, F.indexInRange(0, count));
-        FloatVector real1 = FloatVector.zero(F).blend(1f, F.indexInRange(L, count));
+    static void groupBlocks(float[] t, int e, short[] xs, int o, float[] sums, short[] sums8, int so) {
         FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
         for (int i = 0; i < e; i++) {
-            FloatVector v0 = FloatVector.fromArray(F, qf, i, at, 0).mul(real0);
-            FloatVector v1 = FloatVector.fromArray(F, qf, i, at, L).mul(real1);
+            FloatVector v0 = FloatVector.fromArray(F, t, i * 2 * L), v1 = FloatVector.fromArray(F, t, i * 2 * L + L);
             sum0 = v0.add(sum0);      // at most 32 quants of at most 128: exact
             sum1 = v1.add(sum1);
             IntVector q0 = (IntVector) v0.convertShape(VectorOperators.F2I, I, 0), q1 = (IntVector) v1.convertShape(VectorOperators.F2I, I, 0);
@@ -467,19 +457,17 @@ final class VectorKernels extends RowKernels {
     }
 
     /**
-     * {@link #groupBlocks} for Q4_0 and Q4_K, whose 2L lanes take each of L blocks twice (lanes 2j and 2j + 1 block
-     * j, see BlockGroups.quadSums): one gather per quant of L blocks, its value put in both halves of an int lane.
-     * The quant sums go to sums at so + j, one per block, and 8 times them to sums8 at so + 2j and so + 2j + 1.
-     * Gathering the 2L lanes, two gathers per quant of the same L blocks, and putting the two halves' shorts
-     * together by a conversion into the upper half (a shuffle) had cost more. A method of its own: groupBlocks
-     * taking a flag for twins (its second gather replaced by the first) gave TinyLlama Q4_K_M 16-position prompts on
-     * two threads 57-68 tok/s from run to run where the two methods give 64-67 (four rounds taking turns).
+     * {@link #groupBlocks} for Q4_0 and Q4_K, L blocks (quant i of block j at t[i * L + j]), whose 2L lanes take each
+     * block twice (lanes 2j and 2j + 1 block j, see BlockGroups.quadSums): one load per quant of the L blocks, its
+     * value put in both halves of an int lane. The quant sums go to sums at so + j, one per block, and 8 times them to
+     * sums8 at so + 2j and so + 2j + 1. A method of its own: groupBlocks taking a flag for twins gave TinyLlama
+     * Q4_K_M 16-position prompts on two threads 57-68 tok/s from run to run where the two methods give 64-67 (four
+     * rounds taking turns).
      */
-    static void groupTwins(float[] qf, int e, int[] at, int count, short[] xs, int o, float[] sums, short[] sums8, int so) {
-        FloatVector real = FloatVector.zero(F).blend(1f, F.indexInRange(0, count));
+    static void groupTwins(float[] t, int e, short[] xs, int o, float[] sums, short[] sums8, int so) {
         FloatVector sum = FloatVector.zero(F);
         for (int i = 0; i < e; i++) {
-            FloatVector v = FloatVector.fromArray(F, qf, i, at, 0).mul(real);
+            FloatVector v = FloatVector.fromArray(F, t, i * L);
             sum = v.add(sum);         // at most 32 quants of at most 128: exact
             IntVector q = (IntVector) v.convertShape(VectorOperators.F2I, I, 0);
             q.and(0xFFFF).or(q.lanewise(LSHL, 16)).reinterpretAsShorts().intoArray(xs, o + i * 2 * L);
