@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The input quantizers on crafted blocks, against values worked out by hand from ggml's AVX2 and reference code. */
+/** The input quantizers on crafted blocks, against values worked out by hand from ggml's AVX2 and reference code; the grouping for the regrouped kernels against its documented layout. */
 class ActivationsTest {
     @Test
     void q8_0RoundsHalvesToEvenWithScaleAmaxOver127() {
@@ -172,6 +172,42 @@ class ActivationsTest {
                 if (type == GgmlType.Q4_K) {
                     assertArrayEquals(Arrays.copyOf(one.bsums, cols / 16),
                             Arrays.copyOfRange(all.bsums, b * cols / 16, (b + 1) * cols / 16), at);
+                }
+            }
+        }
+    }
+    /**
+     * The input grouped for the regrouped kernels (BlockGroups' layout), checked from the byte quants: quant i of
+     * block b of group g at groupedXs[(g * e + i) * lanes + lane], Q4_0 and Q4_K in lanes 2b and 2b + 1 (each block
+     * twice), Q5_K and Q6_K in BlockGroups.laneOf(b); the block's quant sum at groupedSums[g * lanes + b], 8 times
+     * it in groupedSums8 at its lanes; blocks past the row's last zero. Q4_0's L + 3 blocks and, at 512 bits, Q5_K's
+     * and Q6_K's 80 leave the last group partly padding, after a full group whose quants must not show through.
+     */
+    @Test
+    void groupedInputPutsEachBlockInItsLanesAndZeroesThePadding() {
+        Random rnd = new Random(11);
+        Object[][] cases = {{GgmlType.Q4_0, 32 * (VectorKernels.L + 3)}, {GgmlType.Q4_K, 512}, {GgmlType.Q5_K, 1280}, {GgmlType.Q6_K, 1280}};
+        for (Object[] c : cases) {
+            GgmlType type = (GgmlType) c[0];
+            int cols = (int) c[1];
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
+            Activations a = new Activations();
+            a.prepare(type, x, 1, cols);
+            int e = BlockGroups.laneElements(type), lanes = BlockGroups.shortLanes(type), per = BlockGroups.blocksPerGroup(type);
+            int blocks = cols / e;
+            boolean twins = lanes == 2 * per;
+            for (int g = 0; g < BlockGroups.groupsFor(type, cols); g++) {
+                for (int b = 0; b < per; b++) {
+                    int k = g * per + b, sum = 0;
+                    int[] at = twins ? new int[] {2 * b, 2 * b + 1} : new int[] {BlockGroups.laneOf(b)};
+                    for (int i = 0; i < e; i++) {
+                        int q = k < blocks ? a.q[e * k + i] : 0;
+                        sum += q;
+                        for (int lane : at) assertEquals(q, a.groupedXs[(g * e + i) * lanes + lane], type + " block " + k + " quant " + i);
+                    }
+                    assertEquals(sum, a.groupedSums[g * lanes + b], type + " block " + k + " sum");
+                    for (int lane : at) assertEquals((short) (8 * sum), a.groupedSums8[g * lanes + lane], type + " block " + k + " sum times 8");
                 }
             }
         }
