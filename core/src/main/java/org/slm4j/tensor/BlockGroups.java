@@ -569,15 +569,17 @@ final class BlockGroups {
     }
 
     /**
-     * Q4_0 and Q4_K rows (not pairs, see setRows) and Q6_K rows take two inputs at once ({@link #quads2},
-     * {@link #quadsK2}, {@link #q6K2}). Q4_0 and Q4_K: each pass's scales serve both, and where there are 32 vector
-     * registers (AVX-512) each weight load and its shifts too (see quadSums2). TinyLlama pp16, each run's median of
-     * 10, medians of 3 runs taking turns (2026-11-26): AVX-512 Q4_0 81.7 -> 94.3 tok/s; AVX2 Q4_K_M 63.2 -> 68.1 and
-     * Q4_0 80.4 -> 82.0, every round in their favour. Q6_K (llama-quantize --pure), each run's median of 6: AVX-512
-     * pp16 37.8 -> 54.0; AVX2 pp8 35.2 -> 47.6, pp16 42.3 -> 48.1.
+     * Q4_0 and Q4_K rows (not pairs, see setRows) and Q8_0, Q5_K and Q6_K rows take two inputs at once
+     * ({@link #quads2}, {@link #quadsK2}, {@link #bytes2}, {@link #q5K2}, {@link #q6K2}). Q4_0 and Q4_K: each pass's
+     * scales serve both, and where there are 32 vector registers (AVX-512) each weight load and its shifts too (see
+     * quadSums2); the others: each load of the row's bytes and its widening or putting together. TinyLlama pp16, each
+     * run's median of 10, medians of 3 runs taking turns (2026-11-26): AVX-512 Q4_0 81.7 -> 94.3 tok/s; AVX2 Q4_K_M
+     * 63.2 -> 68.1 and Q4_0 80.4 -> 82.0, every round in their favour. Q6_K (llama-quantize --pure), each run's median
+     * of 6: AVX-512 pp16 37.8 -> 54.0; AVX2 pp8 35.2 -> 47.6, pp16 42.3 -> 48.1. Q5_K_M and Q8_0, each run's median of
+     * 6: AVX-512 pp16 Q5_K_M 40.1 -> 54.9, Q8_0 49.0 -> 60.2; AVX2 pp8 Q5_K_M 28.1 -> 35.4, Q8_0 43.7 -> 48.7.
      */
     boolean twoInputs() {
-        return nibbleTypes(type) && setRows == 1 && !reference() || type == GgmlType.Q6_K;
+        return nibbleTypes(type) ? setRows == 1 && !reference() : type == GgmlType.Q8_0 || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
     }
 
     /** {@link #rows} of one input each for inputs a and b, into outA and outB; {@link #twoInputs} must hold. */
@@ -585,13 +587,19 @@ final class BlockGroups {
         Scratch sa = SCRATCH.get(), sb = SECOND.get();
         for (int g0 = 0; g0 < groups; g0 += panelGroups) {
             int g1 = Math.min(groups, g0 + panelGroups);
-            if (type == GgmlType.Q6_K) {
-                for (int r = r0; r < r1; r++) q6K2(r, g0, g1, a, b, outA, outB);
+            if (nibbleTypes(type)) {
+                for (int unit = r0 / 8; 8 * unit < r1; unit++) {
+                    if (type == GgmlType.Q4_0) quads2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
+                    else quadsK2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
+                }
                 continue;
             }
-            for (int unit = r0 / 8; 8 * unit < r1; unit++) {
-                if (type == GgmlType.Q4_0) quads2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
-                else quadsK2(unit, g0, g1, a, b, outA, outB, r0, r1, sa, sb);
+            for (int r = r0; r < r1; r++) {     // a row at a time
+                switch (type) {
+                    case Q5_K -> q5K2(r, g0, g1, a, b, outA, outB);
+                    case Q6_K -> q6K2(r, g0, g1, a, b, outA, outB);
+                    default -> bytes2(r, g0, g1, a, b, outA, outB);
+                }
             }
         }
     }
@@ -1153,6 +1161,37 @@ final class BlockGroups {
     }
 
     /**
+     * {@link #bytes} for two inputs, a's dot into outA[r] and b's into outB[r] (added to them past the first panel):
+     * each load of the row's bytes, its widening and d_w serve both.
+     */
+    private void bytes2(int r, int g0, int g1, Activations a, Activations b, float[] outA, float[] outB) {
+        short[] xa = a.groupedXs, xb = b.groupedXs;
+        FloatVector accA = FloatVector.zero(F), accB = accA;
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * Q8_GROUP, xo = g * 32 * L;
+            IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
+            for (int i = 0; i < 32; i += 4) {
+                ShortVector w0 = (ShortVector) ByteVector.fromArray(B, quants, q + i * L).convertShape(B2S, S, 0);
+                ShortVector w1 = (ShortVector) ByteVector.fromArray(B, quants, q + (i + 2) * L).convertShape(B2S, S, 0);
+                IntVector v = w0.mul(ShortVector.fromArray(S, xa, xo + i * L)).add(w1.mul(ShortVector.fromArray(S, xa, xo + (i + 2) * L))).reinterpretAsInts();
+                loA = v.lanewise(LSHL, 16).lanewise(ASHR, 16).add(loA);
+                hiA = v.lanewise(ASHR, 16).add(hiA);
+                v = w0.mul(ShortVector.fromArray(S, xb, xo + i * L)).add(w1.mul(ShortVector.fromArray(S, xb, xo + (i + 2) * L))).reinterpretAsInts();
+                loB = v.lanewise(LSHL, 16).lanewise(ASHR, 16).add(loB);
+                hiB = v.lanewise(ASHR, 16).add(hiB);
+            }
+            IntVector u = ((IntVector) ByteVector.fromArray(B, quants, q + 32 * L).reinterpretAsShorts().convertShape(S2I, I, 0)).lanewise(LSHL, 16);
+            IntVector bits = u.lanewise(ASHR, 3).and(0x8FFFE000);
+            if (nonFinite) bits = bits.lanewise(OR, 0x70000000, u.and(0x7C000000).compare(EQ, 0x7C000000));
+            FloatVector dw = bits.reinterpretAsFloats().mul(0x1p112f);
+            accA = ((FloatVector) loA.add(hiA).convertShape(I2F, F, 0)).fma(dw.mul(FloatVector.fromArray(F, a.groupedD, g * L)), accA);
+            accB = ((FloatVector) loB.add(hiB).convertShape(I2F, F, 0)).fma(dw.mul(FloatVector.fromArray(F, b.groupedD, g * L)), accB);
+        }
+        outA[r] = (g0 == 0 ? 0 : outA[r]) + accA.reduceLanes(ADD);
+        outB[r] = (g0 == 0 ? 0 : outB[r]) + accB.reduceLanes(ADD);
+    }
+
+    /**
      * Q5_K in 16-bit lanes, W half sub-blocks of 16 per group, as Q6_K: each element's 5 bits put together from its
      * nibble and its high bit. The products of q (0 to 31) by q_x are summed with 16-bit wrap-around, then 16 times
      * the lane's input sum is taken off: the sum of (q - 16) * q_x is at most 16 * 16 * 127 = 32512 in magnitude, so
@@ -1190,6 +1229,54 @@ final class BlockGroups {
                     .fma(x1, hi).fma(FloatVector.fromArray(F, dx, o + L), acc1);
         }
         return acc0.add(acc1).reduceLanes(ADD);
+    }
+
+    /**
+     * {@link #q5K} for two inputs, a's dot into outA[r] and b's into outB[r] (added to them past the first panel):
+     * each load of the row's bytes, the putting together of its 5-bit quants and the scales serve both.
+     */
+    private void q5K2(int r, int g0, int g1, Activations a, Activations b, float[] outA, float[] outB) {
+        short[] xa = a.groupedXs, xb = b.groupedXs;
+        FloatVector accA0 = FloatVector.zero(F), accA1 = accA0, accB0 = accA0, accB1 = accA0;
+        for (int g = g0; g < g1; g++) {
+            int n = g0 * units + r * (g1 - g0) + g - g0, q = n * Q5_GROUP, xo = g * 16 * W, o = g * W, d = q + 12 * W;
+            ShortVector hl = ((ShortVector) ByteVector.fromArray(B, quants, q + 8 * W).convertShape(ZERO_EXTEND_B2S, S, 0)).lanewise(LSHL, 4);
+            ShortVector hh = ((ShortVector) ByteVector.fromArray(B, quants, q + 9 * W).convertShape(ZERO_EXTEND_B2S, S, 0)).lanewise(LSHL, 4);
+            ShortVector s = ShortVector.zero(S), t = s, u = s, v = s;
+            for (int i = 0; i < 8; i++) {
+                ShortVector p = (ShortVector) ByteVector.fromArray(B, quants, q + i * W).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector lo = p.and((short) 0xF).or(hl.lanewise(LSHR, i).and((short) 0x10));
+                ShortVector hi = p.lanewise(LSHR, 4).or(hh.lanewise(LSHR, i).and((short) 0x10));
+                s = lo.mul(ShortVector.fromArray(S, xa, xo + i * W)).add(s);
+                t = hi.mul(ShortVector.fromArray(S, xa, xo + (i + 8) * W)).add(t);
+                u = lo.mul(ShortVector.fromArray(S, xb, xo + i * W)).add(u);
+                v = hi.mul(ShortVector.fromArray(S, xb, xo + (i + 8) * W)).add(v);
+            }
+            IntVector sm = ByteVector.fromArray(BF, quants, q + 10 * W).reinterpretAsInts();
+            FloatVector c0 = ((FloatVector) sm.and(0xFF).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d));
+            FloatVector c1 = ((FloatVector) sm.lanewise(LSHR, 16).and(0xFF).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d + 4 * (L / 16)));
+            FloatVector m0 = ((FloatVector) sm.lanewise(LSHR, 8).and(0xFF).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d + 4 * SUPERS));
+            FloatVector m1 = ((FloatVector) sm.lanewise(LSHR, 24).convertShape(I2F, F, 0)).mul((float) FLOAT.get(quants, d + 4 * (SUPERS + L / 16)));
+            // each input's sums as in q5K, written out for each: a helper taking the vectors is boxed where C2 does
+            // not inline it (see VectorKernels)
+            ShortVector s8 = ShortVector.fromArray(S, a.groupedSums8, o);
+            IntVector dot = s.add(t).sub(s8.add(s8)).reinterpretAsInts();
+            FloatVector x0 = FloatVector.fromArray(F, a.groupedSums, o), x1 = FloatVector.fromArray(F, a.groupedSums, o + L);
+            FloatVector lo = ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(x0.mul(16f));
+            FloatVector hi = ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(x1.mul(16f));
+            accA0 = m0.fma(x0, lo.mul(c0)).fma(FloatVector.fromArray(F, a.groupedD, o), accA0);
+            accA1 = m1.fma(x1, hi.mul(c1)).fma(FloatVector.fromArray(F, a.groupedD, o + L), accA1);
+            s8 = ShortVector.fromArray(S, b.groupedSums8, o);
+            dot = u.add(v).sub(s8.add(s8)).reinterpretAsInts();
+            x0 = FloatVector.fromArray(F, b.groupedSums, o);
+            x1 = FloatVector.fromArray(F, b.groupedSums, o + L);
+            lo = ((FloatVector) dot.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(x0.mul(16f));
+            hi = ((FloatVector) dot.lanewise(ASHR, 16).convertShape(I2F, F, 0)).add(x1.mul(16f));
+            accB0 = m0.fma(x0, lo.mul(c0)).fma(FloatVector.fromArray(F, b.groupedD, o), accB0);
+            accB1 = m1.fma(x1, hi.mul(c1)).fma(FloatVector.fromArray(F, b.groupedD, o + L), accB1);
+        }
+        outA[r] = (g0 == 0 ? 0 : outA[r]) + accA0.add(accA1).reduceLanes(ADD);
+        outB[r] = (g0 == 0 ? 0 : outB[r]) + accB0.add(accB1).reduceLanes(ADD);
     }
 
     /**

@@ -130,8 +130,8 @@ final class VectorKernels extends RowKernels {
 
     /**
      * A short prompt, or a few sequences' steps at once, through the regrouped weights, each position as generation
-     * computes it (RowKernels takes a block of rows past every position in turn; Q4_0, Q4_K and Q6_K two
-     * positions per pass: BlockGroups.rows2; the figures below are from before, one position after the other). Gemm
+     * computes it (RowKernels takes a block of rows past every position in turn, two positions per pass:
+     * BlockGroups.rows2; the figures below are from before, one position after the other). Gemm
      * decodes a whole matrix per call and fills tiles of 32 or 64 positions, which cost a TinyLlama Q4_0 forward pass
      * about 300 ms at any batch size up to 32, where reading the regrouped weights costs about 14 ms per position
      * (Q8_0 21, F16 44). Forward passes of B positions, medians of later passes in one JVM, Gemm vs by position:
@@ -157,15 +157,19 @@ final class VectorKernels extends RowKernels {
      * 28 there, as before the two-position pass. Q6_K, two positions per pass (BlockGroups.q6K2) against Gemm's float
      * tiles, meets it at 7L/2 positions (--pure, `-n 0`, each run's median of 5-6, medians of 3 rounds taking turns,
      * 2026-11-26): AVX2 B = 24 49.1 vs 41.9, 32 49.1 vs 53.6, 40 49.9 vs 50.0, 48 48.5 vs 57.2; AVX-512 B = 24 59.5 vs
-     * 45.6, 32 60.3 vs 59.8, 48 61.1 vs 53.5, 64 61.6 vs 70.0, 96 61.5 vs 74.7.
+     * 45.6, 32 60.3 vs 59.8, 48 61.1 vs 53.5, 64 61.6 vs 70.0, 96 61.5 vs 74.7. So do Q5_K (BlockGroups.q5K2) and
+     * Q8_0 (bytes2), which meet Gemm sooner (medians of 3 rounds taking turns, 2026-11-26, by position vs Gemm):
+     * TinyLlama Q5_K_M AVX2 B = 8 35.3 vs 20.8, 12 31.6 vs 29.5, 16 37.5 vs 41.9; AVX-512 B = 24 55.3 vs 42.3, 32
+     * 54.8 vs 56.4; Q8_0 AVX2 B = 8 48.7 vs 23.4, 12 43.3 vs 32.8, 16 37.9 vs 46.0, 20 39.4 vs 32.8; AVX-512 B = 16
+     * 60.2 vs 38.2, 24 58.2 vs 55.4, 32 61.8 vs 75.0. At 128 bits the limits stay as before.
      */
     @Override
     boolean byPosition(Matrix w, int batch) {
         GgmlType type = w.type();
         if (!smallBatchesByPosition || !BlockGroups.regroups(type) || type == GgmlType.F16) return false;
         return switch (type) {
-            case Q8_0 -> batch <= 5 * L / 4;     // AVX2 10, AVX-512 20 (see above)
-            case Q5_K -> batch <= 3 * L / 2 - 1;     // AVX2 11, AVX-512 23 (see above)
+            case Q8_0 -> batch <= (L >= 8 ? 3 * L / 2 : 5 * L / 4);     // two positions per pass: AVX2 12, AVX-512 24
+            case Q5_K -> batch <= (L >= 8 ? 7 * L / 4 : 3 * L / 2 - 1);     // two positions per pass: AVX2 14, AVX-512 28
             case Q6_K -> batch <= (L >= 8 ? 7 * L / 2 : 3 * L / 2 - 1);     // two positions per pass: AVX2 28, AVX-512 56
             // two positions per pass until Gemm's tiles are nearly full (see above); the copy is asked for only
             // then, so a long prompt's matmul does not make it before generation needs it
@@ -214,7 +218,7 @@ final class VectorKernels extends RowKernels {
         }
     }
 
-    /** Q4_0, Q4_K and Q6_K rows (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
+    /** Q4_0, Q8_0 and the K-quants (see BlockGroups.twoInputs) take both inputs in one pass: each weight load serves both. */
     @Override
     void rows2(Matrix w, int r0, int r1, Activations a, Activations b, float[] outA, float[] outB) {
         if (BlockGroups.regroups(w.type()) && w.groups().twoInputs()) w.groups().rows2(r0, r1, a, b, outA, outB);
