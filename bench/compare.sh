@@ -453,7 +453,10 @@ ratios from one run mean much, and even they move by ±20 %. Where the gap comes
     row's loads and the putting together of its 6-bit quants, 23 of the loop's 34 operations per 4 elements, serve
     both), and goes by position up to 7L/2 positions (AVX2 28, AVX-512 56): `--pure` Q6_K `pp16` AVX-512 37.8 ->
     54.0 tok/s, AVX2 42.3 -> 48.1; TinyLlama Q4_K_M `pp16` AVX2 66.7 -> 70.6, AVX-512 77.2 -> 82.6, `pp40` 81.1 ->
-    88.7 (each run's median of 8, medians of 3 runs taking turns, 2026-11-26).
+    88.7 (each run's median of 8, medians of 3 runs taking turns, 2026-11-26). Q5_K (`q5K2`) and Q8_0 (`bytes2`)
+    do the same with their byte loads and 5-bit putting together, and go by position up to 7L/4 and 3L/2 positions:
+    TinyLlama `pp16` AVX-512 Q5_K_M 40.1 -> 54.9, Q8_0 49.0 -> 60.2; `pp8` AVX2 Q5_K_M 28.1 -> 35.4, Q8_0 43.7 ->
+    48.7 (each run's median of 6, medians of 3 rounds). Several sequences' decode steps at once go this way too.
   * Q4_K_M against llama.cpp on the same day: AVX-512 `pp512` 113.6 vs 116.6 tok/s (0.97), `pp64` about 93 vs 99-118,
     `tg` 40.2 vs 52.8 (0.76); AVX2 `pp64` 79.2 vs 100.6 (0.79), `tg` 37.2 vs 37.2. One core's Q4_K generation loop is
     bound by its vector operations (13 per 128 nibbles in 512-bit registers, about two per cycle: 22.7 GB/s on one
