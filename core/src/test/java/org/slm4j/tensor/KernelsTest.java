@@ -102,6 +102,20 @@ class KernelsTest {
         assertEquals(l >= 8, k.byPosition(single, 56));
     }
 
+    /**
+     * Q8_0, Q5_K and Q6_K rows take two positions per pass (BlockGroups.bytes2, q5K2, q6K2): their results equal one
+     * position's at a time, so only this notices a type falling back to one pass per position, which costs short
+     * prompts a fifth to a third of their speed (see BlockGroups.twoInputs).
+     */
+    @Test
+    void byteAndSixBitRowsTakeTwoInputsPerPass() {
+        Random rnd = new Random(6);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            Matrix w = RandomWeights.of(type, 16, 512, rnd).matrix();
+            assertTrue(w.groups().twoInputs(), type.toString());
+        }
+    }
+
     private static void assertClose(float[] expected, float[] actual, String what) {
         float max = 0;
         for (float e : expected) max = Math.max(max, Math.abs(e));
