@@ -230,6 +230,15 @@ print("""
 * **F16 prompts on AVX2.** The float tile (4 rows by 2 vectors) runs at about 80 % of the FMA's peak, llama.cpp's at
   84-90 %: C2 compiles it to 25 instructions per 8 FMAs, and every wider tile tried (below) spilled to the stack
   with 16 registers or was slower.
+* **Q4_K_M generation** (Danube 0.81-0.82 in both tables, the widest gap; TinyLlama and StableLM 0.87-0.96). Q4_K
+  lanes each follow one sub-block of 32 weights, so every sub-block's sum is scaled in floats on its own: its
+  6-bit scale and min widened and multiplied by the super-block's d and dmin, about 38 vector operations per pass
+  where Q4_0's one scale takes 16 (`BlockGroups.quadsK`: 17 % of a Danube Q4_K_M `tg` profile, `quadSums` 46 %,
+  Q6_K's `q6K` 22 %). JMH, 16 matrices of 6912 x 2560 from memory on two threads: Q4_0 0.35 ms, Q4_K 0.40, for
+  the same bytes. llama.cpp multiplies each sub-block's integer sum by its scale in integers (`vpmaddwd`) and
+  converts once per super-block of 256. Doing the same here needs lanes that follow super-blocks (or rows) rather
+  than sub-blocks: a new Q4_K layout, not yet built. Danube's 6912-column rows also fill 13.5 groups at AVX-512,
+  so each row reads a padded half group (3.7 %).
 * **Generation.** Bound by memory, whose speed here changes by the minute for both engines: five repetitions of
   AVX2 TinyLlama F16 on 2026-11-26 gave ratios of 0.69, 0.99, 1.45, 0.68 and 0.85 (both engines between 14 and
   21 tok/s). A `tg` cell under 1.00 is within that noise unless several runs agree.""")
