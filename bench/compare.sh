@@ -230,7 +230,8 @@ print("""
 * **F16 prompts on AVX2.** The float tile (4 rows by 2 vectors) runs at about 80 % of the FMA's peak, llama.cpp's at
   84-90 %: C2 compiles it to 25 instructions per 8 FMAs, and every wider tile tried (below) spilled to the stack
   with 16 registers or was slower.
-* **Q4_K_M generation** (Danube 0.81-0.82 in both tables, the widest gap; TinyLlama and StableLM 0.87-0.96). Q4_K
+* **Q4_K_M generation** (on 2026-11-26 Danube 0.81-0.82 in both tables, the widest gap; TinyLlama and StableLM
+  0.87-0.96). Q4_K
   lanes each follow one sub-block of 32 weights, so every sub-block's sum is scaled in floats on its own: its
   6-bit scale and min widened and multiplied by the super-block's d and dmin, about 38 vector operations per pass
   where Q4_0's one scale takes 16 (`BlockGroups.quadsK`: 17 % of a Danube Q4_K_M `tg` profile, `quadSums` 46 %,
